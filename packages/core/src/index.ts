@@ -1,1 +1,55 @@
-export const placeholder = 1
+/**
+ * aicache core: caches OpenAI-compatible LLM calls in memory, coalesces
+ * identical in-flight calls, and answers in proxy, wrap and client mode.
+ *
+ * @example
+ * ```ts
+ * import OpenAI from 'openai'
+ * import { createAiCache } from '@aicache/core'
+ *
+ * const cache = createAiCache()
+ * const openai = new OpenAI({ fetch: cache.fetch })
+ * ```
+ */
+import { AiCache } from './engine/engine.js'
+import type { AiCacheOptions } from './options.js'
+
+export { AiCache } from './engine/engine.js'
+export type { AiCacheStats } from './engine/stats.js'
+export type { Tier } from './engine/cache-status.js'
+export { AiCacheError, toOpenAiError } from './errors.js'
+export type { AiCacheErrorCode, OpenAiErrorBody } from './errors.js'
+export { resolveOptions } from './options.js'
+export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOption } from './options.js'
+export type {
+  CapturedResponse,
+  ExchangeRequest,
+  NextOutcome,
+  Outcome,
+  RequestHeaders,
+  RespondOutcome,
+  ResponseHeaders,
+  ResponseMeta,
+  StreamOutcome,
+  TokenUsage,
+  WrapCapture,
+} from './exchange/types.js'
+export { captureNodeResponse, nodeExchange, sendNodeOutcome } from './exchange/node.js'
+export type { NodeExchangeOptions } from './exchange/node.js'
+export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/canonical.js'
+export { cacheKey, credentialScope } from './request/key.js'
+export type { KeyParts } from './request/key.js'
+export type { Operation } from './request/operation.js'
+
+/**
+ * Creates a cache engine. Share one engine between adapters and client-mode
+ * `fetch` to share its entries and counters.
+ *
+ * @example
+ * ```ts
+ * const cache = createAiCache({ upstream: 'https://api.openai.com/v1', ttlMs: 600_000 })
+ * ```
+ */
+export function createAiCache(options?: AiCacheOptions): AiCache {
+  return new AiCache(options)
+}

@@ -1,1 +1,77 @@
-export const placeholder = 1
+/**
+ * aicache for Express 4 and 5.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { aiCache } from '@aicache/express'
+ *
+ * const app = express()
+ * app.use(aiCache({ upstream: 'https://api.openai.com/v1' }))
+ * ```
+ */
+import {
+  AiCache,
+  type AiCacheOptions,
+  captureNodeResponse,
+  createAiCache,
+  nodeExchange,
+  type ResponseMeta,
+  sendNodeOutcome,
+} from '@aicache/core'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+
+export type { AiCacheOptions, AiCacheStats, ResponseMeta } from '@aicache/core'
+export { AiCache, createAiCache } from '@aicache/core'
+
+/** The middleware, with the engine it uses (for `stats()` and `invalidate()`). */
+export type AiCacheMiddleware = RequestHandler & { readonly engine: AiCache }
+
+/**
+ * Wrap mode: model and usage for the response the handler is about to send,
+ * when its body does not carry an OpenAI `usage` itself.
+ *
+ * @example
+ * ```ts
+ * app.post('/chat', async (req, res) => {
+ *   const answer = await callModel(req.body)
+ *   setCacheMeta(res, { model: 'gpt-4o-mini', usage: { inputTokens: 12, outputTokens: 40 } })
+ *   res.json({ answer: answer.text })
+ * })
+ * ```
+ */
+export function setCacheMeta(res: Response, meta: ResponseMeta): void {
+  res.locals['aicache'] = meta
+}
+
+// Once a parser consumed the stream, the body can only come from `req.body`.
+function parsedBody(req: Request): unknown {
+  return req.readableEnded ? req.body : undefined
+}
+
+/**
+ * Express middleware. Pass options to create an engine, or an engine from
+ * `createAiCache()` to share one between several apps or adapters. Works
+ * with or without `express.json()` before it.
+ */
+export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddleware {
+  const engine = options instanceof AiCache ? options : createAiCache(options)
+  const maxCaptureBytes = engine.options.maxBytes
+
+  function aiCacheMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req })
+    engine.handle(exchange).then((outcome) => {
+      if (outcome.type !== 'next') return sendNodeOutcome(res, outcome)
+      if (outcome.body !== undefined) req.body = outcome.body
+      if (outcome.headers) for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
+      if (outcome.capture) {
+        captureNodeResponse(res, outcome.capture, {
+          maxBytes: maxCaptureBytes,
+          meta: () => res.locals['aicache'] as ResponseMeta | undefined,
+        })
+      }
+      next()
+    }, next)
+  }
+  return Object.assign(aiCacheMiddleware, { engine })
+}

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import { AiCacheError } from '../errors.js'
+import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
+import type { ResolvedAiCacheOptions } from '../options.js'
+import { canonicalRequest } from '../request/canonical.js'
+import { digest } from '../request/key.js'
+import { type Operation, operationOfBody } from '../request/operation.js'
+import { validateRequest } from '../request/validate.js'
+
+/** A request body, read and understood. */
+export interface PreparedRequest {
+  operation: Operation | undefined
+  /** Digest of what was asked: the key before scope and namespace. */
+  requestDigest: string
+  model: string | undefined
+  stream: boolean
+  /** The bytes to forward. */
+  raw: Buffer
+  /** The parsed body, parsed on first use. */
+  body(): unknown
+}
+
+type Understood = Pick<PreparedRequest, 'operation' | 'requestDigest' | 'model' | 'stream'>
+
+/** The request is not one aicache caches; `body` is set when it was read. */
+export interface NotCached {
+  notCached: true
+  body?: unknown
+}
+
+function isJsonContentType(value: string | string[] | undefined): boolean {
+  const type = (Array.isArray(value) ? value[0] : value)?.split(';', 1)[0]?.trim().toLowerCase()
+  return type === 'application/json' || (type?.endsWith('+json') ?? false)
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'))
+  } catch (cause) {
+    throw new AiCacheError(
+      'invalid_json',
+      raw.byteLength === 0
+        ? 'The request body is empty; a JSON object was expected.'
+        : `The request body is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+}
+
+function lazyBody(raw: Buffer, parsed?: unknown): () => unknown {
+  let body = parsed
+  return () => (body ??= parseJson(raw))
+}
+
+/**
+ * Reads, parses and validates request bodies. The same bytes always give the
+ * same result, so results are remembered by a digest of the bytes: a repeated
+ * request skips JSON parsing and canonicalisation, which makes a hit cheaper
+ * than a plain route that parses its JSON.
+ */
+export class RequestPreparer {
+  readonly #options: ResolvedAiCacheOptions
+  readonly #memo = new LRUCache<string, Understood>({ max: 10_000 })
+
+  constructor(options: ResolvedAiCacheOptions) {
+    this.#options = options
+  }
+
+  /** An OpenAI-compatible call (proxy and client mode). Throws on bad input. */
+  async openAi(request: ExchangeRequest, operation: Operation): Promise<PreparedRequest> {
+    if (request.parsedBody !== undefined) {
+      const body = request.parsedBody
+      return { ...this.#understand(operation, body), raw: Buffer.from(JSON.stringify(body)), body: () => body }
+    }
+    this.#checkContentType(request.headers)
+    const raw = await request.readBody(this.#options.maxBodyBytes)
+    const memoKey = createHash('sha256').update(operation).update(raw).digest('base64url')
+    let understood = this.#memo.get(memoKey)
+    let parsed: unknown
+    if (understood === undefined) {
+      parsed = parseJson(raw)
+      understood = this.#understand(operation, parsed)
+      this.#memo.set(memoKey, understood)
+    }
+    return { ...understood, raw, body: lazyBody(raw, parsed) }
+  }
+
+  /** A request to one of the app's own routes (wrap mode). */
+  async wrapped(request: ExchangeRequest): Promise<PreparedRequest | NotCached> {
+    if (request.method !== 'POST') return { notCached: true }
+    let raw: Buffer
+    let body: unknown
+    if (request.parsedBody !== undefined) {
+      body = request.parsedBody
+      raw = Buffer.from(JSON.stringify(body))
+    } else {
+      // Other bodies (forms, uploads) are the app's business: leave them unread.
+      if (!isJsonContentType(request.headers['content-type'])) return { notCached: true }
+      raw = await request.readBody(this.#options.maxBodyBytes)
+      if (raw.byteLength === 0) return { notCached: true }
+      body = parseJson(raw)
+    }
+    const { match, key } = this.#options
+    if (!(match ? match(request, body) : operationOfBody(body) !== undefined)) return { notCached: true, body }
+    const keyText = key ? key(request, body) : canonicalRequest(body, this.#options.normalize)
+    if (keyText === undefined) return { notCached: true, body }
+    const record = body as Record<string, unknown> | null
+    const model = typeof record?.['model'] === 'string' ? record['model'] : undefined
+    return {
+      operation: operationOfBody(body),
+      requestDigest: digest(`${request.method} ${request.path}\n${keyText}`),
+      model,
+      stream: record?.['stream'] === true,
+      raw,
+      body: () => body,
+    }
+  }
+
+  #understand(operation: Operation, body: unknown): Understood {
+    const { model, stream } = validateRequest(operation, body)
+    const requestDigest = digest(operation + '\n' + canonicalRequest(body, this.#options.normalize))
+    return { operation, requestDigest, model, stream }
+  }
+
+  #checkContentType(headers: RequestHeaders): void {
+    // A missing type is read as JSON, as the OpenAI API does; a different one is refused.
+    if (headers['content-type'] !== undefined && !isJsonContentType(headers['content-type'])) {
+      throw new AiCacheError(
+        'unsupported_media_type',
+        `Unsupported Content-Type '${String(headers['content-type'])}': send the body as application/json.`,
+      )
+    }
+  }
+}

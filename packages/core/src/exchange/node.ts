@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream/promises'
+import { AiCacheError } from '../errors.js'
+import type {
+  ExchangeRequest,
+  RespondOutcome,
+  ResponseHeaders,
+  ResponseMeta,
+  StreamOutcome,
+  WrapCapture,
+} from './types.js'
+
+/** What a Node-based adapter knows of the request beyond `IncomingMessage`. */
+export interface NodeExchangeOptions {
+  /** Path without query, relative to where the middleware is mounted. */
+  path: string
+  /** Path with query, relative to where the middleware is mounted. */
+  url: string
+  /** The body, when a framework parser already consumed the stream. */
+  parsedBody?: unknown
+  /** The framework's request object. */
+  native?: unknown
+}
+
+function tooLarge(maxBytes: number): AiCacheError {
+  return new AiCacheError('body_too_large', `The request body is larger than the limit of ${maxBytes} bytes.`)
+}
+
+function readNodeBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'])
+  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let received = 0
+    const onData = (chunk: Buffer) => {
+      received += chunk.byteLength
+      if (received > maxBytes) {
+        cleanup()
+        // Discard the rest so the connection can still carry the 413.
+        request.resume()
+        reject(tooLarge(maxBytes))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(error)
+    }
+    const cleanup = () => {
+      request.off('data', onData)
+      request.off('end', onEnd)
+      request.off('error', onError)
+    }
+    request.on('data', onData)
+    request.on('end', onEnd)
+    request.on('error', onError)
+  })
+}
+
+/** Describes a Node request as an {@link ExchangeRequest}. */
+export function nodeExchange(request: IncomingMessage, response: ServerResponse, options: NodeExchangeOptions): ExchangeRequest {
+  let controller: AbortController | undefined
+  return {
+    method: request.method ?? 'GET',
+    path: options.path,
+    url: options.url,
+    headers: request.headers,
+    parsedBody: options.parsedBody,
+    native: options.native,
+    readBody: (maxBytes) => readNodeBody(request, maxBytes),
+    bodyStream: () => request,
+    // Created on first use only: hits never need it.
+    get signal() {
+      if (controller === undefined) {
+        const created = new AbortController()
+        controller = created
+        if (response.destroyed && !response.writableFinished) created.abort()
+        else response.once('close', () => response.writableFinished || created.abort())
+      }
+      return controller.signal
+    },
+  }
+}
+
+function withLength(headers: ResponseHeaders, length: number): ResponseHeaders {
+  return { ...headers, 'content-length': length }
+}
+
+/** Sends a complete or streamed outcome on a Node response. */
+export async function sendNodeOutcome(response: ServerResponse, outcome: RespondOutcome | StreamOutcome): Promise<void> {
+  if (outcome.type === 'respond') {
+    response.writeHead(outcome.status, withLength(outcome.headers, outcome.body.byteLength))
+    response.end(outcome.body)
+    return
+  }
+  response.writeHead(outcome.status, outcome.headers)
+  response.flushHeaders()
+  try {
+    await pipeline(outcome.body, response)
+  } catch {
+    // The upstream broke off or the client left; either way the response is over.
+    response.destroy()
+  }
+}
+
+type WriteArguments = [chunk: unknown, encoding?: unknown, callback?: unknown]
+
+/**
+ * Records what a handler writes on a Node response (wrap mode) and reports
+ * it to `capture` when the response finished, or abandons it when the
+ * connection closed first. Past `maxBytes` the response is not recorded.
+ */
+export function captureNodeResponse(
+  response: ServerResponse,
+  capture: WrapCapture,
+  options: { maxBytes: number; meta: () => ResponseMeta | undefined },
+): void {
+  const chunks: Buffer[] = []
+  let bytes = 0
+  let overflow = false
+  const record = ([chunk, encoding]: WriteArguments) => {
+    if (overflow || chunk === undefined || chunk === null || typeof chunk === 'function') return
+    const buffer =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : Buffer.from(chunk as Uint8Array)
+    bytes += buffer.byteLength
+    if (bytes > options.maxBytes) overflow = true
+    else chunks.push(buffer)
+  }
+  const write = response.write
+  const end = response.end
+  response.write = function (this: ServerResponse, ...args: WriteArguments) {
+    record(args)
+    return Reflect.apply(write, this, args) as boolean
+  } as ServerResponse['write']
+  response.end = function (this: ServerResponse, ...args: WriteArguments) {
+    record(args)
+    return Reflect.apply(end, this, args) as ServerResponse
+  } as ServerResponse['end']
+  response.once('close', () => {
+    if (!response.writableFinished || overflow) {
+      capture.abandon()
+      return
+    }
+    capture.complete({
+      status: response.statusCode,
+      headers: response.getHeaders() as Record<string, string | string[] | undefined>,
+      body: Buffer.concat(chunks, bytes),
+      meta: options.meta(),
+    })
+  })
+}

@@ -1,0 +1,97 @@
+/**
+ * The framework-neutral port between adapters and the engine. An adapter
+ * describes the incoming request as an {@link ExchangeRequest}, asks the
+ * engine to handle it, and carries out the {@link Outcome} it gets back.
+ */
+
+/** Request headers with lower-case names, as Node's `IncomingHttpHeaders`. */
+export type RequestHeaders = Record<string, string | string[] | undefined>
+
+/** Response headers to send. */
+export type ResponseHeaders = Record<string, string | number | string[]>
+
+export interface ExchangeRequest {
+  /** Upper-case HTTP method. */
+  method: string
+  /** Path without the query string, e.g. `/v1/chat/completions`. */
+  path: string
+  /** Path with the query string; in client mode the absolute URL. */
+  url: string
+  headers: RequestHeaders
+  /** The body when a framework parser (such as `express.json()`) already read it. */
+  parsedBody?: unknown
+  /**
+   * Reads the raw body. Rejects with an `AiCacheError` of code
+   * `body_too_large` past `maxBytes`. Called at most once.
+   */
+  readBody(maxBytes: number): Promise<Buffer>
+  /** The raw body as a stream, for routes forwarded untouched. Not combined with `readBody`. */
+  bodyStream(): AsyncIterable<Uint8Array>
+  /** Aborted when the client goes away before its response is complete. */
+  readonly signal: AbortSignal
+  /** The framework's own request object, handed to `scope` and `key` functions. */
+  native?: unknown
+}
+
+/** Model and usage the app attaches to a wrapped response it produced. */
+export interface ResponseMeta {
+  model?: string
+  usage?: TokenUsage
+}
+
+/** Token counts of one answer. */
+export interface TokenUsage {
+  inputTokens: number
+  outputTokens: number
+}
+
+/** What a wrapped handler sent, as captured by the adapter. */
+export interface CapturedResponse {
+  status: number
+  headers: RequestHeaders
+  body: Buffer
+  meta?: ResponseMeta
+}
+
+/**
+ * Handed to the adapter on a wrap-mode miss: the handler runs, the adapter
+ * captures its response and reports how it ended.
+ */
+export interface WrapCapture {
+  /** The handler's response was sent completely. */
+  complete(response: CapturedResponse): void
+  /** The response did not complete (client aborted, handler failed). */
+  abandon(): void
+}
+
+/** A complete response for the adapter to send. */
+export interface RespondOutcome {
+  type: 'respond'
+  status: number
+  headers: ResponseHeaders
+  body: Buffer
+}
+
+/** A response whose body is streamed (passthrough routes, uncached streams). */
+export interface StreamOutcome {
+  type: 'stream'
+  status: number
+  headers: ResponseHeaders
+  /** Ends by itself when the request's `signal` aborts. */
+  body: AsyncIterable<Uint8Array>
+}
+
+/**
+ * The request is not answered by aicache: let the framework continue.
+ * `body` is set when aicache read the body, so the adapter can hand it on
+ * (as `req.body`); `headers` go on the handler's response; `capture` is set
+ * on a wrap-mode miss.
+ */
+export interface NextOutcome {
+  type: 'next'
+  body?: unknown
+  headers?: ResponseHeaders
+  capture?: WrapCapture
+}
+
+export type Outcome = RespondOutcome | StreamOutcome | NextOutcome

@@ -1,0 +1,98 @@
+import type { NormalizeOptions } from '../options.js'
+
+/**
+ * Top-level request fields that cannot change the answer, so they are left
+ * out of the key. Every other field, known or unknown, is part of it: a new
+ * API field can cost a hit but never cause a wrong one.
+ * - `stream`, `stream_options`: how the answer is delivered, not what it is.
+ * - `user`, `safety_identifier`: abuse-monitoring ids.
+ * - `prompt_cache_key`: a routing hint for the provider's prompt cache.
+ * - `store`, `metadata`: whether and how the provider keeps a copy.
+ */
+export const fieldsOutsideKey: ReadonlySet<string> = new Set([
+  'stream',
+  'stream_options',
+  'user',
+  'safety_identifier',
+  'prompt_cache_key',
+  'store',
+  'metadata',
+])
+
+/**
+ * JSON with object keys in sorted order, so two requests that differ only in
+ * key order have the same text.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) out += ','
+      out += value[index] === undefined ? 'null' : canonicalJson(value[index])
+    }
+    return out + ']'
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  let out = '{'
+  let first = true
+  for (const key of keys) {
+    const item = record[key]
+    if (item === undefined) continue
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item)
+    first = false
+  }
+  return out + '}'
+}
+
+type TextTransform = (text: string) => string
+
+function textTransform(normalize: Readonly<Required<NormalizeOptions>>): TextTransform | undefined {
+  if (!normalize.whitespace && !normalize.case) return undefined
+  return (text) => {
+    let result = normalize.whitespace ? text.trim().replace(/\s+/g, ' ') : text
+    if (normalize.case) result = result.toLowerCase()
+    return result
+  }
+}
+
+function normalizeContent(content: unknown, transform: TextTransform): unknown {
+  if (typeof content === 'string') return transform(content)
+  if (!Array.isArray(content)) return content
+  return content.map((part: unknown) => {
+    if (typeof part === 'string') return transform(part)
+    if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') {
+      return { ...part, text: transform((part as { text: string }).text) }
+    }
+    return part
+  })
+}
+
+function normalizePrompts(record: Record<string, unknown>, transform: TextTransform): Record<string, unknown> {
+  const copy = { ...record }
+  if (Array.isArray(copy['messages'])) {
+    copy['messages'] = copy['messages'].map((message: unknown) =>
+      message && typeof message === 'object'
+        ? { ...message, content: normalizeContent((message as { content?: unknown }).content, transform) }
+        : message,
+    )
+  }
+  if (copy['prompt'] !== undefined) copy['prompt'] = normalizeContent(copy['prompt'], transform)
+  if (copy['input'] !== undefined) copy['input'] = normalizeContent(copy['input'], transform)
+  return copy
+}
+
+/**
+ * The canonical text of a request body: sorted keys, without
+ * {@link fieldsOutsideKey}, with the opt-in (lossy) prompt normalisation.
+ */
+export function canonicalRequest(body: unknown, normalize: Readonly<Required<NormalizeOptions>>): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return canonicalJson(body)
+  const kept: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(body)) {
+    if (!fieldsOutsideKey.has(field)) kept[field] = value
+  }
+  const transform = textTransform(normalize)
+  return canonicalJson(transform ? normalizePrompts(kept, transform) : kept)
+}

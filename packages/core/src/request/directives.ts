@@ -1,0 +1,81 @@
+import { AiCacheError } from '../errors.js'
+import type { RequestHeaders } from '../exchange/types.js'
+
+/** What a request asks of the cache, from its headers. */
+export interface RequestDirectives {
+  /** `Cache-Control: no-store`: neither read nor write. */
+  readonly noStore: boolean
+  /** `Cache-Control: no-cache`: do not read, do write (refresh). */
+  readonly noCache: boolean
+  /** `Cache-Control: only-if-cached`: answer from the cache or 504. */
+  readonly onlyIfCached: boolean
+  /** `Cache-Control: max-age=N`: accept only entries at most N seconds old. */
+  readonly maxAgeSeconds: number | undefined
+  /** `x-aicache-ttl: N` (seconds): how long to keep the answer. */
+  readonly ttlMs: number | undefined
+  /** `x-aicache-namespace`. */
+  readonly namespace: string | undefined
+}
+
+const none: RequestDirectives = Object.freeze({
+  noStore: false,
+  noCache: false,
+  onlyIfCached: false,
+  maxAgeSeconds: undefined,
+  ttlMs: undefined,
+  namespace: undefined,
+})
+
+const namespacePattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+function header(headers: RequestHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value.join(',') : value
+}
+
+function seconds(value: string, param: string): number {
+  if (!/^\d{1,10}$/.test(value.trim())) {
+    throw new AiCacheError('invalid_value', `Invalid '${param}': expected a whole number of seconds, got '${value}'.`, {
+      param,
+    })
+  }
+  return Number(value.trim())
+}
+
+/**
+ * Reads the per-request cache controls. Cache-Control follows RFC 9111
+ * section 5.2.1; unknown directives are ignored as the RFC requires.
+ */
+export function parseDirectives(headers: RequestHeaders): RequestDirectives {
+  const cacheControl = header(headers, 'cache-control')
+  const ttl = header(headers, 'x-aicache-ttl')
+  const namespace = header(headers, 'x-aicache-namespace')
+  if (cacheControl === undefined && ttl === undefined && namespace === undefined) return none
+
+  let noStore = false
+  let noCache = false
+  let onlyIfCached = false
+  let maxAgeSeconds: number | undefined
+  for (const part of (cacheControl ?? '').split(',')) {
+    const [name = '', value] = part.trim().toLowerCase().split('=', 2)
+    if (name === 'no-store') noStore = true
+    else if (name === 'no-cache') noCache = true
+    else if (name === 'only-if-cached') onlyIfCached = true
+    else if (name === 'max-age' && value !== undefined) maxAgeSeconds = seconds(value.replace(/"/g, ''), 'max-age')
+  }
+  if (namespace !== undefined && !namespacePattern.test(namespace)) {
+    throw new AiCacheError(
+      'invalid_value',
+      "Invalid 'x-aicache-namespace': use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
+      { param: 'x-aicache-namespace' },
+    )
+  }
+  return {
+    noStore,
+    noCache,
+    onlyIfCached,
+    maxAgeSeconds,
+    ttlMs: ttl === undefined ? undefined : seconds(ttl, 'x-aicache-ttl') * 1000,
+    namespace,
+  }
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto'
+import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
+import type { ScopeOption } from '../options.js'
+
+/** SHA-256 of the input, base64url (43 characters). */
+export function digest(input: string | Uint8Array): string {
+  return createHash('sha256').update(input).digest('base64url')
+}
+
+function firstHeader(headers: RequestHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+const anonymousScope = 'anonymous'
+
+/**
+ * The scope of a request whose callers share answers only with holders of
+ * the same credential. Only a hash is kept, never the credential.
+ */
+export function credentialScope(headers: RequestHeaders): string {
+  const credential =
+    firstHeader(headers, 'authorization') ?? firstHeader(headers, 'api-key') ?? firstHeader(headers, 'x-api-key')
+  return credential ? 'credential:' + digest(credential).slice(0, 32) : anonymousScope
+}
+
+/** Applies the `scope` option to a request. */
+export function resolveScope(option: ScopeOption, request: ExchangeRequest): string {
+  if (option === 'credential') return credentialScope(request.headers)
+  if (option === 'shared') return 'shared'
+  return 'custom:' + String(option(request))
+}
+
+/** The parts that make up a cache key. */
+export interface KeyParts {
+  namespace: string
+  /** Generation of the namespace; bumping it invalidates the namespace. */
+  generation: number
+  scope: string
+  /** Digest of what was asked (operation and canonical body). */
+  requestDigest: string
+}
+
+/** The cache key: a digest of its parts, safe to use in any store. */
+export function cacheKey(parts: KeyParts): string {
+  return digest(`${parts.namespace}\n${parts.generation}\n${parts.scope}\n${parts.requestDigest}`)
+}

@@ -1,0 +1,39 @@
+/** The OpenAI-compatible calls aicache caches. */
+export type Operation = 'chat' | 'completion' | 'embeddings'
+
+const proxyPaths: Record<string, Operation> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/completions': 'completion',
+  '/v1/embeddings': 'embeddings',
+}
+
+function trimSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+}
+
+/** The operation of a gateway path, or `undefined` for any other path. */
+export function operationOfPath(path: string): Operation | undefined {
+  return proxyPaths[trimSlash(path)]
+}
+
+/**
+ * The operation of a client-mode URL path: clients put their own base path
+ * in front (`/v1`, `/openai/deployments/x`), so only the end counts.
+ */
+export function operationOfUrlPath(path: string): Operation | undefined {
+  const trimmed = trimSlash(path)
+  if (trimmed.endsWith('/chat/completions')) return 'chat'
+  if (trimmed.endsWith('/completions')) return 'completion'
+  if (trimmed.endsWith('/embeddings')) return 'embeddings'
+  return undefined
+}
+
+/** The operation an app's own JSON body looks like, in wrap mode. */
+export function operationOfBody(body: unknown): Operation | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined
+  const record = body as Record<string, unknown>
+  if (Array.isArray(record['messages'])) return 'chat'
+  if (record['prompt'] !== undefined) return 'completion'
+  if (record['input'] !== undefined) return 'embeddings'
+  return undefined
+}

@@ -1,0 +1,103 @@
+import { AiCacheError } from '../errors.js'
+import type { Operation } from './operation.js'
+
+/** What the engine needs to know of a valid request. */
+export interface ValidRequest {
+  model: string
+  stream: boolean
+}
+
+type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null'
+
+function kindOf(value: unknown): JsonKind {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number'
+  return typeof value as JsonKind
+}
+
+const article = (kind: string) => (/^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`)
+
+function check(param: string, value: unknown, allowed: readonly JsonKind[]): void {
+  if (value === undefined) return
+  const kind = kindOf(value)
+  if (allowed.includes(kind) || (kind === 'integer' && allowed.includes('number'))) return
+  const expected = allowed.map(article).join(' or ')
+  throw new AiCacheError(
+    'invalid_type',
+    `Invalid type for '${param}': expected ${expected}, but got ${article(kind)} instead.`,
+    { param },
+  )
+}
+
+function required(param: string, value: unknown): void {
+  if (value === undefined) {
+    throw new AiCacheError('missing_field', `Missing required parameter: '${param}'.`, { param })
+  }
+}
+
+// Types of the optional fields real clients send; unknown fields pass, so a
+// new API field never breaks a request (it only becomes part of the key).
+const optionalFields: Record<string, readonly JsonKind[]> = {
+  stream: ['boolean', 'null'],
+  stream_options: ['object', 'null'],
+  temperature: ['number', 'null'],
+  top_p: ['number', 'null'],
+  n: ['integer', 'null'],
+  max_tokens: ['integer', 'null'],
+  max_completion_tokens: ['integer', 'null'],
+  presence_penalty: ['number', 'null'],
+  frequency_penalty: ['number', 'null'],
+  seed: ['integer', 'null'],
+  stop: ['string', 'array', 'null'],
+  tools: ['array', 'null'],
+  tool_choice: ['string', 'object', 'null'],
+  response_format: ['object', 'null'],
+  logit_bias: ['object', 'null'],
+  user: ['string', 'null'],
+  dimensions: ['integer', 'null'],
+  encoding_format: ['string', 'null'],
+}
+
+function validateMessages(messages: unknown): void {
+  required('messages', messages)
+  check('messages', messages, ['array'])
+  const list = messages as unknown[]
+  if (list.length === 0) {
+    throw new AiCacheError('invalid_value', "Invalid 'messages': empty array. Expected at least one message.", {
+      param: 'messages',
+    })
+  }
+  list.forEach((message, index) => {
+    const param = `messages[${index}]`
+    check(param, message, ['object'])
+    const record = message as Record<string, unknown>
+    required(`${param}.role`, record['role'])
+    check(`${param}.role`, record['role'], ['string'])
+    check(`${param}.content`, record['content'], ['string', 'array', 'null'])
+  })
+}
+
+/**
+ * Checks the shape of an OpenAI-compatible request body and returns what the
+ * engine needs of it. Throws an {@link AiCacheError} naming the field.
+ */
+export function validateRequest(operation: Operation, body: unknown): ValidRequest {
+  if (kindOf(body) !== 'object') {
+    throw new AiCacheError('invalid_type', `The request body must be a JSON object, but got ${article(kindOf(body))}.`)
+  }
+  const record = body as Record<string, unknown>
+  required('model', record['model'])
+  check('model', record['model'], ['string'])
+  for (const [field, kinds] of Object.entries(optionalFields)) check(field, record[field], kinds)
+  if (operation === 'chat') validateMessages(record['messages'])
+  if (operation === 'completion') {
+    required('prompt', record['prompt'])
+    check('prompt', record['prompt'], ['string', 'array'])
+  }
+  if (operation === 'embeddings') {
+    required('input', record['input'])
+    check('input', record['input'], ['string', 'array'])
+  }
+  return { model: record['model'] as string, stream: record['stream'] === true }
+}

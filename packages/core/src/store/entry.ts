@@ -1,0 +1,43 @@
+import type { TokenUsage } from '../exchange/types.js'
+
+/**
+ * One stored answer. Versioned so that a future layout is never read as
+ * this one. Only complete, successful answers become entries.
+ */
+export interface CacheEntry {
+  readonly version: 1
+  readonly status: number
+  /** The allowlisted response headers ({@link storedHeaderNames}). */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Buffer
+  readonly model: string | undefined
+  /** What producing this answer cost; a hit saves this much. */
+  readonly usage: TokenUsage | undefined
+  /** Epoch milliseconds when the answer was produced. */
+  readonly createdAt: number
+  readonly ttlMs: number
+}
+
+/**
+ * Response headers kept with an entry. Per-call headers (request ids,
+ * rate-limit counters, dates) would be wrong on a replay, so they are not.
+ */
+export const storedHeaderNames: readonly string[] = ['content-type', 'openai-version']
+
+// Map and object overhead of one entry, so that many tiny entries still count.
+const entryOverheadBytes = 256
+
+/** What an entry costs the memory tier, in bytes. */
+export function entrySizeBytes(entry: CacheEntry): number {
+  return entry.body.byteLength + entryOverheadBytes
+}
+
+/** Age in whole seconds, as the `Age` header states it (RFC 9111 section 5.1). */
+export function entryAgeSeconds(entry: CacheEntry, nowMs: number): number {
+  return Math.max(0, Math.floor((nowMs - entry.createdAt) / 1000))
+}
+
+/** Seconds of freshness left. */
+export function entryTtlSeconds(entry: CacheEntry, nowMs: number): number {
+  return Math.max(0, Math.floor((entry.createdAt + entry.ttlMs - nowMs) / 1000))
+}
