@@ -3,7 +3,6 @@ import { defineConfig } from 'tsdown'
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ["esm", "cjs"],
-  external: ["express"],
   dts: true,
   sourcemap: true,
   clean: true,

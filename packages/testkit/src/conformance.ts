@@ -1,1 +1,289 @@
-export const placeholder = 1
+/**
+ * The conformance suite: one set of behaviours every aicache adapter must
+ * show, run against real framework servers with the official `openai` client
+ * as the caller and the fake upstream as the LLM.
+ *
+ * @example
+ * ```ts
+ * describeConformance('express', { proxy: startProxyApp, wrap: startWrapApp })
+ * ```
+ */
+import OpenAI from 'openai'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeUpstream } from './fake-upstream.js'
+import type { FakeUpstream } from './types.js'
+
+/** aicache options, as the adapter under test accepts them. */
+export type ConformanceOptions = Record<string, unknown>
+
+/** A server the suite talks to. */
+export interface RunningApp {
+  /** Origin of the app, e.g. `http://127.0.0.1:4000`. */
+  url: string
+  close(): Promise<void>
+}
+
+/** What a wrapped route answers; the harness sends it as JSON. */
+export interface WrapAnswer {
+  status: number
+  body: unknown
+}
+
+/** The app's own handler logic for `POST /chat` and `POST /other`. */
+export type WrapHandler = (route: '/chat' | '/other', body: unknown) => Promise<WrapAnswer>
+
+/** How an adapter starts the apps the suite needs. */
+export interface ConformanceHarness {
+  /** aicache in proxy mode (`options.upstream` is set); other paths answer 404. */
+  proxy(options: ConformanceOptions): Promise<RunningApp>
+  /**
+   * aicache in wrap mode in front of `POST /chat` and `POST /other`, each
+   * answered by `handler` with the framework's own JSON response.
+   */
+  wrap(options: ConformanceOptions, handler: WrapHandler): Promise<RunningApp>
+}
+
+const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'What is a cache?' }] }
+
+async function post(url: string, body: string | object, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-tenant-a', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+function expectOpenAiError(json: unknown): void {
+  expect(json).toMatchObject({ error: { message: expect.any(String), type: expect.any(String) } })
+}
+
+/** Registers the suite for one adapter. */
+export function describeConformance(name: string, harness: ConformanceHarness): void {
+  describe(`${name} conformance`, () => {
+    let fake: FakeUpstream
+    const running: RunningApp[] = []
+    beforeAll(async () => {
+      fake = await startFakeUpstream()
+    })
+    afterEach(async () => {
+      await Promise.all(running.splice(0).map((app) => app.close()))
+      fake.reset()
+      fake.setLatency(0)
+    })
+    afterAll(async () => {
+      await fake.close()
+    })
+    async function proxy(options: ConformanceOptions = {}): Promise<string> {
+      const app = await harness.proxy({ upstream: fake.url, ...options })
+      running.push(app)
+      return app.url
+    }
+    function client(url: string, apiKey = 'sk-tenant-a'): OpenAI {
+      return new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 })
+    }
+
+    describe('proxy mode', () => {
+      it('answers a repeated chat call from the cache, with Cache-Status and Age', async () => {
+        const openai = client(await proxy())
+        const first = await openai.chat.completions.create(chatBody).withResponse()
+        const second = await openai.chat.completions.create(chatBody).withResponse()
+        expect(first.response.headers.get('cache-status')).toMatch(/^aicache; fwd=uri-miss; fwd-status=200; stored/)
+        expect(second.response.headers.get('cache-status')).toMatch(/^aicache; hit; ttl=\d+; detail=l1$/)
+        expect(second.response.headers.get('age')).toMatch(/^\d+$/)
+        expect(second.data).toEqual(first.data)
+        expect(fake.callCount('/v1/chat/completions')).toBe(1)
+      })
+
+      it('caches embeddings and completions too', async () => {
+        const openai = client(await proxy())
+        const embedding = { model: 'text-embedding-3-small', input: ['a cache', 'a tier'] }
+        const first = await openai.embeddings.create(embedding)
+        const second = await openai.embeddings.create(embedding)
+        expect(second.data).toEqual(first.data)
+        const prompt = { model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello' }
+        await openai.completions.create(prompt)
+        const again = await openai.completions.create(prompt).withResponse()
+        expect(again.response.headers.get('cache-status')).toMatch(/hit/)
+        expect(fake.callCount('/v1/embeddings')).toBe(1)
+        expect(fake.callCount('/v1/completions')).toBe(1)
+      })
+
+      it('keeps tenants apart by credential, and shares with scope shared', async () => {
+        const url = await proxy()
+        await client(url, 'sk-tenant-a').chat.completions.create(chatBody)
+        const other = await client(url, 'sk-tenant-b').chat.completions.create(chatBody).withResponse()
+        expect(other.response.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+        expect(fake.callCount()).toBe(2)
+        fake.reset()
+        const shared = await proxy({ scope: 'shared' })
+        await client(shared, 'sk-tenant-a').chat.completions.create(chatBody)
+        const hit = await client(shared, 'sk-tenant-b').chat.completions.create(chatBody).withResponse()
+        expect(hit.response.headers.get('cache-status')).toMatch(/hit/)
+        expect(fake.callCount()).toBe(1)
+      })
+
+      it('makes one upstream call for 100 concurrent identical misses', async () => {
+        fake.setLatency(150)
+        const url = await proxy()
+        const answers = await Promise.all(
+          Array.from({ length: 100 }, () => post(`${url}/v1/chat/completions`, chatBody).then((r) => r.json())),
+        )
+        expect(fake.callCount()).toBe(1)
+        for (const answer of answers) expect(answer).toEqual(answers[0])
+      })
+
+      it('passes upstream errors through unchanged and never caches them', async () => {
+        const url = await proxy()
+        fake.inject({ status: 500 })
+        const failed = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(failed.status).toBe(500)
+        expectOpenAiError(await failed.json())
+        fake.inject({ status: 429, headers: { 'retry-after': '2' } })
+        const limited = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(limited.status).toBe(429)
+        expect(limited.headers.get('retry-after')).toBe('2')
+        const next = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(next.status).toBe(200)
+        expect(next.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+        expect(fake.callCount()).toBe(3)
+      })
+
+      it('answers bad input with an OpenAI-style error and keeps serving', async () => {
+        const url = await proxy({ maxBodyBytes: 1024 * 1024 })
+        const endpoint = `${url}/v1/chat/completions`
+        const cases: Array<[string, Promise<Response>, number, string | null]> = [
+          ['malformed JSON', post(endpoint, '{"model": "gpt-4o-mini", "messages": ['), 400, null],
+          ['messages not an array', post(endpoint, { model: 'gpt-4o-mini', messages: 'hi' }), 400, 'messages'],
+          ['empty body', post(endpoint, ''), 400, null],
+          ['2 MB over a 1 MB limit', post(endpoint, { ...chatBody, padding: 'x'.repeat(2 * 1024 * 1024) }), 413, null],
+          ['non-JSON content type', post(endpoint, 'model=gpt-4o-mini', { 'content-type': 'text/plain' }), 415, null],
+        ]
+        for (const [label, pending, status, param] of cases) {
+          const response = await pending
+          expect(response.status, label).toBe(status)
+          const json = (await response.json()) as { error: { param: string | null } }
+          expectOpenAiError(json)
+          if (param) expect(json.error.param, label).toBe(param)
+        }
+        expect(fake.callCount()).toBe(0)
+        const fine = await client(url).chat.completions.create(chatBody)
+        expect(fine.choices[0]?.message.content).toBeTruthy()
+      })
+
+      it('follows per-request Cache-Control, TTL and namespace', async () => {
+        const url = await proxy()
+        const endpoint = `${url}/v1/chat/completions`
+        const status = async (headers: Record<string, string>) =>
+          (await post(endpoint, chatBody, headers)).headers.get('cache-status')
+        expect(await status({ 'cache-control': 'no-store' })).toMatch(/fwd=request; detail=no-store/)
+        expect(await status({ 'cache-control': 'only-if-cached' })).toMatch(/detail=not_cached/)
+        expect(await status({})).toMatch(/fwd=uri-miss.*stored/)
+        expect(await status({})).toMatch(/hit/)
+        expect(await status({ 'cache-control': 'no-cache' })).toMatch(/fwd=request; fwd-status=200; stored/)
+        expect(await status({ 'cache-control': 'max-age=100' })).toMatch(/hit/)
+        expect(await status({ 'x-aicache-namespace': 'other' })).toMatch(/fwd=uri-miss/)
+        expect(await status({ 'x-aicache-namespace': 'other' })).toMatch(/hit/)
+        expect(await status({ 'x-aicache-namespace': 'short', 'x-aicache-ttl': '0' })).not.toMatch(/stored/)
+        expect(await status({ 'x-aicache-namespace': 'short' })).toMatch(/fwd=uri-miss/)
+        expect(fake.callCount()).toBe(6)
+      })
+
+      it('says 504 to only-if-cached when nothing is stored', async () => {
+        const url = await proxy()
+        const response = await post(`${url}/v1/chat/completions`, chatBody, { 'cache-control': 'only-if-cached' })
+        expect(response.status).toBe(504)
+        expectOpenAiError(await response.json())
+        expect(fake.callCount()).toBe(0)
+      })
+
+      it('forwards other /v1 routes untouched and uncached', async () => {
+        const openai = client(await proxy())
+        const first = await openai.models.list()
+        await openai.models.list()
+        expect(first.data.length).toBeGreaterThan(0)
+        expect(fake.callCount('/v1/models')).toBe(2)
+      })
+
+      it('answers 502 when the upstream cannot be reached', async () => {
+        const url = await proxy({ upstream: 'http://127.0.0.1:9/v1' })
+        const response = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(response.status).toBe(502)
+        expect(await response.json()).toMatchObject({ error: { code: 'upstream_unreachable' } })
+      })
+
+      it('answers 504 when the upstream is too slow', async () => {
+        fake.setLatency(500)
+        const url = await proxy({ upstreamTimeoutMs: 100 })
+        const response = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(response.status).toBe(504)
+        expect(await response.json()).toMatchObject({ error: { code: 'upstream_timeout' } })
+      })
+    })
+
+    describe('wrap mode', () => {
+      async function wrap(options: ConformanceOptions = {}) {
+        const handled = { '/chat': 0, '/other': 0 }
+        const app = await harness.wrap(options, async (route, body) => {
+          handled[route]++
+          if (route === '/other') return { status: 200, body: { echoed: body, call: handled[route] } }
+          const prompt = (body as { prompt?: string }).prompt ?? ''
+          if (prompt === 'fail') return { status: 500, body: { error: 'model failed' } }
+          const openai = new OpenAI({ baseURL: fake.url, apiKey: 'sk-app', maxRetries: 0 })
+          const completion = await openai.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: prompt }],
+          })
+          return { status: 200, body: { answer: completion.choices[0]?.message.content, usage: completion.usage } }
+        })
+        running.push(app)
+        return { url: app.url, handled }
+      }
+
+      it("serves the app's own route from the cache on the second identical call", async () => {
+        const { url, handled } = await wrap()
+        const first = await post(`${url}/chat`, { prompt: 'Tell me about caches' })
+        const firstJson = await first.json()
+        expect(first.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+        const second = await post(`${url}/chat`, { prompt: 'Tell me about caches' })
+        expect(second.headers.get('cache-status')).toMatch(/hit/)
+        expect(await second.json()).toEqual(firstJson)
+        expect(handled['/chat']).toBe(1)
+        await post(`${url}/chat`, { prompt: 'Something else' })
+        expect(handled['/chat']).toBe(2)
+      })
+
+      it('does not cache a failed answer', async () => {
+        const { url, handled } = await wrap()
+        expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
+        expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
+        expect(handled['/chat']).toBe(2)
+      })
+
+      it('leaves requests that are not LLM-shaped to the app, body intact', async () => {
+        const { url, handled } = await wrap()
+        const first = await (await post(`${url}/other`, { x: 1 })).json()
+        const second = await (await post(`${url}/other`, { x: 1 })).json()
+        expect(first).toEqual({ echoed: { x: 1 }, call: 1 })
+        expect(second).toEqual({ echoed: { x: 1 }, call: 2 })
+        expect(handled['/other']).toBe(2)
+      })
+
+      it('keeps tenants of a wrapped route apart', async () => {
+        const { url, handled } = await wrap()
+        await post(`${url}/chat`, { prompt: 'hello' }, { authorization: 'Bearer one' })
+        await post(`${url}/chat`, { prompt: 'hello' }, { authorization: 'Bearer two' })
+        expect(handled['/chat']).toBe(2)
+      })
+
+      it('runs the handler once for concurrent identical requests', async () => {
+        fake.setLatency(150)
+        const { url, handled } = await wrap()
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () => post(`${url}/chat`, { prompt: 'together' }).then((r) => r.json())),
+        )
+        expect(handled['/chat']).toBe(1)
+        for (const answer of answers) expect(answer).toEqual(answers[0])
+      })
+    })
+  })
+}

@@ -1,1 +1,3 @@
-export const placeholder = 1
+export { fakeChatAnswer } from './answers.js'
+export { startFakeUpstream } from './fake-upstream.js'
+export type { Fault, FakeUpstream, FakeUpstreamOptions, RecordedCall } from './types.js'

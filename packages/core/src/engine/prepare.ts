@@ -5,7 +5,7 @@ import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { ResolvedAiCacheOptions } from '../options.js'
 import { canonicalRequest } from '../request/canonical.js'
 import { digest } from '../request/key.js'
-import { type Operation, operationOfBody } from '../request/operation.js'
+import { type Operation, operationOfBody, operationOfPath } from '../request/operation.js'
 import { validateRequest } from '../request/validate.js'
 
 /** A request body, read and understood. */
@@ -108,7 +108,9 @@ export class RequestPreparer {
     const record = body as Record<string, unknown> | null
     const model = typeof record?.['model'] === 'string' ? record['model'] : undefined
     return {
-      operation: operationOfBody(body),
+      // The app's own routes answer in their own shape; only a gateway path
+      // promises an OpenAI one.
+      operation: operationOfPath(request.path),
       requestDigest: digest(`${request.method} ${request.path}\n${keyText}`),
       model,
       stream: record?.['stream'] === true,

@@ -143,8 +143,10 @@ export function captureNodeResponse(
     record(args)
     return Reflect.apply(end, this, args) as ServerResponse
   } as ServerResponse['end']
-  response.once('close', () => {
-    if (!response.writableFinished || overflow) {
+  // 'finish': the whole response was handed to the OS, before the client can
+  // ask again; 'close' without it: the connection ended first.
+  response.once('finish', () => {
+    if (overflow) {
       capture.abandon()
       return
     }
@@ -154,5 +156,8 @@ export function captureNodeResponse(
       body: Buffer.concat(chunks, bytes),
       meta: options.meta(),
     })
+  })
+  response.once('close', () => {
+    if (!response.writableFinished) capture.abandon()
   })
 }

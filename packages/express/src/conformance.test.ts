@@ -1,0 +1,4 @@
+import { describeConformance } from '@aicache/testkit/conformance'
+import { expressHarness } from './test-apps.js'
+
+describeConformance('express', expressHarness)

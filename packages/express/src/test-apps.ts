@@ -1,0 +1,51 @@
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import express, { type Express } from 'express'
+import type { ConformanceHarness, RunningApp, WrapHandler } from '@aicache/testkit/conformance'
+import { type AiCacheOptions, aiCache } from './index.js'
+
+/** Listens on a free loopback port and returns the app's origin and a closer. */
+export async function listen(app: Express): Promise<RunningApp & { server: Server }> {
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise<void>((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function wrapRoutes(app: Express, handler: WrapHandler): void {
+  for (const route of ['/chat', '/other'] as const) {
+    app.post(route, express.json(), async (req, res, next) => {
+      try {
+        const answer = await handler(route, req.body)
+        res.status(answer.status).json(answer.body)
+      } catch (error) {
+        next(error)
+      }
+    })
+  }
+}
+
+/** The conformance harness for Express. */
+export const expressHarness: ConformanceHarness = {
+  async proxy(options) {
+    const app = express()
+    const middleware = aiCache(options as AiCacheOptions)
+    app.use(middleware)
+    const running = await listen(app)
+    return { url: running.url, close: async () => (await running.close(), await middleware.engine.close()) }
+  },
+  async wrap(options, handler) {
+    const app = express()
+    app.use(aiCache(options as AiCacheOptions))
+    wrapRoutes(app, handler)
+    return listen(app)
+  },
+}

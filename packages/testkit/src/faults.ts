@@ -1,0 +1,60 @@
+import { isJsonObject } from './json.js'
+import { openAIError } from './openai-error.js'
+import { jsonReply, type Reply } from './reply.js'
+import type { Fault, RecordedCall } from './types.js'
+
+interface QueuedFault {
+  fault: Fault
+  remainingTimes: number
+}
+
+/** Injected faults in order; the first one matching a call applies to it and is used up after `times` calls. */
+export class FaultQueue {
+  #queue: QueuedFault[] = []
+
+  /** Queues a fault behind those already waiting. */
+  add(fault: Fault): void {
+    this.#queue.push({ fault, remainingTimes: fault.times ?? 1 })
+  }
+
+  /** The fault for this call, if any, counting it as used once. */
+  take(call: RecordedCall): Fault | undefined {
+    const queued = this.#queue.find((entry) => entry.fault.match?.(call) ?? true)
+    if (queued === undefined) return undefined
+    queued.remainingTimes -= 1
+    if (queued.remainingTimes <= 0) this.#queue = this.#queue.filter((entry) => entry !== queued)
+    return queued.fault
+  }
+
+  /** Drops every queued fault. */
+  clear(): void {
+    this.#queue = []
+  }
+}
+
+/** The status answer a fault replaces the normal answer with (its headers are added when writing), or undefined to keep the normal answer. */
+export function faultReply(fault: Fault): Reply | undefined {
+  if (fault.status === undefined) return undefined
+  const body = fault.body ?? (fault.status >= 400 ? openAIError(fault.status) : {})
+  return jsonReply(fault.status, body)
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+}
+
+/** A fault sent as JSON over the control API, where an optional `path` stands in for `match`. */
+export function faultFromJson(json: unknown): Fault | undefined {
+  if (!isJsonObject(json)) return undefined
+  const { path, drop, headers } = json
+  const fault: Fault = {
+    times: optionalNumber(json['times']),
+    status: optionalNumber(json['status']),
+    body: json['body'],
+    delayMs: optionalNumber(json['delayMs']),
+    drop: drop === 'before-headers' || drop === 'mid-body' ? drop : undefined,
+    headers: isJsonObject(headers) ? Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, String(value)])) : undefined,
+  }
+  if (typeof path === 'string') fault.match = (call) => call.path === path
+  return fault
+}

@@ -1,0 +1,63 @@
+import { embeddingsBody } from './embeddings.js'
+import { isJsonObject, type JsonObject } from './json.js'
+import { openAIError } from './openai-error.js'
+import { planChat, planCompletion } from './plans.js'
+import { jsonReply, sseReply, type Reply } from './reply.js'
+import { chatCompletionBody, completionBody, modelBody, modelListBody, type AnswerIdentity } from './responses.js'
+import { chatChunks, completionChunks } from './stream-chunks.js'
+import type { RecordedCall } from './types.js'
+import { validationError } from './validate.js'
+
+type PostHandler = (body: JsonObject, callNumber: number) => Reply
+
+function identityOf(body: JsonObject, idPrefix: string, callNumber: number): AnswerIdentity {
+  return { id: `${idPrefix}-${callNumber}`, created: Math.floor(Date.now() / 1000), model: String(body['model']) }
+}
+
+function includesUsage(body: JsonObject): boolean {
+  const streamOptions = body['stream_options']
+  return isJsonObject(streamOptions) && streamOptions['include_usage'] === true
+}
+
+const POST_HANDLERS: Record<string, PostHandler> = {
+  '/v1/chat/completions': (body, callNumber) => {
+    const plan = planChat(body, callNumber)
+    const identity = identityOf(body, 'chatcmpl-fake', callNumber)
+    if (body['stream'] === true) return sseReply(chatChunks(plan, identity, includesUsage(body)))
+    return jsonReply(200, chatCompletionBody(plan, identity))
+  },
+  '/v1/completions': (body, callNumber) => {
+    const plan = planCompletion(body)
+    const identity = identityOf(body, 'cmpl-fake', callNumber)
+    if (body['stream'] === true) return sseReply(completionChunks(plan, identity, includesUsage(body)))
+    return jsonReply(200, completionBody(plan, identity))
+  },
+  '/v1/embeddings': (body) => jsonReply(200, embeddingsBody(body, String(body['model']))),
+}
+
+const MODEL_PATH = /^\/v1\/models\/([^/]+)$/
+
+function modelIdOf(path: string): string | undefined {
+  const encoded = MODEL_PATH.exec(path)?.[1]
+  try {
+    return encoded === undefined ? undefined : decodeURIComponent(encoded)
+  } catch {
+    return undefined
+  }
+}
+
+function notFound(call: RecordedCall): Reply {
+  return jsonReply(404, openAIError(404, `Invalid URL (${call.method} ${call.path})`))
+}
+
+/** The normal (fault-free) answer to a call, numbered so ids are unique per call. */
+export function route(call: RecordedCall, callNumber: number): Reply {
+  if (call.method === 'GET') {
+    if (call.path === '/v1/models') return jsonReply(200, modelListBody())
+    const modelId = modelIdOf(call.path)
+    return modelId === undefined ? notFound(call) : jsonReply(200, modelBody(modelId))
+  }
+  const handler = POST_HANDLERS[call.path]
+  if (call.method !== 'POST' || handler === undefined) return notFound(call)
+  return validationError(call.path, call.body) ?? handler(call.body as JsonObject, callNumber)
+}

@@ -1,0 +1,70 @@
+/** Options for {@link startFakeUpstream}. */
+export interface FakeUpstreamOptions {
+  /** @default 0 (a free port) */
+  port?: number
+  /** @default '127.0.0.1' */
+  host?: string
+  /** Delay before response headers, every call. @default 0 */
+  latencyMs?: number
+  /** Delay between SSE chunks. @default 0 */
+  chunkDelayMs?: number
+}
+
+/** One request the fake received, as the client sent it. */
+export interface RecordedCall {
+  method: string
+  /** Path without query, e.g. '/v1/chat/completions'. */
+  path: string
+  /** Lower-cased names, last value wins. */
+  headers: Record<string, string>
+  rawBody: string
+  /** Parsed JSON, or undefined when the body is empty or not JSON. */
+  body: unknown
+  /** True once the response was fully written. */
+  completed: boolean
+  /** True if the connection closed before the response was complete. */
+  aborted: boolean
+}
+
+/** A misbehaviour the fake applies to the next matching calls instead of its normal answer. */
+export interface Fault {
+  /** How many matching calls it applies to. @default 1 */
+  times?: number
+  /** Only calls for which this returns true (default: every call). */
+  match?: (call: RecordedCall) => boolean
+  /** Answer with this status and (JSON) body instead of the normal answer. */
+  status?: number
+  /** Response body; for status >= 400 defaults to an OpenAI error body matching the status. */
+  body?: unknown
+  /** Extra response headers, e.g. {'retry-after': '2'}; without `status` they are added to the normal answer. */
+  headers?: Record<string, string>
+  /** Extra delay before answering. */
+  delayMs?: number
+  /**
+   * 'before-headers': destroy the socket without answering;
+   * 'mid-body': send about half the SSE chunks (or half the JSON bytes), then destroy the socket.
+   */
+  drop?: 'before-headers' | 'mid-body'
+}
+
+/** A running fake OpenAI-compatible upstream. */
+export interface FakeUpstream {
+  /** Base URL like the OpenAI one: 'http://127.0.0.1:PORT/v1'. */
+  readonly url: string
+  /** 'http://127.0.0.1:PORT'. */
+  readonly origin: string
+  readonly port: number
+  readonly calls: readonly RecordedCall[]
+  /** Calls so far, optionally only those with this path ('/v1/chat/completions'). */
+  callCount(path?: string): number
+  /** Queue a fault; faults are consumed in order, each for `times` matching calls. */
+  inject(fault: Fault): void
+  setLatency(latencyMs: number): void
+  setChunkDelay(chunkDelayMs: number): void
+  /** Forget calls and queued faults. */
+  reset(): void
+  /** Resolves when every recorded call is completed or aborted (useful after a client aborts). */
+  settled(): Promise<void>
+  /** Closes the server and all its sockets. */
+  close(): Promise<void>
+}
