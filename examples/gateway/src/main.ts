@@ -1,1 +1,36 @@
-export {}
+import type { AddressInfo } from 'node:net'
+import { createAiCache } from '@aicache/express'
+import { startFakeUpstream } from '@aicache/testkit'
+import { createGatewayApp } from './app.js'
+import { loadConfig } from './config.js'
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const demo = config.cache.upstream ? undefined : await startFakeUpstream({ latencyMs: 300 })
+  if (demo) {
+    console.log(`AICACHE_UPSTREAM_URL is not set: using the built-in demo upstream at ${demo.url}.`)
+    console.log('It is a fake LLM with canned answers (no API key, no cost). Set AICACHE_UPSTREAM_URL to proxy a real provider.')
+  }
+  const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url })
+  const server = createGatewayApp(engine, config.adminToken).listen(config.port, config.host)
+  server.once('listening', () => {
+    const { port } = server.address() as AddressInfo
+    const base = `http://${config.host}:${port}`
+    console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1)`)
+    console.log(`upstream: ${engine.options.upstream?.href}`)
+    if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
+  })
+  const shutdown = () => {
+    server.close()
+    server.closeIdleConnections()
+    void engine.close()
+    void demo?.close()
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}
+
+main().catch((error: unknown) => {
+  console.error(`aicache gateway could not start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})

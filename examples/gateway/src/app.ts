@@ -1,0 +1,27 @@
+import express, { type ErrorRequestHandler, type Express } from 'express'
+import { type AiCache, aiCache } from '@aicache/express'
+import { adminRouter } from './admin.js'
+
+/**
+ * The gateway app: admin routes (with a token), aicache in proxy mode, and
+ * OpenAI-style answers for everything else.
+ */
+export function createGatewayApp(engine: AiCache, adminToken: string | undefined): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  if (adminToken) app.use(adminRouter(engine, adminToken))
+  app.use(aiCache(engine))
+  app.use((req, res) => {
+    res.status(404).json({
+      error: { message: `No route ${req.method} ${req.path}.`, type: 'invalid_request_error', code: 'not_found', param: null },
+    })
+  })
+  const onError: ErrorRequestHandler = (error: { status?: number; message?: string }, _req, res, _next) => {
+    const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500
+    res.status(status).json({
+      error: { message: status < 500 ? String(error.message) : 'Internal error', type: 'api_error', code: null, param: null },
+    })
+  }
+  app.use(onError)
+  return app
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './config.js'
+
+describe('loadConfig', () => {
+  it('defaults to port 8787 on loopback, demo upstream, no admin routes', () => {
+    expect(loadConfig({})).toEqual({ port: 8787, host: '127.0.0.1', adminToken: undefined, cache: {} })
+  })
+
+  it('maps every environment variable onto its engine option', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      AICACHE_UPSTREAM_URL: 'https://api.openai.com/v1',
+      AICACHE_UPSTREAM_API_KEY: 'sk-up',
+      AICACHE_UPSTREAM_TIMEOUT_MS: '30000',
+      AICACHE_TTL_MS: '600000',
+      AICACHE_MAX_BYTES: '1048576',
+      AICACHE_MAX_BODY_BYTES: '2048',
+      AICACHE_NAMESPACE: 'support',
+      AICACHE_SCOPE: 'shared',
+      AICACHE_NORMALIZE: 'whitespace, case',
+      AICACHE_ADMIN_TOKEN: 'admin-secret',
+    })
+    expect(config).toEqual({
+      port: 9000,
+      host: '127.0.0.1',
+      adminToken: 'admin-secret',
+      cache: {
+        upstream: 'https://api.openai.com/v1',
+        upstreamApiKey: 'sk-up',
+        upstreamTimeoutMs: 30000,
+        ttlMs: 600000,
+        maxBytes: 1048576,
+        maxBodyBytes: 2048,
+        namespace: 'support',
+        scope: 'shared',
+        normalize: { whitespace: true, case: true },
+      },
+    })
+  })
+
+  it('reads a JSON config file, with the environment winning over it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'aicache-')), 'config.json')
+    writeFileSync(path, JSON.stringify({ port: 7000, ttlMs: 1000, namespace: 'file', adminToken: 'from-file' }))
+    const config = loadConfig({ AICACHE_CONFIG: path, AICACHE_NAMESPACE: 'env' })
+    expect(config).toMatchObject({ port: 7000, adminToken: 'from-file', cache: { ttlMs: 1000, namespace: 'env' } })
+  })
+
+  it.each([
+    ['AICACHE_TTL_MS', 'an hour'],
+    ['AICACHE_SCOPE', 'everyone'],
+    ['AICACHE_NORMALIZE', 'unicode'],
+    ['PORT', '-1'],
+  ])('names %s when its value is malformed', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(variable)
+  })
+
+  it('names the config file when it cannot be read', () => {
+    expect(() => loadConfig({ AICACHE_CONFIG: '/nonexistent/aicache.json' })).toThrow(/AICACHE_CONFIG/)
+  })
+})

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs'
+import type { AiCacheOptions } from '@aicache/express'
+
+/** Everything the gateway is configured with. */
+export interface GatewayConfig {
+  port: number
+  host: string
+  /** Bearer token of the admin routes; without it they do not exist. */
+  adminToken: string | undefined
+  cache: AiCacheOptions
+}
+
+type Parse = (value: string, name: string) => unknown
+
+const integer: Parse = (value, name) => {
+  const number = Number(value)
+  if (!Number.isSafeInteger(number) || number < 0) throw new Error(`${name} must be a whole number, got '${value}'`)
+  return number
+}
+const text: Parse = (value) => value
+const scope: Parse = (value, name) => {
+  if (value !== 'credential' && value !== 'shared') throw new Error(`${name} must be 'credential' or 'shared', got '${value}'`)
+  return value
+}
+const normalize: Parse = (value, name) => {
+  const parts = value.split(',').map((part) => part.trim()).filter(Boolean)
+  for (const part of parts) {
+    if (part !== 'whitespace' && part !== 'case') throw new Error(`${name} takes 'whitespace' and/or 'case', got '${part}'`)
+  }
+  return { whitespace: parts.includes('whitespace'), case: parts.includes('case') }
+}
+
+/**
+ * Environment variables and the engine option each one sets. The same names
+ * are accepted as keys of the JSON config file (`AICACHE_CONFIG`).
+ * docs/configuration.md lists them.
+ */
+export const environmentOptions: ReadonlyArray<readonly [variable: string, option: keyof AiCacheOptions, parse: Parse]> = [
+  ['AICACHE_UPSTREAM_URL', 'upstream', text],
+  ['AICACHE_UPSTREAM_API_KEY', 'upstreamApiKey', text],
+  ['AICACHE_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', integer],
+  ['AICACHE_TTL_MS', 'ttlMs', integer],
+  ['AICACHE_MAX_BYTES', 'maxBytes', integer],
+  ['AICACHE_MAX_BODY_BYTES', 'maxBodyBytes', integer],
+  ['AICACHE_NAMESPACE', 'namespace', text],
+  ['AICACHE_SCOPE', 'scope', scope],
+  ['AICACHE_NORMALIZE', 'normalize', normalize],
+]
+
+interface ConfigFile extends AiCacheOptions {
+  port?: number
+  host?: string
+  adminToken?: string
+}
+
+function readConfigFile(path: string | undefined): ConfigFile {
+  if (!path) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new Error(`AICACHE_CONFIG: cannot read ${path}: ${(error as Error).message}`)
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`AICACHE_CONFIG: ${path} must hold a JSON object`)
+  }
+  return parsed as ConfigFile
+}
+
+/**
+ * Reads the configuration: the JSON file named by `AICACHE_CONFIG` first,
+ * then environment variables over it. Throws with the variable's name when
+ * a value is malformed; the engine checks the rest when it is created.
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const { port, host, adminToken, ...cache } = readConfigFile(environment['AICACHE_CONFIG'])
+  const options: Record<string, unknown> = { ...cache }
+  for (const [variable, option, parse] of environmentOptions) {
+    const value = environment[variable]
+    if (value !== undefined && value !== '') options[option] = parse(value, variable)
+  }
+  return {
+    port: environment['PORT'] ? (integer(environment['PORT'], 'PORT') as number) : (port ?? 8787),
+    host: environment['HOST'] || host || '127.0.0.1',
+    adminToken: environment['AICACHE_ADMIN_TOKEN'] || adminToken || undefined,
+    cache: options as AiCacheOptions,
+  }
+}
