@@ -1,0 +1,48 @@
+/** The testkit's fake OpenAI upstream, run in its own process and driven through its control API. */
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { startProcess, type RunningProcess } from './process.js'
+
+/** A fake upstream process. */
+export interface FakeUpstreamProcess {
+  /** Base URL like OpenAI's: 'http://127.0.0.1:PORT/v1'. */
+  readonly url: string
+  /** 'http://127.0.0.1:PORT'. */
+  readonly origin: string
+  readonly process: RunningProcess
+  /** Model calls recorded since the start or the last reset (control calls are not counted). */
+  callCount(): Promise<number>
+  /** Forgets recorded calls, which also keeps the fake's memory flat over a long run. */
+  reset(): Promise<void>
+}
+
+function testkitCliPath(): string {
+  // The package exports only its library entry; the CLI sits next to it in dist.
+  const entryPath = createRequire(import.meta.url).resolve('@aicache/testkit')
+  return join(dirname(entryPath), 'cli.mjs')
+}
+
+async function control(origin: string, method: string, action: string): Promise<unknown> {
+  const response = await fetch(`${origin}/__fake/${action}`, { method })
+  if (!response.ok) throw new Error(`The fake upstream's ${method} /__fake/${action} answered ${response.status}`)
+  return response.json()
+}
+
+/** Starts a fake upstream answering every call after `latencyMs`. */
+export async function startFakeUpstream(name: string, latencyMs: number): Promise<FakeUpstreamProcess> {
+  const running = await startProcess({
+    name,
+    scriptPath: testkitCliPath(),
+    args: ['--port', '0', '--latency-ms', String(latencyMs)],
+    readyPattern: /^fake upstream listening on (http:\/\/\S+)$/,
+  })
+  const url = running.readyValue
+  const origin = new URL(url).origin
+  return {
+    url,
+    origin,
+    process: running,
+    callCount: async () => ((await control(origin, 'GET', 'calls')) as { total: number }).total,
+    reset: async () => void (await control(origin, 'POST', 'reset')),
+  }
+}
