@@ -94,3 +94,28 @@ describe('express adapter', () => {
     expect(calls).toBe(2)
   })
 })
+
+describe('express adapter on one route', () => {
+  it('caches a single wrapped route mounted before express.json()', async () => {
+    const app = express()
+    let calls = 0
+    app.post('/chat', aiCache(), express.json(), (req, res) => {
+      calls++
+      res.json({ answer: `echo ${(req.body as { prompt: string }).prompt}` })
+    })
+    app.post('/other', express.json(), (req, res) => res.json(req.body))
+    const running = await listen(app)
+    try {
+      const ask = (path: string) =>
+        fetch(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' })
+      expect(await (await ask('/chat')).json()).toEqual({ answer: 'echo hi' })
+      const hit = await ask('/chat')
+      expect(hit.headers.get('cache-status')).toMatch(/hit/)
+      expect(await hit.json()).toEqual({ answer: 'echo hi' })
+      expect(calls).toBe(1)
+      expect(await (await ask('/other')).json()).toEqual({ prompt: 'hi' })
+    } finally {
+      await running.close()
+    }
+  })
+})

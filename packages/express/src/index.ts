@@ -62,7 +62,11 @@ export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddlewa
     const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req })
     engine.handle(exchange).then((outcome) => {
       if (outcome.type !== 'next') return sendNodeOutcome(res, outcome)
-      if (outcome.body !== undefined) req.body = outcome.body
+      if (outcome.body !== undefined) {
+        req.body = outcome.body
+        // body-parser 1 (Express 4) skips a request marked as already parsed.
+        ;(req as Request & { _body?: boolean })._body = true
+      }
       if (outcome.headers) for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
       if (outcome.capture) {
         captureNodeResponse(res, outcome.capture, {

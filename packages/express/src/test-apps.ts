@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import express, { type Express } from 'express'
+import express4 from 'express4'
 import type { ConformanceHarness, RunningApp, WrapHandler } from '@aicache/testkit/conformance'
 import { type AiCacheOptions, aiCache } from './index.js'
 
 /** Listens on a free loopback port and returns the app's origin and a closer. */
-export async function listen(app: Express): Promise<RunningApp & { server: Server }> {
+export async function listen(app: Pick<Express, 'listen'>): Promise<RunningApp & { server: Server }> {
   const server = app.listen(0, '127.0.0.1')
   await new Promise<void>((resolve) => server.once('listening', resolve))
   const { port } = server.address() as AddressInfo
@@ -20,9 +21,12 @@ export async function listen(app: Express): Promise<RunningApp & { server: Serve
   }
 }
 
-function wrapRoutes(app: Express, handler: WrapHandler): void {
+/** The parts of Express 4 and 5 the harness uses. */
+type ExpressModule = typeof express
+
+function wrapRoutes(framework: ExpressModule, app: Express, handler: WrapHandler): void {
   for (const route of ['/chat', '/other'] as const) {
-    app.post(route, express.json(), async (req, res, next) => {
+    app.post(route, framework.json(), async (req, res, next) => {
       try {
         const answer = await handler(route, req.body)
         res.status(answer.status).json(answer.body)
@@ -33,19 +37,24 @@ function wrapRoutes(app: Express, handler: WrapHandler): void {
   }
 }
 
-/** The conformance harness for Express. */
-export const expressHarness: ConformanceHarness = {
-  async proxy(options) {
-    const app = express()
-    const middleware = aiCache(options as AiCacheOptions)
-    app.use(middleware)
-    const running = await listen(app)
-    return { url: running.url, close: async () => (await running.close(), await middleware.engine.close()) }
-  },
-  async wrap(options, handler) {
-    const app = express()
-    app.use(aiCache(options as AiCacheOptions))
-    wrapRoutes(app, handler)
-    return listen(app)
-  },
+/** The conformance harness for an Express module (4 or 5). */
+export function expressHarness(framework: ExpressModule): ConformanceHarness {
+  return {
+    async proxy(options) {
+      const app = framework()
+      const middleware = aiCache(options as AiCacheOptions)
+      app.use(middleware)
+      const running = await listen(app)
+      return { url: running.url, close: async () => (await running.close(), await middleware.engine.close()) }
+    },
+    async wrap(options, handler) {
+      const app = framework()
+      app.use(aiCache(options as AiCacheOptions))
+      wrapRoutes(framework, app, handler)
+      return listen(app)
+    },
+  }
 }
+
+/** Express 4, whose types differ from 5 only in ways the harness does not use. */
+export const express4Module = express4 as unknown as ExpressModule
