@@ -56,7 +56,6 @@ function parsedBody(req: Request): unknown {
  */
 export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddleware {
   const engine = options instanceof AiCache ? options : createAiCache(options)
-  const maxCaptureBytes = engine.options.maxBytes
 
   function aiCacheMiddleware(req: Request, res: Response, next: NextFunction): void {
     const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req })
@@ -69,10 +68,7 @@ export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddlewa
       }
       if (outcome.headers) for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
       if (outcome.capture) {
-        captureNodeResponse(res, outcome.capture, {
-          maxBytes: maxCaptureBytes,
-          meta: () => res.locals['aicache'] as ResponseMeta | undefined,
-        })
+        captureNodeResponse(res, outcome.capture, () => res.locals['aicache'] as ResponseMeta | undefined)
       }
       next()
     }, next)

@@ -212,13 +212,23 @@ export class AiCache {
     plan: StorePlan | undefined,
     reason: ForwardReason,
   ): Outcome {
+    const chunks: Buffer[] = []
+    let bytes = 0
+    // Past the memory tier's size the answer could not be kept anyway.
+    const limit = this.options.maxBytes
     return {
       type: 'next',
       body: prepared.body(),
       headers: { 'cache-status': `aicache; fwd=${reason}` },
       capture: {
+        write: (chunk) => {
+          bytes += chunk.byteLength
+          if (bytes <= limit) chunks.push(Buffer.from(chunk))
+        },
         complete: (response: CapturedResponse) => {
-          const produced = this.#produce(response.status, response.headers, response.body, plan, response)
+          if (bytes > limit) return flight.reject(new HandlerAbandoned())
+          const body = Buffer.concat(chunks, bytes)
+          const produced = this.#produce(response.status, response.headers, body, plan, response)
           // Requests that shared this answer get only the headers an entry keeps:
           // a handler's cookies or per-user headers are not theirs.
           flight.resolve({ ...produced, headers: pickHeaders(produced.headers, storedHeaderNames) })

@@ -110,28 +110,25 @@ export async function sendNodeOutcome(response: ServerResponse, outcome: Respond
 
 type WriteArguments = [chunk: unknown, encoding?: unknown, callback?: unknown]
 
+function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function') return undefined
+  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+  return Buffer.from(chunk as Uint8Array)
+}
+
 /**
- * Records what a handler writes on a Node response (wrap mode) and reports
- * it to `capture` when the response finished, or abandons it when the
- * connection closed first. Past `maxBytes` the response is not recorded.
+ * Reports what a handler writes on a Node response (wrap mode) to `capture`,
+ * chunk by chunk, then completes it when the response finished or abandons
+ * it when the connection closed first.
  */
 export function captureNodeResponse(
   response: ServerResponse,
   capture: WrapCapture,
-  options: { maxBytes: number; meta: () => ResponseMeta | undefined },
+  meta: () => ResponseMeta | undefined,
 ): void {
-  const chunks: Buffer[] = []
-  let bytes = 0
-  let overflow = false
   const record = ([chunk, encoding]: WriteArguments) => {
-    if (overflow || chunk === undefined || chunk === null || typeof chunk === 'function') return
-    const buffer =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-        : Buffer.from(chunk as Uint8Array)
-    bytes += buffer.byteLength
-    if (bytes > options.maxBytes) overflow = true
-    else chunks.push(buffer)
+    const buffer = toBuffer(chunk, encoding)
+    if (buffer !== undefined && buffer.byteLength > 0) capture.write(buffer)
   }
   const write = response.write
   const end = response.end
@@ -146,15 +143,10 @@ export function captureNodeResponse(
   // 'finish': the whole response was handed to the OS, before the client can
   // ask again; 'close' without it: the connection ended first.
   response.once('finish', () => {
-    if (overflow) {
-      capture.abandon()
-      return
-    }
     capture.complete({
       status: response.statusCode,
       headers: response.getHeaders() as Record<string, string | string[] | undefined>,
-      body: Buffer.concat(chunks, bytes),
-      meta: options.meta(),
+      meta: meta(),
     })
   })
   response.once('close', () => {

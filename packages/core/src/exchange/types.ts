@@ -45,20 +45,21 @@ export interface TokenUsage {
   outputTokens: number
 }
 
-/** What a wrapped handler sent, as captured by the adapter. */
+/** How a wrapped handler's response ended, as the adapter saw it. */
 export interface CapturedResponse {
   status: number
   headers: RequestHeaders
-  body: Buffer
   meta?: ResponseMeta
 }
 
 /**
  * Handed to the adapter on a wrap-mode miss: the handler runs, the adapter
- * captures its response and reports how it ended.
+ * reports each body chunk as the handler writes it, then how it ended.
  */
 export interface WrapCapture {
-  /** The handler's response was sent completely. */
+  /** A chunk of the body, in order, as it is sent to the client. */
+  write(chunk: Uint8Array): void
+  /** The handler's response was sent completely; the body is what `write` got. */
   complete(response: CapturedResponse): void
   /** The response did not complete (client aborted, handler failed). */
   abandon(): void
