@@ -61,6 +61,11 @@ export interface AiCacheOptions {
   key?: (request: ExchangeRequest, body: unknown) => string | undefined
   /** Client mode: the `fetch` that misses go through. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch
+  /**
+   * How a stored stream is replayed: `'fast'` sends it at once, `'recorded'`
+   * with the timing it was recorded with (a typing effect). @default 'fast'
+   */
+  replayPacing?: 'fast' | 'recorded'
 }
 
 /** Options after validation, with every default filled in. */
@@ -78,6 +83,7 @@ export interface ResolvedAiCacheOptions {
   readonly match: AiCacheOptions['match']
   readonly key: AiCacheOptions['key']
   readonly fetch: typeof globalThis.fetch | undefined
+  readonly replayPacing: 'fast' | 'recorded'
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -131,6 +137,10 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
       param: 'scope',
     })
   }
+  const replayPacing = options.replayPacing ?? 'fast'
+  if (replayPacing !== 'fast' && replayPacing !== 'recorded') {
+    throw new AiCacheError('invalid_option', `Option 'replayPacing' must be 'fast' or 'recorded'`, { param: 'replayPacing' })
+  }
   const namespace = options.namespace ?? 'default'
   if (typeof namespace !== 'string' || namespace === '') {
     throw new AiCacheError('invalid_option', `Option 'namespace' must be a non-empty string`, { param: 'namespace' })
@@ -152,5 +162,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     match: optionalFunction('match', options.match),
     key: optionalFunction('key', options.key),
     fetch: optionalFunction('fetch', options.fetch),
+    replayPacing,
   })
 }

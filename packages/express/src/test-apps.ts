@@ -29,7 +29,10 @@ function wrapRoutes(framework: ExpressModule, app: Express, handler: WrapHandler
     app.post(route, framework.json(), async (req, res, next) => {
       try {
         const answer = await handler(route, req.body)
-        res.status(answer.status).json(answer.body)
+        if (answer.events === undefined) return void res.status(answer.status).json(answer.body)
+        res.status(answer.status).type('text/event-stream')
+        for (const event of answer.events) res.write(`data: ${event}\n\n`)
+        res.end()
       } catch (error) {
         next(error)
       }

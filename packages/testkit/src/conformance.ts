@@ -23,10 +23,15 @@ export interface RunningApp {
   close(): Promise<void>
 }
 
-/** What a wrapped route answers; the harness sends it as JSON. */
+/**
+ * What a wrapped route answers. The harness sends `body` as JSON, or, when
+ * `events` is set, each event as an SSE `data:` block written as the
+ * framework streams (one write per event), then ends the response.
+ */
 export interface WrapAnswer {
   status: number
-  body: unknown
+  body?: unknown
+  events?: readonly string[]
 }
 
 /** The app's own handler logic for `POST /chat` and `POST /other`. */
@@ -92,6 +97,23 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(second.response.headers.get('age')).toMatch(/^\d+$/)
         expect(second.data).toEqual(first.data)
         expect(fake.callCount('/v1/chat/completions')).toBe(1)
+      })
+
+      it('records a streamed chat call and replays it to the official client', async () => {
+        const openai = client(await proxy())
+        const read = async () => {
+          const { data, response } = await openai.chat.completions.create({ ...chatBody, stream: true }).withResponse()
+          let text = ''
+          for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? ''
+          return { text, status: response.headers.get('cache-status') }
+        }
+        const miss = await read()
+        const hit = await read()
+        expect(miss.status).toMatch(/fwd=uri-miss/)
+        expect(hit.status).toMatch(/hit/)
+        expect(miss.text.length).toBeGreaterThan(0)
+        expect(hit.text).toBe(miss.text)
+        expect(fake.callCount()).toBe(1)
       })
 
       it('caches embeddings and completions too', async () => {
@@ -226,8 +248,9 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         const app = await harness.wrap(options, async (route, body) => {
           handled[route]++
           if (route === '/other') return { status: 200, body: { echoed: body, call: handled[route] } }
-          const prompt = (body as { prompt?: string }).prompt ?? ''
+          const { prompt = '', stream = false } = body as { prompt?: string; stream?: boolean }
           if (prompt === 'fail') return { status: 500, body: { error: 'model failed' } }
+          if (stream) return { status: 200, events: [...prompt.split(' ').map((word) => JSON.stringify({ word })), '[DONE]'] }
           const openai = new OpenAI({ baseURL: fake.url, apiKey: 'sk-app', maxRetries: 0 })
           const completion = await openai.chat.completions.create({
             model: 'gpt-4o-mini',
@@ -250,6 +273,20 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(handled['/chat']).toBe(1)
         await post(`${url}/chat`, { prompt: 'Something else' })
         expect(handled['/chat']).toBe(2)
+      })
+
+      it("records the app's own SSE stream and replays it", async () => {
+        const { url, handled } = await wrap()
+        const ask = () => post(`${url}/chat`, { prompt: 'one two three', stream: true })
+        const first = await ask()
+        expect(first.headers.get('content-type')).toMatch(/text\/event-stream/)
+        const firstText = await first.text()
+        expect(firstText).toBe('data: {"word":"one"}\n\ndata: {"word":"two"}\n\ndata: {"word":"three"}\n\ndata: [DONE]\n\n')
+        const second = await ask()
+        expect(second.headers.get('cache-status')).toMatch(/hit/)
+        expect(second.headers.get('content-type')).toMatch(/text\/event-stream/)
+        expect(await second.text()).toBe(firstText)
+        expect(handled['/chat']).toBe(1)
       })
 
       it('does not cache a failed answer', async () => {

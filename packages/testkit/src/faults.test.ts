@@ -54,6 +54,18 @@ describe('faults', () => {
     expect(chunkCount).toBeGreaterThan(0)
   })
 
+  it('ends an SSE stream cleanly without [DONE]', async () => {
+    fake.inject({ drop: 'before-done' })
+    const response = await fetch(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...chatRequest, stream: true }),
+    })
+    const text = await response.text()
+    expect(text).toContain('chat.completion.chunk')
+    expect(text).not.toContain('[DONE]')
+  })
+
   it('drops a JSON body midway', async () => {
     fake.inject({ drop: 'mid-body' })
     await expect(client.chat.completions.create(chatRequest)).rejects.toThrow()

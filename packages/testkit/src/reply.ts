@@ -20,6 +20,7 @@ export function sseReply(events: readonly unknown[]): Reply {
 export interface ReplyWriteOptions {
   chunkDelayMs: number
   dropMidBody: boolean
+  omitDone?: boolean
   extraHeaders: Record<string, string>
 }
 
@@ -44,5 +45,10 @@ export async function writeReply(response: ServerResponse, reply: Reply, options
   if (response.destroyed) return
   if (reply.kind === 'json') return writeJson(response, reply, options)
   const headers = { ...reply.headers, ...options.extraHeaders }
-  return writeSse(response, reply.events, { chunkDelayMs: options.chunkDelayMs, dropMidBody: options.dropMidBody, headers })
+  return writeSse(response, reply.events, {
+    chunkDelayMs: options.chunkDelayMs,
+    dropMidBody: options.dropMidBody,
+    omitDone: options.omitDone ?? false,
+    headers,
+  })
 }

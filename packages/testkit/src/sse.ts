@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 export interface SseWriteOptions {
   chunkDelayMs: number
   dropMidBody: boolean
+  /** End cleanly without the `[DONE]` frame, as a misbehaving upstream might. */
+  omitDone?: boolean
   headers: Record<string, string>
 }
 
@@ -25,7 +27,8 @@ export function writeFlushed(response: ServerResponse, chunk: string | Buffer): 
 
 /** Streams events as `data: <json>\n\n` frames ending with `data: [DONE]`, stopping as soon as the client leaves. */
 export async function writeSse(response: ServerResponse, events: readonly unknown[], options: SseWriteOptions): Promise<void> {
-  const frames = [...events.map((event) => `data: ${JSON.stringify(event)}\n\n`), 'data: [DONE]\n\n']
+  const frames = events.map((event) => `data: ${JSON.stringify(event)}\n\n`)
+  if (!options.omitDone) frames.push('data: [DONE]\n\n')
   const frameCount = options.dropMidBody ? Math.max(1, Math.floor(frames.length / 2)) : frames.length
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...options.headers })
   // Headers go out before the first chunk so time-to-first-byte is measurable.

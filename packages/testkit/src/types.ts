@@ -42,9 +42,10 @@ export interface Fault {
   delayMs?: number
   /**
    * 'before-headers': destroy the socket without answering;
-   * 'mid-body': send about half the SSE chunks (or half the JSON bytes), then destroy the socket.
+   * 'mid-body': send about half the SSE chunks (or half the JSON bytes), then destroy the socket;
+   * 'before-done': send every SSE chunk but `data: [DONE]`, then end the response cleanly.
    */
-  drop?: 'before-headers' | 'mid-body'
+  drop?: 'before-headers' | 'mid-body' | 'before-done'
 }
 
 /** A running fake OpenAI-compatible upstream. */

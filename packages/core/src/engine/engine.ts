@@ -1,39 +1,44 @@
 import { createCachingFetch } from '../client/fetch.js'
 import { AiCacheError } from '../errors.js'
-import type { CapturedResponse, ExchangeRequest, Outcome, RequestHeaders, ResponseHeaders } from '../exchange/types.js'
-import { Flight, SingleFlight } from '../flight/single-flight.js'
+import type { CapturedResponse, ExchangeRequest, Outcome, RequestHeaders } from '../exchange/types.js'
+import { Production } from '../flight/production.js'
+import { SingleFlight } from '../flight/single-flight.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
 import { parseDirectives, type RequestDirectives } from '../request/directives.js'
 import { cacheKey, resolveScope } from '../request/key.js'
 import { type Operation, operationOfPath } from '../request/operation.js'
-import { type CacheEntry, entryAgeSeconds, storedHeaderNames } from '../store/entry.js'
+import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
+import { assembleCompletion } from '../stream/assemble.js'
+import { doneData, SseParser, type SseEvent, serializeEvents } from '../stream/sse.js'
+import { synthesizeStream } from '../stream/synthesize.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'
 import type { Upstream } from '../upstream/types.js'
-import { inspectAnswer } from './answer.js'
-import type { ForwardReason } from './cache-status.js'
-import { errorOutcome, hitOutcome, type Produced, producedOutcome, streamOutcome } from './outcomes.js'
+import type { ForwardReason, ForwardStatus } from './cache-status.js'
+import {
+  errorOutcome,
+  followOutcome,
+  hitOutcome,
+  pacedHitOutcome,
+  respondOutcome,
+  streamOutcome,
+} from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
+import { jsonEntry, pickStoredHeaders, type StorePlan, streamEntry } from './recording.js'
+import { eventStreamHeaders, represent } from './representation.js'
 import { type AiCacheStats, StatsRecorder } from './stats.js'
 
 /** Where a miss is answered from: an upstream, or the app's own handler. */
 type Producer = Upstream | 'handler'
 
-/** Where and for how long a miss's answer is kept. */
-interface StorePlan {
-  key: string
-  ttlMs: number
-  operation: Operation | undefined
-  model: string | undefined
-}
-
 /** The handler of a wrapped route did not finish its response. */
 class HandlerAbandoned extends Error {}
 
 const gatewayPrefix = '/v1/'
+const noBody = Buffer.alloc(0)
 
 /**
  * The engine: the one place that knows the order of a request's stages.
@@ -50,7 +55,7 @@ export class AiCache {
   readonly #preparer: RequestPreparer
   readonly #memory: MemoryTier
   readonly #generations = new NamespaceGenerations()
-  readonly #flights = new SingleFlight<Produced>()
+  readonly #flights = new SingleFlight<Production>()
   readonly #stats = new StatsRecorder()
   readonly #upstream: Upstream | undefined
   #fetchUpstream: Upstream | undefined
@@ -127,9 +132,7 @@ export class AiCache {
   async #serve(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {
     const directives = parseDirectives(request.headers)
     this.#stats.requests++
-    // Streams are forwarded as they are; recording them is a later stage.
-    if (prepared.stream) return this.#bypass(request, prepared, producer, 'stream')
-    if (directives.noStore) return this.#bypass(request, prepared, producer, 'no-store')
+    if (directives.noStore) return this.#bypass(request, prepared, producer)
 
     const namespace = directives.namespace ?? this.options.namespace
     const key = cacheKey({
@@ -143,11 +146,11 @@ export class AiCache {
       const entry = this.#memory.get(key)
       if (entry !== undefined) {
         const nowMs = Date.now()
-        if (isFreshEnough(entry, directives, nowMs)) {
-          this.#stats.hit('l1', entry.usage)
-          return hitOutcome(entry, 'l1', nowMs)
+        if (isTooOld(entry, directives, nowMs)) reason = 'stale'
+        else {
+          const hit = this.#hit(entry, prepared, nowMs)
+          if (hit !== undefined) return hit
         }
-        reason = 'stale'
       }
     }
     if (directives.onlyIfCached) {
@@ -155,67 +158,132 @@ export class AiCache {
     }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
-      if (flight !== undefined) return this.#joinFlight(request, prepared, producer, flight)
+      if (flight !== undefined) {
+        this.#stats.coalesced++
+        if (producer !== 'handler') flight.attach(request.signal)
+        return this.#follow(prepared, flight.value, { reason: 'uri-miss', collapsed: true })
+      }
     }
 
     this.#stats.misses++
     const ttlMs = directives.ttlMs ?? this.options.ttlMs
     const plan: StorePlan | undefined =
-      ttlMs > 0 ? { key, ttlMs, operation: prepared.operation, model: prepared.model } : undefined
-    const flight = this.#flights.start(key)
-    if (producer === 'handler') return this.#captureHandler(prepared, flight, plan, reason)
+      ttlMs > 0
+        ? { key, ttlMs, operation: prepared.operation, model: prepared.model, requestBody: prepared.body }
+        : undefined
+    const production = new Production()
+    const flight = this.#flights.start(key, production)
+    const finish = () => flight.finish()
+    production.result().then(finish, finish)
+    if (producer === 'handler') return this.#captureHandler(prepared, production, plan, reason)
     flight.attach(request.signal)
+    void this.#pump(request, prepared, producer, production, flight.signal, plan)
+    return this.#follow(prepared, production, { reason })
+  }
+
+  /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
+  #hit(entry: CacheEntry, prepared: PreparedRequest, nowMs: number): Outcome | undefined {
+    const representation = represent(entry, prepared)
+    if (representation === undefined) return undefined
+    this.#stats.hit('l1', entry.usage)
+    if (representation.events && this.options.replayPacing === 'recorded' && entry.format === 'sse') {
+      return pacedHitOutcome(entry, { ...representation, events: representation.events }, 'l1', nowMs)
+    }
+    return hitOutcome(entry, representation, 'l1', nowMs)
+  }
+
+  /**
+   * Sends the upstream's answer into the production: a stream event by event
+   * as it arrives, anything else whole. Stores it only when it is complete.
+   */
+  async #pump(
+    request: ExchangeRequest,
+    prepared: PreparedRequest,
+    upstream: Upstream,
+    production: Production,
+    signal: AbortSignal,
+    plan: StorePlan | undefined,
+  ): Promise<void> {
     try {
-      const response = await producer.send({
+      const response = await upstream.send({
         method: request.method,
         url: request.url,
         headers: upstreamHeaders(request.headers, this.options.upstreamApiKey),
-        body: prepared.raw,
-        signal: flight.signal,
+        body: prepared.stream ? withUsageRequested(prepared) : prepared.raw,
+        signal,
       })
+      const { status, headers } = response
+      if (isSuccess(status) && isEventStream(headers)) {
+        production.start({ status, headers, streaming: true })
+        const parser = new SseParser()
+        let done = false
+        const take = (events: SseEvent[]) => {
+          for (const event of events) {
+            if (done) return
+            production.append(event)
+            done = event.data === doneData
+          }
+        }
+        for await (const chunk of response.body) take(parser.push(chunk))
+        take(parser.end())
+        // A stream that ended without [DONE] was cut short: pass it on, never keep it.
+        const entry = done && plan ? await streamEntry(plan, status, headers, production.events) : undefined
+        this.#keep(plan, entry)
+        production.finish({ body: noBody, stored: entry !== undefined, complete: done })
+        return
+      }
       const body = await readAll(response.body)
-      const produced = this.#produce(response.status, response.headers, body, plan)
-      flight.resolve(produced)
-      return producedOutcome(produced, { reason, forwardStatus: produced.status, stored: produced.stored })
+      production.start({ status, headers, streaming: false })
+      const entry = plan && jsonEntry(plan, status, headers, body)
+      this.#keep(plan, entry)
+      production.finish({ body, stored: entry !== undefined, complete: true })
     } catch (error) {
-      flight.reject(error)
-      throw error
+      production.fail(error)
     }
   }
 
-  async #joinFlight(
-    request: ExchangeRequest,
-    prepared: PreparedRequest,
-    producer: Producer,
-    flight: Flight<Produced>,
-  ): Promise<Outcome> {
-    this.#stats.coalesced++
-    if (producer !== 'handler') flight.attach(request.signal)
+  /** The answer of a production, in the form this request asked for. */
+  async #follow(prepared: PreparedRequest, production: Production, cacheStatus: ForwardStatus): Promise<Outcome> {
+    let head
     try {
-      const produced = await flight.promise
-      return producedOutcome(produced, {
-        reason: 'uri-miss',
-        forwardStatus: produced.status,
-        stored: produced.stored,
-        collapsed: true,
-      })
+      head = await production.head()
     } catch (error) {
       // The handler that was to answer for everyone did not finish: run our own.
       if (error instanceof HandlerAbandoned) return { type: 'next', body: prepared.body() }
       throw error
     }
+    const status = { ...cacheStatus, forwardStatus: head.status }
+    if (head.streaming && prepared.stream) {
+      return followOutcome(production, head.status, head.headers, prepared.includeUsage, status)
+    }
+    const result = await production.result()
+    if (head.streaming) {
+      const completion = result.complete ? assembleCompletion(production.events) : undefined
+      if (completion === undefined) {
+        throw new AiCacheError('upstream_unreachable', 'The upstream stream ended before it was complete.')
+      }
+      const json = { 'content-type': 'application/json' }
+      return respondOutcome(head.status, json, Buffer.from(JSON.stringify(completion)), { ...status, stored: result.stored })
+    }
+    if (prepared.stream && isSuccess(head.status)) {
+      const events = synthesizeFromBody(result.body, prepared.includeUsage)
+      if (events !== undefined) {
+        const body = Buffer.from(events)
+        return respondOutcome(head.status, eventStreamHeaders, body, { ...status, stored: result.stored })
+      }
+    }
+    return respondOutcome(head.status, head.headers, result.body, { ...status, stored: result.stored })
   }
 
   #captureHandler(
     prepared: PreparedRequest,
-    flight: Flight<Produced>,
+    production: Production,
     plan: StorePlan | undefined,
     reason: ForwardReason,
   ): Outcome {
-    const chunks: Buffer[] = []
+    const startedAt = Date.now()
+    const chunks: Array<{ chunk: Buffer; atMs: number }> = []
     let bytes = 0
-    // Past the memory tier's size the answer could not be kept anyway.
-    const limit = this.options.maxBytes
     return {
       type: 'next',
       body: prepared.body(),
@@ -223,51 +291,58 @@ export class AiCache {
       capture: {
         write: (chunk) => {
           bytes += chunk.byteLength
-          if (bytes <= limit) chunks.push(Buffer.from(chunk))
+          // Past the memory tier's size the answer could not be kept anyway.
+          if (bytes <= this.options.maxBytes) chunks.push({ chunk: Buffer.from(chunk), atMs: Date.now() })
         },
         complete: (response: CapturedResponse) => {
-          if (bytes > limit) return flight.reject(new HandlerAbandoned())
-          const body = Buffer.concat(chunks, bytes)
-          const produced = this.#produce(response.status, response.headers, body, plan, response)
-          // Requests that shared this answer get only the headers an entry keeps:
-          // a handler's cookies or per-user headers are not theirs.
-          flight.resolve({ ...produced, headers: pickHeaders(produced.headers, storedHeaderNames) })
+          if (bytes > this.options.maxBytes) return production.fail(new HandlerAbandoned())
+          this.#completeCapture(production, plan, response, chunks, startedAt).catch((error: unknown) =>
+            production.fail(error),
+          )
         },
-        abandon: () => flight.reject(new HandlerAbandoned()),
+        abandon: () => production.fail(new HandlerAbandoned()),
       },
     }
   }
 
-  /** Keeps an answer when it may be kept, and returns it for sending. */
-  #produce(
-    status: number,
-    headers: RequestHeaders,
-    body: Buffer,
+  async #completeCapture(
+    production: Production,
     plan: StorePlan | undefined,
-    captured?: CapturedResponse,
-  ): Produced {
-    const sendHeaders = definedHeaders(headers)
-    const facts = plan && inspectAnswer(plan.operation, status, headers, body, captured?.meta)
-    if (plan === undefined || facts === undefined) return { status, headers: sendHeaders, body, stored: false }
-    const entry: CacheEntry = {
-      version: 1,
-      status,
-      headers: pickHeaders(sendHeaders, storedHeaderNames),
-      body,
-      model: facts.model ?? plan.model,
-      usage: facts.usage,
-      createdAt: Date.now(),
-      ttlMs: plan.ttlMs,
+    response: CapturedResponse,
+    chunks: ReadonlyArray<{ chunk: Buffer; atMs: number }>,
+    startedAt: number,
+  ): Promise<void> {
+    const { status } = response
+    // Requests that share this answer get only the headers an entry keeps:
+    // a handler's cookies or per-user headers are not theirs.
+    const headers = pickStoredHeaders(response.headers)
+    if (isEventStream(response.headers)) {
+      const parser = new SseParser(startedAt)
+      const events = chunks.flatMap(({ chunk, atMs }) => parser.push(chunk, atMs))
+      events.push(...parser.end())
+      production.start({ status, headers, streaming: true })
+      for (const event of events) production.append(event)
+      // A handler's clean end completes its stream, with or without [DONE].
+      const entry = plan ? await streamEntry(plan, status, response.headers, events, response.meta) : undefined
+      this.#keep(plan, entry)
+      production.finish({ body: noBody, stored: entry !== undefined, complete: true })
+      return
     }
-    this.#memory.set(plan.key, entry)
-    return { status, headers: sendHeaders, body, stored: true }
+    const body = Buffer.concat(chunks.map(({ chunk }) => chunk))
+    production.start({ status, headers, streaming: false })
+    const entry = plan && jsonEntry(plan, status, response.headers, body, response.meta)
+    this.#keep(plan, entry)
+    production.finish({ body, stored: entry !== undefined, complete: true })
   }
 
-  async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer, detail: string): Promise<Outcome> {
+  #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined): void {
+    if (plan !== undefined && entry !== undefined) this.#memory.set(plan.key, entry)
+  }
+
+  async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {
     this.#stats.bypasses++
-    const status = { reason: 'request', detail } as const
     if (producer === 'handler') {
-      return { type: 'next', body: prepared.body(), headers: { 'cache-status': `aicache; fwd=request; detail=${detail}` } }
+      return { type: 'next', body: prepared.body(), headers: { 'cache-status': 'aicache; fwd=request; detail=no-store' } }
     }
     const response = await producer.send({
       method: request.method,
@@ -276,7 +351,7 @@ export class AiCache {
       body: prepared.raw,
       signal: request.signal,
     })
-    return streamOutcome(response, status)
+    return streamOutcome(response, { reason: 'request', detail: 'no-store' })
   }
 
   async #passthrough(request: ExchangeRequest, upstream: Upstream): Promise<Outcome> {
@@ -303,13 +378,22 @@ export class AiCache {
       return errorOutcome(error)
     }
     // The client left: nobody reads this answer.
-    if (request.signal.aborted) return { type: 'respond', status: 499, headers: {}, body: Buffer.alloc(0) }
+    if (request.signal.aborted) return { type: 'respond', status: 499, headers: {}, body: noBody }
     throw error
   }
 }
 
-function isFreshEnough(entry: CacheEntry, directives: RequestDirectives, nowMs: number): boolean {
-  return directives.maxAgeSeconds === undefined || entryAgeSeconds(entry, nowMs) <= directives.maxAgeSeconds
+function isTooOld(entry: CacheEntry, directives: RequestDirectives, nowMs: number): boolean {
+  return directives.maxAgeSeconds !== undefined && entryAgeSeconds(entry, nowMs) > directives.maxAgeSeconds
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status <= 299
+}
+
+function isEventStream(headers: RequestHeaders): boolean {
+  const type = headers['content-type']
+  return (Array.isArray(type) ? type.join(',') : (type ?? '')).includes('text/event-stream')
 }
 
 function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined): Record<string, string> {
@@ -317,17 +401,25 @@ function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined): R
   return { ...forwardRequestHeaders(headers, apiKey), 'accept-encoding': 'identity' }
 }
 
-function definedHeaders(headers: RequestHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value
-  return out
+/**
+ * The body to send upstream for a stream: with `stream_options.include_usage`
+ * so the recording knows what the answer cost, whether or not the client
+ * asked (its own answer is sent without the usage chunk then).
+ */
+function withUsageRequested(prepared: PreparedRequest): Buffer {
+  if (prepared.includeUsage || prepared.operation === 'embeddings') return prepared.raw
+  const body = prepared.body() as Record<string, unknown>
+  const streamOptions = (body['stream_options'] as Record<string, unknown> | null | undefined) ?? {}
+  return Buffer.from(JSON.stringify({ ...body, stream_options: { ...streamOptions, include_usage: true } }))
 }
 
-function pickHeaders(headers: ResponseHeaders, names: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const name of names) {
-    const value = headers[name]
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : String(value)
+function synthesizeFromBody(body: Buffer, includeUsage: boolean): string | undefined {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
   }
-  return out
+  const events = synthesizeStream(parsed, includeUsage)
+  return events && serializeEvents(events)
 }

@@ -1,38 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { AiCacheError, toOpenAiError } from '../errors.js'
 import type { RespondOutcome, ResponseHeaders, StreamOutcome } from '../exchange/types.js'
-import type { UpstreamResponse } from '../upstream/types.js'
+import type { Production } from '../flight/production.js'
 import { type CacheEntry, entryAgeSeconds, entryTtlSeconds } from '../store/entry.js'
+import { isUsageChunk, type SseEvent, serializeEvent } from '../stream/sse.js'
+import type { UpstreamResponse } from '../upstream/types.js'
 import { type ForwardStatus, forwardStatus, hitStatus, type Tier } from './cache-status.js'
+import type { Representation } from './representation.js'
 
-/** An answer produced by the upstream or a handler, shared by a flight. */
-export interface Produced {
-  status: number
-  headers: ResponseHeaders
-  body: Buffer
-  stored: boolean
-}
-
-/** A hit, with `Age` (RFC 9111 section 5.1) and `Cache-Status`. */
-export function hitOutcome(entry: CacheEntry, tier: Tier, nowMs: number): RespondOutcome {
+function hitHeaders(entry: CacheEntry, tier: Tier, nowMs: number, headers: Record<string, string>): ResponseHeaders {
   return {
-    type: 'respond',
-    status: entry.status,
-    headers: {
-      ...entry.headers,
-      'cache-status': hitStatus(tier, entryTtlSeconds(entry, nowMs)),
-      age: String(entryAgeSeconds(entry, nowMs)),
-    },
-    body: entry.body,
+    ...headers,
+    'cache-status': hitStatus(tier, entryTtlSeconds(entry, nowMs)),
+    age: String(entryAgeSeconds(entry, nowMs)),
   }
 }
 
-/** A produced answer, as one of the requests that shared it sees it. */
-export function producedOutcome(produced: Produced, status: ForwardStatus): RespondOutcome {
+/** A hit, with `Age` (RFC 9111 section 5.1) and `Cache-Status`. */
+export function hitOutcome(entry: CacheEntry, representation: Representation, tier: Tier, nowMs: number): RespondOutcome {
   return {
     type: 'respond',
-    status: produced.status,
-    headers: { ...produced.headers, 'cache-status': forwardStatus(status) },
-    body: produced.body,
+    status: entry.status,
+    headers: hitHeaders(entry, tier, nowMs, representation.headers),
+    body: representation.body,
+  }
+}
+
+async function* paced(events: readonly SseEvent[]): AsyncGenerator<Uint8Array> {
+  let previousMs = 0
+  for (const event of events) {
+    if (event.offsetMs > previousMs) await sleep(event.offsetMs - previousMs)
+    previousMs = Math.max(previousMs, event.offsetMs)
+    yield Buffer.from(serializeEvent(event))
+  }
+}
+
+/** A stream hit replayed with the timing it was recorded with. */
+export function pacedHitOutcome(
+  entry: CacheEntry,
+  representation: Representation & { events: readonly SseEvent[] },
+  tier: Tier,
+  nowMs: number,
+): StreamOutcome {
+  return {
+    type: 'stream',
+    status: entry.status,
+    headers: hitHeaders(entry, tier, nowMs, representation.headers),
+    body: paced(representation.events),
+  }
+}
+
+/** A complete answer, as one of the requests that shared it sees it. */
+export function respondOutcome(status: number, headers: ResponseHeaders, body: Buffer, cacheStatus: ForwardStatus): RespondOutcome {
+  return { type: 'respond', status, headers: { ...headers, 'cache-status': forwardStatus(cacheStatus) }, body }
+}
+
+async function* followBytes(production: Production, includeUsage: boolean): AsyncGenerator<Uint8Array> {
+  for await (const event of production.follow()) {
+    // The usage chunk was asked for on the client's behalf; it did not want it.
+    if (!includeUsage && isUsageChunk(event)) continue
+    yield Buffer.from(serializeEvent(event))
+  }
+}
+
+/** A stream being produced, sent live to one of the requests following it. */
+export function followOutcome(
+  production: Production,
+  status: number,
+  headers: ResponseHeaders,
+  includeUsage: boolean,
+  cacheStatus: ForwardStatus,
+): StreamOutcome {
+  return {
+    type: 'stream',
+    status,
+    headers: { ...headers, 'cache-status': forwardStatus(cacheStatus) },
+    body: followBytes(production, includeUsage),
   }
 }
 

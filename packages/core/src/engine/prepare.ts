@@ -15,13 +15,15 @@ export interface PreparedRequest {
   requestDigest: string
   model: string | undefined
   stream: boolean
+  /** The client asked for the usage chunk of a stream. */
+  includeUsage: boolean
   /** The bytes to forward. */
   raw: Buffer
   /** The parsed body, parsed on first use. */
   body(): unknown
 }
 
-type Understood = Pick<PreparedRequest, 'operation' | 'requestDigest' | 'model' | 'stream'>
+type Understood = Pick<PreparedRequest, 'operation' | 'requestDigest' | 'model' | 'stream' | 'includeUsage'>
 
 /** The request is not one aicache caches; `body` is set when it was read. */
 export interface NotCached {
@@ -114,15 +116,16 @@ export class RequestPreparer {
       requestDigest: digest(`${request.method} ${request.path}\n${keyText}`),
       model,
       stream: record?.['stream'] === true,
+      includeUsage: (record?.['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true,
       raw,
       body: () => body,
     }
   }
 
   #understand(operation: Operation, body: unknown): Understood {
-    const { model, stream } = validateRequest(operation, body)
+    const { model, stream, includeUsage } = validateRequest(operation, body)
     const requestDigest = digest(operation + '\n' + canonicalRequest(body, this.#options.normalize))
-    return { operation, requestDigest, model, stream }
+    return { operation, requestDigest, model, stream, includeUsage }
   }
 
   #checkContentType(headers: RequestHeaders): void {

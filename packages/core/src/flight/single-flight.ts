@@ -1,23 +1,18 @@
 /**
- * One in-flight computation that identical concurrent requests share.
- * Participants attach their abort signals; the shared work is aborted only
- * when every participant has gone away.
+ * One piece of work that identical concurrent requests share. Participants
+ * attach their abort signals; the work is aborted only when every
+ * participant has gone away.
  */
 export class Flight<T> {
-  readonly promise: Promise<T>
+  readonly value: T
   readonly #controller = new AbortController()
-  #resolve!: (value: T) => void
-  #reject!: (reason: unknown) => void
+  readonly #onFinish: () => void
   #participants = 0
-  #settled = false
+  #finished = false
 
-  constructor(readonly onSettle: () => void) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
-    // A flight nobody awaits (all callers left) must not raise an unhandled rejection.
-    this.promise.catch(() => {})
+  constructor(value: T, onFinish: () => void) {
+    this.value = value
+    this.#onFinish = onFinish
   }
 
   /** Aborted when every participant has aborted. */
@@ -29,31 +24,23 @@ export class Flight<T> {
   attach(signal: AbortSignal): void {
     this.#participants++
     const leave = () => {
-      if (--this.#participants === 0 && !this.#settled) this.#controller.abort(signal.reason)
+      if (--this.#participants === 0 && !this.#finished) this.#controller.abort(signal.reason)
     }
     if (signal.aborted) leave()
     else signal.addEventListener('abort', leave, { once: true })
   }
 
-  resolve(value: T): void {
-    if (this.#settle()) this.#resolve(value)
-  }
-
-  reject(reason: unknown): void {
-    if (this.#settle()) this.#reject(reason)
-  }
-
-  #settle(): boolean {
-    if (this.#settled) return false
-    this.#settled = true
-    this.onSettle()
-    return true
+  /** The work is over: new identical requests start their own. */
+  finish(): void {
+    if (this.#finished) return
+    this.#finished = true
+    this.#onFinish()
   }
 }
 
 /**
  * In-process single-flight: the first request for a key starts a
- * {@link Flight}; identical requests that arrive before it settles join it.
+ * {@link Flight}; identical requests that arrive before it finishes join it.
  */
 export class SingleFlight<T> {
   readonly #flights = new Map<string, Flight<T>>()
@@ -63,9 +50,9 @@ export class SingleFlight<T> {
     return this.#flights.get(key)
   }
 
-  /** Starts the flight for `key`; it leaves the table when it settles. */
-  start(key: string): Flight<T> {
-    const flight: Flight<T> = new Flight<T>(() => {
+  /** Starts the flight for `key`; it leaves the table when it finishes. */
+  start(key: string, value: T): Flight<T> {
+    const flight: Flight<T> = new Flight<T>(value, () => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key)
     })
     this.#flights.set(key, flight)

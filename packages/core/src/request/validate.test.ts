@@ -17,6 +17,7 @@ describe('validateRequest', () => {
     expect(validateRequest('chat', { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true })).toEqual({
       model: 'm',
       stream: true,
+      includeUsage: false,
     })
   })
 

@@ -5,6 +5,8 @@ import type { Operation } from './operation.js'
 export interface ValidRequest {
   model: string
   stream: boolean
+  /** `stream_options.include_usage`: the client wants the usage chunk. */
+  includeUsage: boolean
 }
 
 type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null'
@@ -99,5 +101,10 @@ export function validateRequest(operation: Operation, body: unknown): ValidReque
     required('input', record['input'])
     check('input', record['input'], ['string', 'array'])
   }
-  return { model: record['model'] as string, stream: record['stream'] === true }
+  const streamOptions = record['stream_options'] as { include_usage?: unknown } | null | undefined
+  return {
+    model: record['model'] as string,
+    stream: record['stream'] === true,
+    includeUsage: streamOptions?.include_usage === true,
+  }
 }

@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../exchange/types.js'
+import type { SseEvent } from '../stream/sse.js'
 
 /**
  * One stored answer. Versioned so that a future layout is never read as
@@ -6,10 +7,15 @@ import type { TokenUsage } from '../exchange/types.js'
  */
 export interface CacheEntry {
   readonly version: 1
+  /** `json`: a whole body; `sse`: the recorded events of a stream. */
+  readonly format: 'json' | 'sse'
   readonly status: number
   /** The allowlisted response headers ({@link storedHeaderNames}). */
   readonly headers: Readonly<Record<string, string>>
+  /** The body of a `json` entry; empty for `sse`. */
   readonly body: Buffer
+  /** The events of an `sse` entry, `[DONE]` included. */
+  readonly events: readonly SseEvent[] | undefined
   readonly model: string | undefined
   /** What producing this answer cost; a hit saves this much. */
   readonly usage: TokenUsage | undefined
@@ -29,7 +35,10 @@ const entryOverheadBytes = 256
 
 /** What an entry costs the memory tier, in bytes. */
 export function entrySizeBytes(entry: CacheEntry): number {
-  return entry.body.byteLength + entryOverheadBytes
+  let bytes = entry.body.byteLength + entryOverheadBytes
+  // Strings are UTF-16 in memory: two bytes a character, plus the event object.
+  for (const event of entry.events ?? []) bytes += event.data.length * 2 + 48
+  return bytes
 }
 
 /** Age in whole seconds, as the `Age` header states it (RFC 9111 section 5.1). */

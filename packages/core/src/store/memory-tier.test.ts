@@ -5,6 +5,8 @@ import { createMemoryTier } from './memory-tier.js'
 function entry(bodyBytes: number, options: Partial<CacheEntry> = {}): CacheEntry {
   return {
     version: 1,
+    format: 'json',
+    events: undefined,
     status: 200,
     headers: { 'content-type': 'application/json' },
     body: Buffer.alloc(bodyBytes, 'a'),

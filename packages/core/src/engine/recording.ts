@@ -1,0 +1,91 @@
+import type { RequestHeaders, ResponseMeta } from '../exchange/types.js'
+import { estimateUsage } from '../request/tokens.js'
+import type { Operation } from '../request/operation.js'
+import { type CacheEntry, storedHeaderNames } from '../store/entry.js'
+import { assembleCompletion } from '../stream/assemble.js'
+import { isUsageChunk, type SseEvent } from '../stream/sse.js'
+import { inspectAnswer, usageOf } from './answer.js'
+
+/** Where and for how long a miss's answer is kept. */
+export interface StorePlan {
+  key: string
+  ttlMs: number
+  operation: Operation | undefined
+  model: string | undefined
+  /** The request body, for estimating usage when the answer has none. */
+  requestBody: () => unknown
+}
+
+/** Response headers that an entry keeps. */
+export function pickStoredHeaders(headers: RequestHeaders | Record<string, string | number | string[]>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of storedHeaderNames) {
+    const value = headers[name]
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : String(value)
+  }
+  return out
+}
+
+/** The entry for a whole (non-stream) answer, or `undefined` when it must not be kept. */
+export function jsonEntry(
+  plan: StorePlan,
+  status: number,
+  headers: RequestHeaders,
+  body: Buffer,
+  meta?: ResponseMeta,
+): CacheEntry | undefined {
+  const facts = inspectAnswer(plan.operation, status, headers, body, meta)
+  if (facts === undefined) return undefined
+  return {
+    version: 1,
+    format: 'json',
+    status,
+    headers: pickStoredHeaders(headers),
+    body,
+    events: undefined,
+    model: facts.model ?? plan.model,
+    usage: facts.usage,
+    createdAt: Date.now(),
+    ttlMs: plan.ttlMs,
+  }
+}
+
+function answerText(completion: Record<string, unknown> | undefined): string {
+  const choices = (completion?.['choices'] ?? []) as Array<{ text?: string; message?: { content?: string | null; tool_calls?: Array<{ function?: { arguments?: string } }> } }>
+  return choices
+    .map((choice) => choice.text ?? [choice.message?.content ?? '', ...(choice.message?.tool_calls ?? []).map((call) => call.function?.arguments ?? '')].join(''))
+    .join('')
+}
+
+/**
+ * The entry for a stream that ended cleanly. Usage comes from the stream's
+ * usage chunk, else from a token count of the prompt and the recorded text.
+ */
+export async function streamEntry(
+  plan: StorePlan,
+  status: number,
+  headers: RequestHeaders,
+  events: readonly SseEvent[],
+  meta?: ResponseMeta,
+): Promise<CacheEntry | undefined> {
+  if (status < 200 || status > 299 || events.length === 0) return undefined
+  const usageEvent = events.find(isUsageChunk)
+  const completion = assembleCompletion(events)
+  const usage =
+    meta?.usage ??
+    (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined) ??
+    (completion ? await estimateUsage(plan.requestBody(), answerText(completion)) : undefined)
+  const model = meta?.model ?? (typeof completion?.['model'] === 'string' ? completion['model'] : plan.model)
+  return {
+    version: 1,
+    format: 'sse',
+    status,
+    headers: pickStoredHeaders(headers),
+    body: Buffer.alloc(0),
+    events,
+    model,
+    usage,
+    createdAt: Date.now(),
+    ttlMs: plan.ttlMs,
+  }
+}

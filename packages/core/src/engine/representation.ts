@@ -1,0 +1,73 @@
+import type { CacheEntry } from '../store/entry.js'
+import { assembleCompletion } from '../stream/assemble.js'
+import { isUsageChunk, type SseEvent, serializeEvents } from '../stream/sse.js'
+import { synthesizeStream } from '../stream/synthesize.js'
+
+/** How a request wants its answer. */
+export interface Wanted {
+  stream: boolean
+  /** `stream_options.include_usage`: the usage chunk at the end of a stream. */
+  includeUsage: boolean
+}
+
+/** An answer in the form a request asked for. */
+export interface Representation {
+  headers: Record<string, string>
+  body: Buffer
+  /** Events to replay, for paced replay of streams. */
+  events?: readonly SseEvent[]
+}
+
+/** Headers of an event-stream answer. */
+export const eventStreamHeaders: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+})
+
+/** Events as the client asked for them: without the usage chunk unless asked. */
+export function eventsFor(events: readonly SseEvent[], includeUsage: boolean): readonly SseEvent[] {
+  return includeUsage ? events : events.filter((event) => !isUsageChunk(event))
+}
+
+function sseBody(events: readonly SseEvent[]): Buffer {
+  return Buffer.from(serializeEvents(events))
+}
+
+function build(entry: CacheEntry, wanted: Wanted): Representation | undefined {
+  if (entry.format === 'json') {
+    if (!wanted.stream) return { headers: entry.headers, body: entry.body }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(entry.body.toString('utf8'))
+    } catch {
+      return undefined
+    }
+    const events = synthesizeStream(parsed, wanted.includeUsage)
+    return events && { headers: eventStreamHeaders, body: sseBody(events), events }
+  }
+  const recorded = entry.events ?? []
+  if (wanted.stream) {
+    const events = eventsFor(recorded, wanted.includeUsage)
+    return { headers: eventStreamHeaders, body: sseBody(events), events }
+  }
+  const completion = assembleCompletion(recorded)
+  return completion && { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }
+}
+
+// Representations are built once per entry and form, then reused by every hit.
+const built = new WeakMap<CacheEntry, Map<string, Representation | null>>()
+
+/**
+ * The entry in the form the request wants: a stored stream can answer a
+ * JSON request (assembled) and a stored JSON answer a stream request
+ * (synthesised chunks). `undefined` when this entry cannot be shown that way.
+ */
+export function represent(entry: CacheEntry, wanted: Wanted): Representation | undefined {
+  if (entry.format === 'json' && !wanted.stream) return { headers: entry.headers, body: entry.body }
+  let forms = built.get(entry)
+  if (forms === undefined) built.set(entry, (forms = new Map()))
+  const form = `${wanted.stream}:${wanted.includeUsage}`
+  let representation = forms.get(form)
+  if (representation === undefined) forms.set(form, (representation = build(entry, wanted) ?? null))
+  return representation ?? undefined
+}

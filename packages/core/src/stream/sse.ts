@@ -1,0 +1,97 @@
+/**
+ * Server-sent events as OpenAI-compatible APIs use them
+ * (https://html.spec.whatwg.org/multipage/server-sent-events.html):
+ * blocks separated by a blank line, payload in `data:` lines.
+ */
+
+/** One recorded event. */
+export interface SseEvent {
+  /** The `data:` payload; several data lines are joined with `\n`. */
+  readonly data: string
+  /** The `event:` name, when the stream names its events. */
+  readonly event?: string
+  /** Milliseconds from the start of the stream, for paced replay. */
+  readonly offsetMs: number
+}
+
+/** The payload that ends an OpenAI stream. */
+export const doneData = '[DONE]'
+
+/** Incremental parser: feed it bytes as they arrive, get whole events back. */
+export class SseParser {
+  readonly #decoder = new TextDecoder()
+  readonly #startedAt: number
+  #buffer = ''
+
+  constructor(startedAt = Date.now()) {
+    this.#startedAt = startedAt
+  }
+
+  /** Events completed by this chunk, which arrived at `nowMs`. */
+  push(chunk: Uint8Array, nowMs = Date.now()): SseEvent[] {
+    this.#buffer += this.#decoder.decode(chunk, { stream: true })
+    return this.#drain(false, nowMs)
+  }
+
+  /** Events left when the stream ended (a last block without a blank line). */
+  end(nowMs = Date.now()): SseEvent[] {
+    this.#buffer += this.#decoder.decode()
+    return this.#drain(true, nowMs)
+  }
+
+  #drain(final: boolean, nowMs: number): SseEvent[] {
+    const events: SseEvent[] = []
+    const blocks = this.#buffer.replace(/\r\n?/g, '\n').split('\n\n')
+    this.#buffer = final ? '' : blocks.pop()!
+    const offsetMs = nowMs - this.#startedAt
+    for (const block of blocks) {
+      const event = parseBlock(block, offsetMs)
+      if (event !== undefined) events.push(event)
+    }
+    return events
+  }
+}
+
+function parseBlock(block: string, offsetMs: number): SseEvent | undefined {
+  const data: string[] = []
+  let name: string | undefined
+  for (const line of block.split('\n')) {
+    // Lines starting with ':' are comments (keep-alive pings); not replayed.
+    if (line === '' || line.startsWith(':')) continue
+    const colon = line.indexOf(':')
+    const field = colon === -1 ? line : line.slice(0, colon)
+    let value = colon === -1 ? '' : line.slice(colon + 1)
+    if (value.startsWith(' ')) value = value.slice(1)
+    if (field === 'data') data.push(value)
+    else if (field === 'event') name = value
+  }
+  if (data.length === 0) return undefined
+  return name === undefined ? { data: data.join('\n'), offsetMs } : { data: data.join('\n'), event: name, offsetMs }
+}
+
+/** The wire form of one event. */
+export function serializeEvent(event: Pick<SseEvent, 'data' | 'event'>): string {
+  const name = event.event === undefined ? '' : `event: ${event.event}\n`
+  return `${name}data: ${event.data.split('\n').join('\ndata: ')}\n\n`
+}
+
+/** The wire form of a whole stream. */
+export function serializeEvents(events: readonly Pick<SseEvent, 'data' | 'event'>[]): string {
+  let text = ''
+  for (const event of events) text += serializeEvent(event)
+  return text
+}
+
+/**
+ * Whether an event is the usage-only chunk OpenAI sends last when
+ * `stream_options.include_usage` is set (`choices: []` and a `usage`).
+ */
+export function isUsageChunk(event: SseEvent): boolean {
+  if (!event.data.includes('"usage"') || !event.data.includes('"choices":[]')) return false
+  try {
+    const chunk = JSON.parse(event.data) as { choices?: unknown[]; usage?: unknown }
+    return Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage != null
+  } catch {
+    return false
+  }
+}
