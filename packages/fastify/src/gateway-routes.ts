@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream'
+import { type AiCache, nodeExchange, type Outcome } from '@aicache/core'
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+
+/** Sends an answer aicache made (a hit, an error, a proxied response) through Fastify, so onSend hooks apply. */
+export function sendOutcome(reply: FastifyReply, outcome: Exclude<Outcome, { type: 'next' }>): FastifyReply {
+  reply.code(outcome.status).headers(outcome.headers)
+  return reply.send(outcome.type === 'respond' ? outcome.body : Readable.from(outcome.body))
+}
+
+const cachedPaths = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']
+
+/**
+ * Proxy mode: the gateway routes, registered as their own encapsulated
+ * context so that their body handling and error handler stay out of the app.
+ */
+export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
+  return async (gateway) => {
+    // Leave every body unread: the engine reads it (enforcing maxBodyBytes and
+    // answering bad JSON or a wrong Content-Type itself) or streams it upstream.
+    gateway.removeAllContentTypeParsers()
+    gateway.addContentTypeParser('*', (_request, _payload, done) => done(null))
+    // Fastify's own refusals (a malformed Content-Type header) answer in the OpenAI error shape too.
+    gateway.setErrorHandler((error: FastifyError, request, reply) => {
+      const status = error.statusCode ?? 500
+      if (status >= 500) request.log.error({ err: error }, 'aicache gateway route failed')
+      const body =
+        status >= 500
+          ? { message: 'The server had an error while processing your request.', type: 'api_error', code: null }
+          : { message: error.message, type: 'invalid_request_error', code: error.code }
+      return reply.code(status).send({ error: { ...body, param: null } })
+    })
+    // The engine sees paths relative to the prefix, as `/v1/...`.
+    const prefixLength = gateway.prefix.length
+    async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+      const url = request.url.slice(prefixLength)
+      const exchange = nodeExchange(request.raw, reply.raw, { path: url.split('?', 1)[0]!, url, native: request })
+      const outcome = await engine.handle(exchange)
+      if (outcome.type !== 'next') return sendOutcome(reply, outcome)
+      reply.callNotFound()
+      return reply
+    }
+    for (const path of cachedPaths) gateway.post(path, handle)
+    // Every other /v1 route, any method, is forwarded untouched.
+    gateway.all('/v1/*', handle)
+  }
+}

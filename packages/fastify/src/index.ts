@@ -1,0 +1,69 @@
+/**
+ * aicache for Fastify 5, as a plugin.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { aiCache } from '@aicache/fastify'
+ *
+ * const app = Fastify()
+ * await app.register(aiCache, { upstream: 'https://api.openai.com/v1' })
+ * ```
+ */
+import { AiCache, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import fp from 'fastify-plugin'
+import { gatewayRoutes } from './gateway-routes.js'
+import { type AiCacheRouteOptions, metas, wrapRoutes } from './wrap-hooks.js'
+
+export type { AiCacheOptions, AiCacheStats, ResponseMeta } from '@aicache/core'
+export { AiCache, createAiCache } from '@aicache/core'
+export type { AiCacheRouteOptions } from './wrap-hooks.js'
+
+/** Plugin options: engine options, or `engine` to share an engine from `createAiCache()`. */
+export type FastifyAiCacheOptions = AiCacheOptions & { engine?: AiCache }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The engine of the aicache plugin: `stats()`, `invalidate()`. */
+    aiCache: AiCache
+  }
+  interface FastifyContextConfig {
+    /** `false` leaves this route uncached; an object sets its namespace or TTL. */
+    aiCache?: false | AiCacheRouteOptions
+  }
+}
+
+/**
+ * Wrap mode: model and usage for the response the handler is about to send,
+ * when its body does not carry an OpenAI `usage` itself.
+ *
+ * @example
+ * ```ts
+ * app.post('/chat', async (request, reply) => {
+ *   const answer = await callModel(request.body)
+ *   setCacheMeta(reply, { model: 'gpt-4o-mini', usage: { inputTokens: 12, outputTokens: 40 } })
+ *   return { answer: answer.text }
+ * })
+ * ```
+ */
+export function setCacheMeta(reply: FastifyReply, meta: ResponseMeta): void {
+  metas.set(reply, meta)
+}
+
+const plugin: FastifyPluginAsync<FastifyAiCacheOptions> = async (fastify, options) => {
+  const { engine: shared, ...engineOptions } = options
+  const engine = shared ?? createAiCache(engineOptions)
+  fastify.decorate('aiCache', engine)
+  if (shared === undefined) fastify.addHook('onClose', () => engine.close())
+  if (engine.options.mode === 'wrap') return wrapRoutes(fastify, engine)
+  await fastify.register(gatewayRoutes(engine), { prefix: (options as { prefix?: string }).prefix })
+}
+
+/**
+ * The Fastify plugin. With `upstream` it answers the OpenAI-compatible
+ * routes under `/v1` (proxy mode); without, it caches the LLM-shaped `POST`
+ * routes of the context it is registered in (wrap mode). A route opts out
+ * with `config: { aiCache: false }`. The engine is `fastify.aiCache`.
+ */
+export const aiCache = fp(plugin, { name: '@aicache/fastify', fastify: '5.x' })

@@ -1,0 +1,163 @@
+/**
+ * aicache for Koa 3.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { aiCache } from '@aicache/koa'
+ *
+ * const app = new Koa()
+ * app.use(aiCache({ upstream: 'https://api.openai.com/v1' }))
+ * ```
+ */
+import type { OutgoingHttpHeaders } from 'node:http'
+import { Readable, Stream, Transform, pipeline } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import {
+  AiCache,
+  type AiCacheOptions,
+  createAiCache,
+  nodeExchange,
+  type RequestHeaders,
+  type ResponseHeaders,
+  type ResponseMeta,
+  type WrapCapture,
+} from '@aicache/core'
+import type { Middleware, Next, ParameterizedContext } from 'koa'
+
+export type { AiCacheOptions, AiCacheStats, ResponseMeta } from '@aicache/core'
+export { AiCache, createAiCache } from '@aicache/core'
+
+/** The middleware, with the engine it uses (for `stats()` and `invalidate()`). */
+export type AiCacheMiddleware = Middleware & { readonly engine: AiCache }
+
+/**
+ * Wrap mode: model and usage for the response the handler is about to send,
+ * when its body does not carry an OpenAI `usage` itself. Kept in `ctx.state.aicache`.
+ *
+ * @example
+ * ```ts
+ * router.post('/chat', async (ctx) => {
+ *   const answer = await callModel(ctx.request.body)
+ *   setCacheMeta(ctx, { model: 'gpt-4o-mini', usage: { inputTokens: 12, outputTokens: 40 } })
+ *   ctx.body = { answer: answer.text }
+ * })
+ * ```
+ */
+export function setCacheMeta(ctx: Pick<ParameterizedContext, 'state'>, meta: ResponseMeta): void {
+  ctx.state['aicache'] = meta
+}
+
+// Once a parser (such as @koa/bodyparser) consumed the stream, the body can
+// only come from `ctx.request.body`.
+function parsedBody(ctx: ParameterizedContext): unknown {
+  return ctx.req.readableEnded ? (ctx.request as { body?: unknown }).body : undefined
+}
+
+function setHeaders(ctx: ParameterizedContext, headers: ResponseHeaders | undefined): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    ctx.set(name, Array.isArray(value) ? value : String(value))
+  }
+}
+
+function requestHeaders(headers: OutgoingHttpHeaders): RequestHeaders {
+  const out: RequestHeaders = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value : String(value)
+  }
+  return out
+}
+
+/** A capture that reports at most one ending: whichever of complete and abandon comes first. */
+function settleOnce(capture: WrapCapture): WrapCapture {
+  let settled = false
+  return {
+    write: (chunk) => settled || capture.write(chunk),
+    complete: (response) => settled || ((settled = true), capture.complete(response)),
+    abandon: () => settled || ((settled = true), capture.abandon()),
+  }
+}
+
+/** A body Koa sends as a stream, as a Node stream; `undefined` for other bodies. */
+function streamOf(body: unknown): Readable | undefined {
+  if (body instanceof Stream) return body as Readable
+  if (body instanceof ReadableStream) return Readable.fromWeb(body as WebReadableStream)
+  return undefined
+}
+
+/** The bytes Koa sends for a string, Buffer or JSON body; `undefined` for none, Blob or Response. */
+function bytesOf(body: unknown): Buffer | undefined {
+  if (body === null || body === undefined || body instanceof Blob || body instanceof Response) return undefined
+  if (Buffer.isBuffer(body)) return body
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
+}
+
+/** Forwards a streamed body unchanged while reporting each chunk to `capture`. */
+function tap(source: Readable, capture: WrapCapture, complete: () => void): Readable {
+  const tapped = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      capture.write(chunk)
+      callback(null, chunk)
+    },
+  })
+  // An error, or Koa destroying the stream because the client left, means the answer is partial.
+  pipeline(source, tapped, (error) => (error ? capture.abandon() : complete()))
+  return tapped
+}
+
+/** Wrap-mode miss: runs the rest of the app and reports what the handler put in `ctx.body`. */
+async function captureDownstream(ctx: ParameterizedContext, next: Next, capture: WrapCapture): Promise<void> {
+  const once = settleOnce(capture)
+  ctx.res.once('close', () => ctx.res.writableFinished || once.abandon())
+  try {
+    await next()
+  } catch (error) {
+    once.abandon()
+    throw error
+  }
+  const response = { status: ctx.status, headers: requestHeaders(ctx.response.headers) }
+  const complete = () => once.complete({ ...response, meta: ctx.state['aicache'] as ResponseMeta | undefined })
+  const stream = streamOf(ctx.body)
+  if (stream !== undefined) {
+    const length = ctx.response.get('content-length')
+    ctx.body = tap(stream, once, complete)
+    if (length) ctx.set('content-length', length)
+    return
+  }
+  const bytes = bytesOf(ctx.body)
+  if (bytes === undefined) return once.abandon()
+  once.write(bytes)
+  complete()
+}
+
+/**
+ * Koa middleware. Pass options to create an engine, or an engine from
+ * `createAiCache()` to share one between several apps or adapters. Works
+ * with or without `@koa/bodyparser` before it. Answers are set as
+ * `ctx.status`, headers and `ctx.body`, so middleware around it (compression,
+ * CORS) still applies.
+ */
+export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddleware {
+  const engine = options instanceof AiCache ? options : createAiCache(options)
+
+  async function aiCacheMiddleware(ctx: ParameterizedContext, next: Next): Promise<void> {
+    const exchange = nodeExchange(ctx.req, ctx.res, {
+      path: ctx.path,
+      url: ctx.url,
+      parsedBody: parsedBody(ctx),
+      native: ctx,
+    })
+    const outcome = await engine.handle(exchange)
+    if (outcome.type !== 'next') {
+      ctx.status = outcome.status
+      setHeaders(ctx, outcome.headers)
+      ctx.body = outcome.type === 'respond' ? outcome.body : Readable.from(outcome.body)
+      return
+    }
+    if (outcome.body !== undefined) (ctx.request as { body?: unknown }).body = outcome.body
+    setHeaders(ctx, outcome.headers)
+    if (outcome.capture) return captureDownstream(ctx, next, outcome.capture)
+    await next()
+  }
+  return Object.assign(aiCacheMiddleware, { engine })
+}
