@@ -22,6 +22,7 @@ export type { AiCacheErrorCode, OpenAiErrorBody } from './errors.js'
 export { resolveOptions } from './options.js'
 export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOption } from './options.js'
 export type {
+  CapturedHeaders,
   CapturedResponse,
   ExchangeRequest,
   NextOutcome,
@@ -30,11 +31,12 @@ export type {
   RespondOutcome,
   ResponseHeaders,
   ResponseMeta,
+  RouteDirectives,
   StreamOutcome,
   TokenUsage,
   WrapCapture,
 } from './exchange/types.js'
-export { captureNodeResponse, nodeExchange, sendNodeOutcome } from './exchange/node.js'
+export { captureNodeResponse, nodeExchange, sendNodeOutcome, tapStream } from './exchange/node.js'
 export type { NodeExchangeOptions } from './exchange/node.js'
 export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/canonical.js'
 export { cacheKey, credentialScope } from './request/key.js'

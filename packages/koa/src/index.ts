@@ -10,17 +10,16 @@
  * app.use(aiCache({ upstream: 'https://api.openai.com/v1' }))
  * ```
  */
-import type { OutgoingHttpHeaders } from 'node:http'
-import { Readable, Stream, Transform, pipeline } from 'node:stream'
+import { Readable, Stream } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import {
   AiCache,
   type AiCacheOptions,
   createAiCache,
   nodeExchange,
-  type RequestHeaders,
   type ResponseHeaders,
   type ResponseMeta,
+  tapStream,
   type WrapCapture,
 } from '@aicache/core'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
@@ -60,24 +59,6 @@ function setHeaders(ctx: ParameterizedContext, headers: ResponseHeaders | undefi
   }
 }
 
-function requestHeaders(headers: OutgoingHttpHeaders): RequestHeaders {
-  const out: RequestHeaders = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value : String(value)
-  }
-  return out
-}
-
-/** A capture that reports at most one ending: whichever of complete and abandon comes first. */
-function settleOnce(capture: WrapCapture): WrapCapture {
-  let settled = false
-  return {
-    write: (chunk) => settled || capture.write(chunk),
-    complete: (response) => settled || ((settled = true), capture.complete(response)),
-    abandon: () => settled || ((settled = true), capture.abandon()),
-  }
-}
-
 /** A body Koa sends as a stream, as a Node stream; `undefined` for other bodies. */
 function streamOf(body: unknown): Readable | undefined {
   if (body instanceof Stream) return body as Readable
@@ -92,41 +73,27 @@ function bytesOf(body: unknown): Buffer | undefined {
   return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
 }
 
-/** Forwards a streamed body unchanged while reporting each chunk to `capture`. */
-function tap(source: Readable, capture: WrapCapture, complete: () => void): Readable {
-  const tapped = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      capture.write(chunk)
-      callback(null, chunk)
-    },
-  })
-  // An error, or Koa destroying the stream because the client left, means the answer is partial.
-  pipeline(source, tapped, (error) => (error ? capture.abandon() : complete()))
-  return tapped
-}
-
 /** Wrap-mode miss: runs the rest of the app and reports what the handler put in `ctx.body`. */
 async function captureDownstream(ctx: ParameterizedContext, next: Next, capture: WrapCapture): Promise<void> {
-  const once = settleOnce(capture)
-  ctx.res.once('close', () => ctx.res.writableFinished || once.abandon())
+  ctx.res.once('close', () => ctx.res.writableFinished || capture.abandon())
   try {
     await next()
   } catch (error) {
-    once.abandon()
+    capture.abandon()
     throw error
   }
-  const response = { status: ctx.status, headers: requestHeaders(ctx.response.headers) }
-  const complete = () => once.complete({ ...response, meta: ctx.state['aicache'] as ResponseMeta | undefined })
+  const response = { status: ctx.status, headers: ctx.response.headers }
+  const complete = () => capture.complete({ ...response, meta: ctx.state['aicache'] as ResponseMeta | undefined })
   const stream = streamOf(ctx.body)
   if (stream !== undefined) {
     const length = ctx.response.get('content-length')
-    ctx.body = tap(stream, once, complete)
+    ctx.body = tapStream(stream, capture, complete)
     if (length) ctx.set('content-length', length)
     return
   }
   const bytes = bytesOf(ctx.body)
-  if (bytes === undefined) return once.abandon()
-  once.write(bytes)
+  if (bytes === undefined) return capture.abandon()
+  capture.write(bytes)
   complete()
 }
 

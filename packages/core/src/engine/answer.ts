@@ -1,4 +1,4 @@
-import type { RequestHeaders, ResponseMeta, TokenUsage } from '../exchange/types.js'
+import type { CapturedHeaders, ResponseMeta, TokenUsage } from '../exchange/types.js'
 import type { Operation } from '../request/operation.js'
 
 /** What a cacheable answer said about itself. */
@@ -7,9 +7,10 @@ export interface AnswerFacts {
   usage: TokenUsage | undefined
 }
 
-function header(headers: RequestHeaders, name: string): string {
+/** A header's value as one lower-case string ('' when absent). */
+export function headerText(headers: CapturedHeaders, name: string): string {
   const value = headers[name]
-  return (Array.isArray(value) ? value.join(',') : value ?? '').toLowerCase()
+  return (Array.isArray(value) ? value.join(',') : String(value ?? '')).toLowerCase()
 }
 
 function count(value: unknown): number {
@@ -42,13 +43,13 @@ function hasAnswerShape(operation: Operation | undefined, body: Record<string, u
 export function inspectAnswer(
   operation: Operation | undefined,
   status: number,
-  headers: RequestHeaders,
+  headers: CapturedHeaders,
   body: Buffer,
   meta?: ResponseMeta,
 ): AnswerFacts | undefined {
   if (status < 200 || status > 299) return undefined
-  if (!header(headers, 'content-type').includes('json')) return undefined
-  if (header(headers, 'cache-control').includes('no-store')) return undefined
+  if (!headerText(headers, 'content-type').includes('json')) return undefined
+  if (headerText(headers, 'cache-control').includes('no-store')) return undefined
   let parsed: unknown
   try {
     parsed = JSON.parse(body.toString('utf8'))

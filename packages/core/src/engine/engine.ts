@@ -1,6 +1,6 @@
 import { createCachingFetch } from '../client/fetch.js'
 import { AiCacheError } from '../errors.js'
-import type { CapturedResponse, ExchangeRequest, Outcome, RequestHeaders } from '../exchange/types.js'
+import type { CapturedHeaders, CapturedResponse, ExchangeRequest, Outcome, RequestHeaders } from '../exchange/types.js'
 import { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
@@ -17,6 +17,7 @@ import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'
 import type { Upstream } from '../upstream/types.js'
+import { headerText } from './answer.js'
 import type { ForwardReason, ForwardStatus } from './cache-status.js'
 import {
   errorOutcome,
@@ -130,7 +131,7 @@ export class AiCache {
   }
 
   async #serve(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {
-    const directives = parseDirectives(request.headers)
+    const directives = parseDirectives(request.headers, request.route)
     this.#stats.requests++
     if (directives.noStore) return this.#bypass(request, prepared, producer)
 
@@ -284,23 +285,32 @@ export class AiCache {
     const startedAt = Date.now()
     const chunks: Array<{ chunk: Buffer; atMs: number }> = []
     let bytes = 0
+    // Adapters may see both an end and a close; only the first ending counts.
+    let settled = false
     return {
       type: 'next',
       body: prepared.body(),
       headers: { 'cache-status': `aicache; fwd=${reason}` },
       capture: {
         write: (chunk) => {
+          if (settled) return
           bytes += chunk.byteLength
           // Past the memory tier's size the answer could not be kept anyway.
           if (bytes <= this.options.maxBytes) chunks.push({ chunk: Buffer.from(chunk), atMs: Date.now() })
         },
         complete: (response: CapturedResponse) => {
+          if (settled) return
+          settled = true
           if (bytes > this.options.maxBytes) return production.fail(new HandlerAbandoned())
           this.#completeCapture(production, plan, response, chunks, startedAt).catch((error: unknown) =>
             production.fail(error),
           )
         },
-        abandon: () => production.fail(new HandlerAbandoned()),
+        abandon: () => {
+          if (settled) return
+          settled = true
+          production.fail(new HandlerAbandoned())
+        },
       },
     }
   }
@@ -391,9 +401,8 @@ function isSuccess(status: number): boolean {
   return status >= 200 && status <= 299
 }
 
-function isEventStream(headers: RequestHeaders): boolean {
-  const type = headers['content-type']
-  return (Array.isArray(type) ? type.join(',') : (type ?? '')).includes('text/event-stream')
+function isEventStream(headers: CapturedHeaders): boolean {
+  return headerText(headers, 'content-type').includes('text/event-stream')
 }
 
 function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined): Record<string, string> {

@@ -1,4 +1,4 @@
-import type { RequestHeaders, ResponseMeta } from '../exchange/types.js'
+import type { CapturedHeaders, ResponseMeta } from '../exchange/types.js'
 import { estimateUsage } from '../request/tokens.js'
 import type { Operation } from '../request/operation.js'
 import { type CacheEntry, storedHeaderNames } from '../store/entry.js'
@@ -17,7 +17,7 @@ export interface StorePlan {
 }
 
 /** Response headers that an entry keeps. */
-export function pickStoredHeaders(headers: RequestHeaders | Record<string, string | number | string[]>): Record<string, string> {
+export function pickStoredHeaders(headers: CapturedHeaders): Record<string, string> {
   const out: Record<string, string> = {}
   for (const name of storedHeaderNames) {
     const value = headers[name]
@@ -30,7 +30,7 @@ export function pickStoredHeaders(headers: RequestHeaders | Record<string, strin
 export function jsonEntry(
   plan: StorePlan,
   status: number,
-  headers: RequestHeaders,
+  headers: CapturedHeaders,
   body: Buffer,
   meta?: ResponseMeta,
 ): CacheEntry | undefined {
@@ -64,7 +64,7 @@ function answerText(completion: Record<string, unknown> | undefined): string {
 export async function streamEntry(
   plan: StorePlan,
   status: number,
-  headers: RequestHeaders,
+  headers: CapturedHeaders,
   events: readonly SseEvent[],
   meta?: ResponseMeta,
 ): Promise<CacheEntry | undefined> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type Readable, Transform, pipeline as pipelineCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AiCacheError } from '../errors.js'
 import type {
@@ -6,6 +7,7 @@ import type {
   RespondOutcome,
   ResponseHeaders,
   ResponseMeta,
+  RouteDirectives,
   StreamOutcome,
   WrapCapture,
 } from './types.js'
@@ -20,6 +22,8 @@ export interface NodeExchangeOptions {
   parsedBody?: unknown
   /** The framework's request object. */
   native?: unknown
+  /** Cache settings of the route, under the request's own headers. */
+  route?: RouteDirectives
 }
 
 function tooLarge(maxBytes: number): AiCacheError {
@@ -72,6 +76,7 @@ export function nodeExchange(request: IncomingMessage, response: ServerResponse,
     headers: request.headers,
     parsedBody: options.parsedBody,
     native: options.native,
+    route: options.route,
     readBody: (maxBytes) => readNodeBody(request, maxBytes),
     bodyStream: () => request,
     // Created on first use only: hits never need it.
@@ -145,11 +150,28 @@ export function captureNodeResponse(
   response.once('finish', () => {
     capture.complete({
       status: response.statusCode,
-      headers: response.getHeaders() as Record<string, string | string[] | undefined>,
+      headers: response.getHeaders(),
       meta: meta(),
     })
   })
   response.once('close', () => {
     if (!response.writableFinished) capture.abandon()
   })
+}
+
+/**
+ * For adapters that hand the framework a body stream (Koa's `ctx.body`,
+ * Fastify's payload): forwards it unchanged while reporting each chunk to
+ * `capture`, then calls `onEnd` when it ended, or abandons the capture when
+ * it failed or was destroyed because the client left.
+ */
+export function tapStream(source: Readable, capture: WrapCapture, onEnd: () => void): Readable {
+  const tapped = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      capture.write(chunk)
+      callback(null, chunk)
+    },
+  })
+  pipelineCallback(source, tapped, (error) => (error ? capture.abandon() : onEnd()))
+  return tapped
 }

@@ -10,6 +10,20 @@ export type RequestHeaders = Record<string, string | string[] | undefined>
 /** Response headers to send. */
 export type ResponseHeaders = Record<string, string | number | string[]>
 
+/** Response headers as frameworks report them (Node's `getHeaders()`, Koa, Fastify). */
+export type CapturedHeaders = Record<string, string | number | string[] | undefined>
+
+/**
+ * Cache settings of the route a request arrived on (a Fastify route's
+ * `config.aiCache`, say). The request's own headers win over them.
+ */
+export interface RouteDirectives {
+  /** Namespace unless the request sends `x-aicache-namespace`. */
+  namespace?: string
+  /** TTL unless the request sends `x-aicache-ttl`. */
+  ttlMs?: number
+}
+
 export interface ExchangeRequest {
   /** Upper-case HTTP method. */
   method: string
@@ -31,6 +45,8 @@ export interface ExchangeRequest {
   readonly signal: AbortSignal
   /** The framework's own request object, handed to `scope` and `key` functions. */
   native?: unknown
+  /** Cache settings of the route, under the request's own headers. */
+  route?: RouteDirectives
 }
 
 /** Model and usage the app attaches to a wrapped response it produced. */
@@ -48,13 +64,14 @@ export interface TokenUsage {
 /** How a wrapped handler's response ended, as the adapter saw it. */
 export interface CapturedResponse {
   status: number
-  headers: RequestHeaders
+  headers: CapturedHeaders
   meta?: ResponseMeta
 }
 
 /**
  * Handed to the adapter on a wrap-mode miss: the handler runs, the adapter
- * reports each body chunk as the handler writes it, then how it ended.
+ * reports each body chunk as the handler writes it, then how it ended. Only
+ * the first ending counts; later calls are ignored.
  */
 export interface WrapCapture {
   /** A chunk of the body, in order, as it is sent to the client. */

@@ -1,5 +1,5 @@
 import { AiCacheError } from '../errors.js'
-import type { RequestHeaders } from '../exchange/types.js'
+import type { RequestHeaders, RouteDirectives } from '../exchange/types.js'
 
 /** What a request asks of the cache, from its headers. */
 export interface RequestDirectives {
@@ -46,11 +46,13 @@ function seconds(value: string, param: string): number {
  * Reads the per-request cache controls. Cache-Control follows RFC 9111
  * section 5.2.1; unknown directives are ignored as the RFC requires.
  */
-export function parseDirectives(headers: RequestHeaders): RequestDirectives {
+export function parseDirectives(headers: RequestHeaders, route?: RouteDirectives): RequestDirectives {
   const cacheControl = header(headers, 'cache-control')
   const ttl = header(headers, 'x-aicache-ttl')
-  const namespace = header(headers, 'x-aicache-namespace')
-  if (cacheControl === undefined && ttl === undefined && namespace === undefined) return none
+  const namespace = header(headers, 'x-aicache-namespace') ?? route?.namespace
+  if (cacheControl === undefined && ttl === undefined && namespace === undefined && route?.ttlMs === undefined) {
+    return none
+  }
 
   let noStore = false
   let noCache = false
@@ -75,7 +77,7 @@ export function parseDirectives(headers: RequestHeaders): RequestDirectives {
     noCache,
     onlyIfCached,
     maxAgeSeconds,
-    ttlMs: ttl === undefined ? undefined : seconds(ttl, 'x-aicache-ttl') * 1000,
+    ttlMs: ttl === undefined ? route?.ttlMs : seconds(ttl, 'x-aicache-ttl') * 1000,
     namespace,
   }
 }
