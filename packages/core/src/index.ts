@@ -42,6 +42,9 @@ export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/can
 export { cacheKey, credentialScope } from './request/key.js'
 export type { KeyParts } from './request/key.js'
 export type { Operation } from './request/operation.js'
+export type { ModelPrice } from './pricing/pricing.js'
+export type { TelemetryOptions } from './telemetry/telemetry.js'
+export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode

@@ -1,5 +1,7 @@
 import { AiCacheError } from './errors.js'
 import type { ExchangeRequest } from './exchange/types.js'
+import type { ModelPrice } from './pricing/pricing.js'
+import type { TelemetryOptions } from './telemetry/telemetry.js'
 
 /**
  * Whose answers may be shared.
@@ -66,6 +68,19 @@ export interface AiCacheOptions {
    * with the timing it was recorded with (a typing effect). @default 'fast'
    */
   replayPacing?: 'fast' | 'recorded'
+  /**
+   * OpenTelemetry: providers to use instead of the global ones, and whether
+   * prompt and answer text may go on spans. Without an SDK registered,
+   * telemetry is a no-op.
+   */
+  telemetry?: TelemetryOptions
+  /**
+   * Prices per model in US dollars per million tokens, winning over the
+   * bundled `@pydantic/genai-prices` table.
+   *
+   * @example { 'my-finetune': { inputPerMillionUsd: 0.3, outputPerMillionUsd: 1.2 } }
+   */
+  prices?: Readonly<Record<string, ModelPrice>>
 }
 
 /** Options after validation, with every default filled in. */
@@ -84,6 +99,8 @@ export interface ResolvedAiCacheOptions {
   readonly key: AiCacheOptions['key']
   readonly fetch: typeof globalThis.fetch | undefined
   readonly replayPacing: 'fast' | 'recorded'
+  readonly telemetry: Readonly<TelemetryOptions>
+  readonly prices: Readonly<Record<string, ModelPrice>>
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -163,5 +180,7 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     key: optionalFunction('key', options.key),
     fetch: optionalFunction('fetch', options.fetch),
     replayPacing,
+    telemetry: Object.freeze({ ...options.telemetry }),
+    prices: Object.freeze({ ...options.prices }),
   })
 }

@@ -31,6 +31,9 @@ import { type PreparedRequest, RequestPreparer } from './prepare.js'
 import { jsonEntry, pickStoredHeaders, type StorePlan, streamEntry } from './recording.js'
 import { eventStreamHeaders, represent } from './representation.js'
 import { type AiCacheStats, StatsRecorder } from './stats.js'
+import { createPricing } from '../pricing/pricing.js'
+import { type RequestObservation, Telemetry, type UpstreamFacts, type UpstreamObservation } from '../telemetry/telemetry.js'
+import { usageOf } from './answer.js'
 
 /** Where a miss is answered from: an upstream, or the app's own handler. */
 type Producer = Upstream | 'handler'
@@ -59,6 +62,7 @@ export class AiCache {
   readonly #flights = new SingleFlight<Production>()
   readonly #stats = new StatsRecorder()
   readonly #upstream: Upstream | undefined
+  readonly #telemetry: Telemetry
   #fetchUpstream: Upstream | undefined
 
   constructor(options: AiCacheOptions = {}) {
@@ -69,6 +73,10 @@ export class AiCache {
       ? createHttpUpstream({ baseUrl: this.options.upstream, timeoutMs: this.options.upstreamTimeoutMs })
       : undefined
     this.fetch = createCachingFetch(this, this.options.fetch)
+    this.#telemetry = new Telemetry(this.options.telemetry, createPricing({ overrides: this.options.prices }), this.#stats, {
+      memory: () => ({ bytes: this.#memory.bytes, entries: this.#memory.entries }),
+      breakerState: () => undefined,
+    })
   }
 
   /**
@@ -130,10 +138,32 @@ export class AiCache {
     return this.#serve(request, prepared, 'handler')
   }
 
+  /** Serves a cacheable request, observed from start to the end of its answer. */
   async #serve(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {
+    const observation = this.#telemetry.request(prepared.operation, prepared.model, prepared.stream)
+    try {
+      return await this.#serveObserved(request, prepared, producer, observation)
+    } catch (error) {
+      if (error instanceof AiCacheError) {
+        observation.fail(error.code)
+        return errorOutcome(error)
+      }
+      observation.fail(request.signal.aborted ? 'client_aborted' : (error as Error)?.name ?? 'error')
+      throw error
+    }
+  }
+
+  async #serveObserved(
+    request: ExchangeRequest,
+    prepared: PreparedRequest,
+    producer: Producer,
+    observation: RequestObservation,
+  ): Promise<Outcome> {
     const directives = parseDirectives(request.headers, request.route)
-    this.#stats.requests++
-    if (directives.noStore) return this.#bypass(request, prepared, producer)
+    if (directives.noStore) {
+      observation.result = 'bypass'
+      return observation.settle(await this.#bypass(request, prepared, producer))
+    }
 
     const namespace = directives.namespace ?? this.options.namespace
     const key = cacheKey({
@@ -142,15 +172,24 @@ export class AiCache {
       scope: resolveScope(this.options.scope, request),
       requestDigest: prepared.requestDigest,
     })
+    observation.namespace = namespace
+    observation.keyHash = key.slice(0, 12)
     let reason: ForwardReason = directives.noCache ? 'request' : 'uri-miss'
     if (!directives.noCache) {
+      const lookupStartedAt = performance.now()
       const entry = this.#memory.get(key)
+      observation.lookedUp('l1', lookupStartedAt, entry !== undefined)
       if (entry !== undefined) {
         const nowMs = Date.now()
         if (isTooOld(entry, directives, nowMs)) reason = 'stale'
         else {
           const hit = this.#hit(entry, prepared, nowMs)
-          if (hit !== undefined) return hit
+          if (hit !== undefined) {
+            observation.result = 'hit'
+            observation.tier = 'l1'
+            observation.saved = { usage: entry.usage, model: entry.model }
+            return observation.settle(hit)
+          }
         }
       }
     }
@@ -160,13 +199,12 @@ export class AiCache {
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
       if (flight !== undefined) {
-        this.#stats.coalesced++
+        observation.result = 'coalesced'
         if (producer !== 'handler') flight.attach(request.signal)
-        return this.#follow(prepared, flight.value, { reason: 'uri-miss', collapsed: true })
+        return observation.settle(await this.#follow(prepared, flight.value, { reason: 'uri-miss', collapsed: true }))
       }
     }
 
-    this.#stats.misses++
     const ttlMs = directives.ttlMs ?? this.options.ttlMs
     const plan: StorePlan | undefined =
       ttlMs > 0
@@ -176,17 +214,19 @@ export class AiCache {
     const flight = this.#flights.start(key, production)
     const finish = () => flight.finish()
     production.result().then(finish, finish)
-    if (producer === 'handler') return this.#captureHandler(prepared, production, plan, reason)
+    if (producer === 'handler') {
+      return observation.settle(this.#captureHandler(prepared, production, plan, reason), production.result())
+    }
     flight.attach(request.signal)
-    void this.#pump(request, prepared, producer, production, flight.signal, plan)
-    return this.#follow(prepared, production, { reason })
+    const call = observation.upstream(this.#upstreamTarget(request, prepared))
+    void this.#pump(request, prepared, producer, production, flight.signal, plan, call)
+    return observation.settle(await this.#follow(prepared, production, { reason }))
   }
 
   /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
   #hit(entry: CacheEntry, prepared: PreparedRequest, nowMs: number): Outcome | undefined {
     const representation = represent(entry, prepared)
     if (representation === undefined) return undefined
-    this.#stats.hit('l1', entry.usage)
     if (representation.events && this.options.replayPacing === 'recorded' && entry.format === 'sse') {
       return pacedHitOutcome(entry, { ...representation, events: representation.events }, 'l1', nowMs)
     }
@@ -204,15 +244,18 @@ export class AiCache {
     production: Production,
     signal: AbortSignal,
     plan: StorePlan | undefined,
+    call: UpstreamObservation,
   ): Promise<void> {
     try {
-      const response = await upstream.send({
-        method: request.method,
-        url: request.url,
-        headers: upstreamHeaders(request.headers, this.options.upstreamApiKey),
-        body: prepared.stream ? withUsageRequested(prepared) : prepared.raw,
-        signal,
-      })
+      const response = await call.within(() =>
+        upstream.send({
+          method: request.method,
+          url: request.url,
+          headers: upstreamHeaders(request.headers, this.options.upstreamApiKey),
+          body: prepared.stream ? withUsageRequested(prepared) : prepared.raw,
+          signal,
+        }),
+      )
       const { status, headers } = response
       if (isSuccess(status) && isEventStream(headers)) {
         production.start({ status, headers, streaming: true })
@@ -230,6 +273,7 @@ export class AiCache {
         // A stream that ended without [DONE] was cut short: pass it on, never keep it.
         const entry = done && plan ? await streamEntry(plan, status, headers, production.events) : undefined
         this.#keep(plan, entry)
+        call.end({ status, ...answerFacts(assembleCompletion(production.events)), ...(done ? {} : { errorType: 'incomplete_stream' }) })
         production.finish({ body: noBody, stored: entry !== undefined, complete: done })
         return
       }
@@ -237,9 +281,25 @@ export class AiCache {
       production.start({ status, headers, streaming: false })
       const entry = plan && jsonEntry(plan, status, headers, body)
       this.#keep(plan, entry)
+      call.end({ status, ...(isSuccess(status) ? answerFacts(parseJson(body)) : {}) })
       production.finish({ body, stored: entry !== undefined, complete: true })
     } catch (error) {
+      call.end({ errorType: error instanceof AiCacheError ? error.code : signal.aborted ? 'client_aborted' : 'error' })
       production.fail(error)
+    }
+  }
+
+  /** Where this request's upstream call goes, for the GenAI span. */
+  #upstreamTarget(request: ExchangeRequest, prepared: PreparedRequest) {
+    const url = this.options.upstream ?? new URL(request.url)
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
+    return {
+      operation: prepared.operation ?? 'chat',
+      model: prepared.model,
+      providerName: url.hostname.endsWith('.openai.azure.com') ? 'azure.ai.openai' : 'openai',
+      address: url.hostname,
+      port,
+      promptText: () => JSON.stringify((prepared.body() as { messages?: unknown; prompt?: unknown; input?: unknown }) ?? {}),
     }
   }
 
@@ -335,6 +395,7 @@ export class AiCache {
       // A handler's clean end completes its stream, with or without [DONE].
       const entry = plan ? await streamEntry(plan, status, response.headers, events, response.meta) : undefined
       this.#keep(plan, entry)
+      this.#handlerSpent(entry)
       production.finish({ body: noBody, stored: entry !== undefined, complete: true })
       return
     }
@@ -342,16 +403,21 @@ export class AiCache {
     production.start({ status, headers, streaming: false })
     const entry = plan && jsonEntry(plan, status, response.headers, body, response.meta)
     this.#keep(plan, entry)
+    this.#handlerSpent(entry)
     production.finish({ body, stored: entry !== undefined, complete: true })
+  }
+
+  /** What a wrapped handler's answer cost, as far as it told (its usage and model). */
+  #handlerSpent(entry: CacheEntry | undefined): void {
+    const costUsd = entry && this.#telemetry.priceOf(entry.model, entry.usage)
+    if (costUsd !== undefined) this.#stats.spent(costUsd)
   }
 
   #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined): void {
     if (plan !== undefined && entry !== undefined) this.#memory.set(plan.key, entry)
   }
 
-  async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {
-    this.#stats.bypasses++
-    if (producer === 'handler') {
+  async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {    if (producer === 'handler') {
       return { type: 'next', body: prepared.body(), headers: { 'cache-status': 'aicache; fwd=request; detail=no-store' } }
     }
     const response = await producer.send({
@@ -390,6 +456,35 @@ export class AiCache {
     // The client left: nobody reads this answer.
     if (request.signal.aborted) return { type: 'respond', status: 499, headers: {}, body: noBody }
     throw error
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** What an OpenAI answer says of itself, for the GenAI span. */
+function answerFacts(answer: unknown): UpstreamFacts {
+  if (answer === null || typeof answer !== 'object') return {}
+  const record = answer as {
+    id?: unknown
+    model?: unknown
+    usage?: unknown
+    choices?: Array<{ finish_reason?: unknown; text?: unknown; message?: { content?: unknown } }>
+  }
+  const finishReasons = (record.choices ?? []).map((choice) => choice.finish_reason).filter((reason) => typeof reason === 'string')
+  const first = record.choices?.[0]
+  const text = first?.message?.content ?? first?.text
+  return {
+    ...(typeof text === 'string' ? { completionText: text } : {}),
+    ...(typeof record.id === 'string' ? { responseId: record.id } : {}),
+    ...(typeof record.model === 'string' ? { responseModel: record.model } : {}),
+    ...(finishReasons.length > 0 ? { finishReasons: finishReasons as string[] } : {}),
+    ...(record.usage === undefined ? {} : { usage: usageOf(record.usage) }),
   }
 }
 

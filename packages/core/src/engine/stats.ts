@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../exchange/types.js'
+import type { RequestResult } from '../telemetry/names.js'
 import type { Tier } from './cache-status.js'
 
 /** Counters of one engine since it was created. */
@@ -19,11 +20,18 @@ export interface AiCacheStats {
   passthrough: number
   /** Tokens that hits did not spend. */
   tokensSaved: { input: number; output: number }
+  /** Dollars that hits did not spend (models with a known price only). */
+  costSavedUsd: number
+  /** Dollars spent on upstream calls (models with a known price only). */
+  costSpentUsd: number
   /** The memory tier now. */
   memory: { entries: number; bytes: number }
 }
 
-/** The counters, kept in one place so no branch forgets one. */
+/**
+ * The counters. Requests are counted only through `request()`, which the
+ * telemetry observation calls once per request, so no branch forgets one.
+ */
 export class StatsRecorder {
   requests = 0
   misses = 0
@@ -31,15 +39,29 @@ export class StatsRecorder {
   coalesced = 0
   errors = 0
   passthrough = 0
+  costSavedUsd = 0
+  costSpentUsd = 0
   readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
 
-  hit(tier: Tier, usage: TokenUsage | undefined): void {
-    this.hits[tier]++
-    if (usage) {
-      this.tokensSaved.input += usage.inputTokens
-      this.tokensSaved.output += usage.outputTokens
+  /** One request to a cacheable operation has been answered. */
+  request(result: RequestResult, tier: Tier | undefined, saved: TokenUsage | undefined, costSavedUsd: number | undefined): void {
+    this.requests++
+    if (result === 'hit') this.hits[tier ?? 'l1']++
+    else if (result === 'miss') this.misses++
+    else if (result === 'bypass') this.bypasses++
+    else if (result === 'coalesced') this.coalesced++
+    else this.errors++
+    if (saved) {
+      this.tokensSaved.input += saved.inputTokens
+      this.tokensSaved.output += saved.outputTokens
     }
+    if (costSavedUsd !== undefined) this.costSavedUsd += costSavedUsd
+  }
+
+  /** An upstream call cost this much. */
+  spent(costUsd: number): void {
+    this.costSpentUsd += costUsd
   }
 
   snapshot(memory: { entries: number; bytes: number }): AiCacheStats {
@@ -52,6 +74,8 @@ export class StatsRecorder {
       errors: this.errors,
       passthrough: this.passthrough,
       tokensSaved: { ...this.tokensSaved },
+      costSavedUsd: this.costSavedUsd,
+      costSpentUsd: this.costSpentUsd,
       memory,
     }
   }

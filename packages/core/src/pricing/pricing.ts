@@ -1,0 +1,49 @@
+import { calcPrice } from '@pydantic/genai-prices'
+import { AiCacheError } from '../errors.js'
+import type { TokenUsage } from '../exchange/types.js'
+
+/** A model's price, in US dollars per million tokens. */
+export interface ModelPrice {
+  inputPerMillionUsd: number
+  outputPerMillionUsd: number
+}
+
+/** Options of {@link createPricing}. */
+export interface PricingOptions {
+  /** Prices that win over the table, by model name (your negotiated rates, a self-hosted model). */
+  overrides?: Readonly<Record<string, ModelPrice>>
+  /** Provider whose table is searched first. @default 'openai' */
+  providerId?: string
+}
+
+/** Turns usage into dollars; `undefined` when the model's price is not known. */
+export type PriceOf = (model: string | undefined, usage: TokenUsage | undefined) => number | undefined
+
+/**
+ * Prices from `@pydantic/genai-prices` (its data is bundled, so this works
+ * offline), with per-model overrides. A model the table does not know gets
+ * no price rather than a made-up one.
+ */
+export function createPricing(options: PricingOptions = {}): PriceOf {
+  const overrides = options.overrides ?? {}
+  for (const [model, price] of Object.entries(overrides)) {
+    if (!(price.inputPerMillionUsd >= 0) || !(price.outputPerMillionUsd >= 0)) {
+      throw new AiCacheError('invalid_option', `Option 'telemetry.prices': '${model}' needs non-negative per-million prices`, {
+        param: 'telemetry.prices',
+      })
+    }
+  }
+  const providerId = options.providerId ?? 'openai'
+  // Models the table does not know, so they are not matched against its rules on every call.
+  const unknown = new Set<string>()
+  return (model, usage) => {
+    if (model === undefined || usage === undefined || unknown.has(model)) return undefined
+    const override = overrides[model]
+    if (override) {
+      return (usage.inputTokens * override.inputPerMillionUsd + usage.outputTokens * override.outputPerMillionUsd) / 1e6
+    }
+    const price = calcPrice({ input_tokens: usage.inputTokens, output_tokens: usage.outputTokens }, model, { providerId })
+    if (price === null) unknown.add(model)
+    return price?.total_price
+  }
+}

@@ -1,0 +1,88 @@
+import { type Counter, type Histogram, type Meter, type MeterProvider, metrics } from '@opentelemetry/api'
+import {
+  instrumentationName,
+  metric,
+  operationDurationBuckets,
+  requestDurationBuckets,
+  tokenUsageBuckets,
+} from './names.js'
+
+/** The instruments aicache records with. */
+export interface Instruments {
+  operationDuration: Histogram
+  tokenUsage: Histogram
+  requests: Counter
+  requestDuration: Histogram
+  lookupDuration: Histogram
+  tokensSaved: Counter
+  costSaved: Counter
+  costSpent: Counter
+  upstreamRetries: Counter
+  rateLimitRejections: Counter
+  redisErrors: Counter
+}
+
+/** Values read when a metric reader collects (gauges). */
+export interface GaugeSources {
+  memory(): { bytes: number; entries: number }
+  breakerState(): number | undefined
+}
+
+function create(meter: Meter, gauges: GaugeSources): Instruments {
+  const histogram = (name: string, unit: string, description: string, boundaries: number[]) =>
+    meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: boundaries } })
+  meter
+    .createObservableGauge(metric.memoryBytes, { unit: 'By', description: 'Bytes held by the memory tier' })
+    .addCallback((result) => result.observe(gauges.memory().bytes))
+  meter
+    .createObservableGauge(metric.memoryEntries, { unit: '{entry}', description: 'Entries held by the memory tier' })
+    .addCallback((result) => result.observe(gauges.memory().entries))
+  meter
+    .createObservableGauge(metric.breakerState, { description: 'Upstream circuit breaker: 0 closed, 1 half-open, 2 open' })
+    .addCallback((result) => {
+      const state = gauges.breakerState()
+      if (state !== undefined) result.observe(state)
+    })
+  return {
+    operationDuration: histogram(metric.operationDuration, 's', 'GenAI operation duration', operationDurationBuckets),
+    tokenUsage: histogram(metric.tokenUsage, '{token}', 'Tokens used by upstream calls', tokenUsageBuckets),
+    requests: meter.createCounter(metric.requests, { unit: '{request}', description: 'Requests by result and tier' }),
+    requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
+    lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
+    tokensSaved: meter.createCounter(metric.tokensSaved, { unit: '{token}', description: 'Tokens not spent thanks to hits' }),
+    costSaved: meter.createCounter(metric.costSaved, { unit: 'USD', description: 'Dollars not spent thanks to hits' }),
+    costSpent: meter.createCounter(metric.costSpent, { unit: 'USD', description: 'Dollars spent on upstream calls' }),
+    upstreamRetries: meter.createCounter(metric.upstreamRetries, { unit: '{retry}', description: 'Upstream call retries' }),
+    rateLimitRejections: meter.createCounter(metric.rateLimitRejections, {
+      unit: '{request}',
+      description: 'Requests refused by the inbound rate limit',
+    }),
+    redisErrors: meter.createCounter(metric.redisErrors, { unit: '{error}', description: 'Failed or timed-out Redis calls' }),
+  }
+}
+
+/**
+ * The instruments of the current meter provider. An SDK registered after the
+ * engine was created still gets data: the global provider is looked up on
+ * every use and the instruments are made again when it changed.
+ */
+export class InstrumentSet {
+  readonly #fixed: MeterProvider | undefined
+  readonly #gauges: GaugeSources
+  #provider: MeterProvider | undefined
+  #instruments: Instruments | undefined
+
+  constructor(provider: MeterProvider | undefined, gauges: GaugeSources) {
+    this.#fixed = provider
+    this.#gauges = gauges
+  }
+
+  get(): Instruments {
+    const provider = this.#fixed ?? metrics.getMeterProvider()
+    if (provider !== this.#provider || this.#instruments === undefined) {
+      this.#provider = provider
+      this.#instruments = create(provider.getMeter(instrumentationName), this.#gauges)
+    }
+    return this.#instruments
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Every span name, attribute and metric name aicache records, in one place.
+ * docs/telemetry.md lists them with their units.
+ *
+ * The GenAI names are copied from the OpenTelemetry semantic conventions
+ * v1.41 (gen-ai registry): they only exist in the incubating entry of
+ * `@opentelemetry/semantic-conventions` and are still moving, so a copy
+ * pins what aicache emits.
+ */
+
+/** Instrumentation scope of tracer and meter. */
+export const instrumentationName = '@aicache/core'
+
+/** GenAI semantic conventions v1.41 (copied). */
+export const genAi = {
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
+  responseId: 'gen_ai.response.id',
+  responseFinishReasons: 'gen_ai.response.finish_reasons',
+  usageInputTokens: 'gen_ai.usage.input_tokens',
+  usageOutputTokens: 'gen_ai.usage.output_tokens',
+  tokenType: 'gen_ai.token.type',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  errorType: 'error.type',
+} as const
+
+/** `gen_ai.operation.name` values for aicache's operations. */
+export const genAiOperation = {
+  chat: 'chat',
+  completion: 'text_completion',
+  embeddings: 'embeddings',
+} as const
+
+/** aicache's own span attributes. */
+export const attribute = {
+  result: 'aicache.result',
+  tier: 'aicache.tier',
+  namespace: 'aicache.namespace',
+  keyHash: 'aicache.key_hash',
+  stream: 'aicache.stream',
+  tokensSavedInput: 'aicache.tokens_saved.input',
+  tokensSavedOutput: 'aicache.tokens_saved.output',
+  costSavedUsd: 'aicache.cost_saved_usd',
+  costSpentUsd: 'aicache.cost_spent_usd',
+  upstreamAttempts: 'aicache.upstream.attempts',
+  rateLimited: 'aicache.rate_limited',
+  breakerState: 'aicache.breaker.state',
+  /** Prompt text; only with `telemetry.recordContent`. */
+  prompt: 'aicache.prompt',
+  /** Answer text; only with `telemetry.recordContent`. */
+  completion: 'aicache.completion',
+} as const
+
+/** What happened to a request, as `aicache.result`. */
+export type RequestResult = 'hit' | 'miss' | 'bypass' | 'coalesced' | 'error'
+
+/** Metric names (OTel style; the Prometheus exporter turns dots into underscores). */
+export const metric = {
+  /** GenAI: duration of an upstream call, seconds. */
+  operationDuration: 'gen_ai.client.operation.duration',
+  /** GenAI: tokens of an upstream call by `gen_ai.token.type`. */
+  tokenUsage: 'gen_ai.client.token.usage',
+  requests: 'aicache.requests',
+  requestDuration: 'aicache.request.duration',
+  lookupDuration: 'aicache.lookup.duration',
+  tokensSaved: 'aicache.tokens.saved',
+  costSaved: 'aicache.cost.saved',
+  costSpent: 'aicache.cost.spent',
+  upstreamRetries: 'aicache.upstream.retries',
+  rateLimitRejections: 'aicache.ratelimit.rejections',
+  breakerState: 'aicache.upstream.breaker.state',
+  memoryBytes: 'aicache.memory.bytes',
+  memoryEntries: 'aicache.memory.entries',
+  redisErrors: 'aicache.redis.errors',
+} as const
+
+/** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */
+export const operationDurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
+
+/** Recommended boundaries of `gen_ai.client.token.usage`. */
+export const tokenUsageBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
+
+/** Boundaries for aicache's own durations (seconds): hits are sub-millisecond, misses seconds. */
+export const requestDurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]

@@ -1,0 +1,155 @@
+import { context, metrics, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { type DataPoint, MeterProvider, MetricReader, type Histogram } from '@opentelemetry/sdk-metrics'
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
+import OpenAI from 'openai'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway } from '../engine/test-gateway.js'
+import { createAiCache } from '../index.js'
+import { attribute, genAi, metric } from './names.js'
+
+/** Collects on demand, like a Prometheus scrape. */
+class TestReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Why was my card declined?' }] }
+
+function sdk() {
+  const exporter = new InMemorySpanExporter()
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const reader = new TestReader()
+  const meterProvider = new MeterProvider({ readers: [reader] })
+  async function points(name: string): Promise<DataPoint<number | Histogram>[]> {
+    const { resourceMetrics } = await reader.collect()
+    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<number | Histogram>[]))
+  }
+  const sum = async (name: string, match: Record<string, unknown> = {}) =>
+    (await points(name))
+      .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
+      .reduce((total, point) => total + (typeof point.value === 'number' ? point.value : point.value.sum ?? 0), 0)
+  return { exporter, tracerProvider, meterProvider, points, sum, spans: () => exporter.getFinishedSpans() }
+}
+
+const byName = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name)
+
+describe('telemetry', () => {
+  let fake: FakeUpstream
+  const cleanups: Array<() => Promise<void>> = []
+  beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+    fake = await startFakeUpstream()
+  })
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
+    fake.reset()
+  })
+  afterAll(async () => {
+    context.disable()
+    await fake.close()
+  })
+
+  async function observedGateway() {
+    const telemetry = sdk()
+    const gateway = await startTestGateway({
+      upstream: fake.url,
+      telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider },
+    })
+    cleanups.push(gateway.close)
+    return { ...telemetry, ...gateway, openai: new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 }) }
+  }
+
+  it('records a miss with a GenAI client span and a hit with what it saved', async () => {
+    const { openai, spans, sum, points, cache } = await observedGateway()
+    const miss = await openai.chat.completions.create(question)
+    await openai.chat.completions.create(question)
+
+    const [missSpan, hitSpan] = byName(spans(), 'aicache chat')
+    expect(missSpan?.attributes).toMatchObject({ [attribute.result]: 'miss', [genAi.requestModel]: 'gpt-4o-mini' })
+    expect(hitSpan?.attributes).toMatchObject({
+      [attribute.result]: 'hit',
+      [attribute.tier]: 'l1',
+      [attribute.namespace]: 'default',
+      [attribute.tokensSavedInput]: miss.usage?.prompt_tokens,
+      [attribute.tokensSavedOutput]: miss.usage?.completion_tokens,
+    })
+    expect(hitSpan?.attributes[attribute.costSavedUsd]).toBeGreaterThan(0)
+    // A hit spent nothing: no GenAI usage on it.
+    expect(hitSpan?.attributes[genAi.usageInputTokens]).toBeUndefined()
+
+    const [client] = byName(spans(), 'chat gpt-4o-mini')
+    expect(client?.parentSpanContext?.spanId).toBe(missSpan?.spanContext().spanId)
+    expect(client?.attributes).toMatchObject({
+      [genAi.operationName]: 'chat',
+      [genAi.providerName]: 'openai',
+      [genAi.requestModel]: 'gpt-4o-mini',
+      [genAi.responseModel]: 'gpt-4o-mini',
+      [genAi.responseId]: miss.id,
+      [genAi.responseFinishReasons]: ['stop'],
+      [genAi.usageInputTokens]: miss.usage?.prompt_tokens,
+      [genAi.usageOutputTokens]: miss.usage?.completion_tokens,
+      [genAi.serverAddress]: '127.0.0.1',
+      [genAi.serverPort]: fake.port,
+    })
+
+    expect(await sum(metric.requests, { [attribute.result]: 'hit', [attribute.tier]: 'l1' })).toBe(1)
+    expect(await sum(metric.requests, { [attribute.result]: 'miss' })).toBe(1)
+    expect(await sum(metric.tokensSaved, { [genAi.tokenType]: 'output' })).toBe(miss.usage?.completion_tokens)
+    expect(await sum(metric.tokenUsage, { [genAi.tokenType]: 'input' })).toBe(miss.usage?.prompt_tokens)
+    expect(await sum(metric.costSaved)).toBeCloseTo(cache.stats().costSavedUsd, 12)
+    expect(await sum(metric.costSpent)).toBeCloseTo(cache.stats().costSpentUsd, 12)
+    expect(cache.stats().costSpentUsd).toBeGreaterThan(0)
+    const [duration] = await points(metric.operationDuration)
+    expect((duration?.value as Histogram).count).toBe(1)
+    expect(await sum(metric.memoryEntries)).toBe(1)
+  })
+
+  it('marks the upstream span of a failed call with error.type', async () => {
+    const { openai, spans } = await observedGateway()
+    fake.inject({ status: 503 })
+    await expect(openai.chat.completions.create(question)).rejects.toThrow()
+    const [client] = byName(spans(), 'chat gpt-4o-mini')
+    expect(client?.attributes[genAi.errorType]).toBe('503')
+    expect(client?.status.code).toBe(2)
+  })
+
+  it('ends the span of a stream when the stream ends, with the usage the stream reported', async () => {
+    const { openai, spans } = await observedGateway()
+    const stream = await openai.chat.completions.create({ ...question, stream: true })
+    let chunks = 0
+    for await (const _chunk of stream) chunks++
+    expect(chunks).toBeGreaterThan(2)
+    const [request] = byName(spans(), 'aicache chat')
+    const [client] = byName(spans(), 'chat gpt-4o-mini')
+    expect(request?.attributes[attribute.stream]).toBe(true)
+    expect(client?.attributes[genAi.usageOutputTokens]).toBeGreaterThan(0)
+  })
+
+  it('records nothing and throws nothing without an SDK', async () => {
+    const gateway = await startTestGateway({ upstream: fake.url })
+    cleanups.push(gateway.close)
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 })
+    await openai.chat.completions.create(question)
+    await openai.chat.completions.create(question)
+    expect(gateway.cache.stats()).toMatchObject({ requests: 2, hits: { l1: 1 } })
+    expect(trace.getActiveSpan()).toBeUndefined()
+  })
+
+  it('sends data to an SDK registered after the engine was created', async () => {
+    const cache = createAiCache({ fetch: (input, init) => fetch(input, init) })
+    const telemetry = sdk()
+    trace.setGlobalTracerProvider(telemetry.tracerProvider)
+    metrics.setGlobalMeterProvider(telemetry.meterProvider)
+    cleanups.push(async () => {
+      trace.disable()
+      metrics.disable()
+    })
+    const openai = new OpenAI({ baseURL: fake.url, apiKey: 'sk-a', fetch: cache.fetch, maxRetries: 0 })
+    await openai.chat.completions.create(question)
+    await openai.chat.completions.create(question)
+    expect(byName(telemetry.spans(), 'aicache chat')).toHaveLength(2)
+    expect(await telemetry.sum(metric.requests)).toBe(2)
+  })
+})

@@ -1,0 +1,281 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  type MeterProvider,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api'
+import type { Outcome, TokenUsage } from '../exchange/types.js'
+import type { PriceOf } from '../pricing/pricing.js'
+import type { Operation } from '../request/operation.js'
+import type { Tier } from '../engine/cache-status.js'
+import type { StatsRecorder } from '../engine/stats.js'
+import { type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
+import { attribute, genAi, genAiOperation, instrumentationName, type RequestResult } from './names.js'
+
+/** Telemetry options of the engine. */
+export interface TelemetryOptions {
+  /** Tracer provider to use instead of the global one. */
+  tracerProvider?: TracerProvider
+  /** Meter provider to use instead of the global one. */
+  meterProvider?: MeterProvider
+  /** Put prompt and answer text on spans. Off by default: they may hold personal data. @default false */
+  recordContent?: boolean
+}
+
+/** What an upstream call said about itself, for its GenAI span and metrics. */
+export interface UpstreamFacts {
+  status?: number
+  responseId?: string
+  responseModel?: string
+  finishReasons?: string[]
+  usage?: TokenUsage
+  errorType?: string
+  completionText?: string
+}
+
+/** Where an upstream call goes. */
+export interface UpstreamTarget {
+  operation: Operation
+  model: string | undefined
+  providerName: string
+  address: string
+  port: number
+  promptText?: () => string
+}
+
+/** One upstream call: a GenAI client span and the GenAI metrics. */
+export class UpstreamObservation {
+  readonly #telemetry: Telemetry
+  readonly #target: UpstreamTarget
+  readonly #span: Span
+  readonly #startedAt = performance.now()
+  #attempts = 1
+  #ended = false
+
+  constructor(telemetry: Telemetry, target: UpstreamTarget, parent: Context) {
+    this.#telemetry = telemetry
+    this.#target = target
+    const operation = genAiOperation[target.operation]
+    this.#span = telemetry.tracer.startSpan(
+      `${operation} ${target.model ?? ''}`.trim(),
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [genAi.operationName]: operation,
+          [genAi.providerName]: target.providerName,
+          [genAi.serverAddress]: target.address,
+          [genAi.serverPort]: target.port,
+          ...(target.model === undefined ? {} : { [genAi.requestModel]: target.model }),
+        },
+      },
+      parent,
+    )
+    if (telemetry.recordContent && target.promptText) this.#span.setAttribute(attribute.prompt, target.promptText())
+  }
+
+  /** Runs `work` with this span active, so HTTP client spans nest under it. */
+  within<T>(work: () => T): T {
+    return context.with(trace.setSpan(context.active(), this.#span), work)
+  }
+
+  /** One more attempt is being made. */
+  retried(attempt: number, reason: string): void {
+    this.#attempts = attempt
+    this.#span.addEvent('aicache.retry', { attempt, reason })
+    this.#telemetry.instruments.upstreamRetries.add(1, { [genAi.operationName]: genAiOperation[this.#target.operation] })
+  }
+
+  end(facts: UpstreamFacts): void {
+    if (this.#ended) return
+    this.#ended = true
+    const telemetry = this.#telemetry
+    const instruments = telemetry.instruments
+    const operation = genAiOperation[this.#target.operation]
+    const errorType = facts.errorType ?? (facts.status !== undefined && facts.status >= 400 ? String(facts.status) : undefined)
+    const common: Attributes = {
+      [genAi.operationName]: operation,
+      [genAi.providerName]: this.#target.providerName,
+      [genAi.serverAddress]: this.#target.address,
+      [genAi.serverPort]: this.#target.port,
+      ...(this.#target.model === undefined ? {} : { [genAi.requestModel]: this.#target.model }),
+      ...(facts.responseModel === undefined ? {} : { [genAi.responseModel]: facts.responseModel }),
+      ...(errorType === undefined ? {} : { [genAi.errorType]: errorType }),
+    }
+    instruments.operationDuration.record((performance.now() - this.#startedAt) / 1000, common)
+    const costSpentUsd = telemetry.priceOf(facts.responseModel ?? this.#target.model, facts.usage)
+    if (facts.usage) {
+      instruments.tokenUsage.record(facts.usage.inputTokens, { ...common, [genAi.tokenType]: 'input' })
+      instruments.tokenUsage.record(facts.usage.outputTokens, { ...common, [genAi.tokenType]: 'output' })
+    }
+    if (costSpentUsd !== undefined) {
+      instruments.costSpent.add(costSpentUsd, { [genAi.requestModel]: this.#target.model ?? 'unknown' })
+      telemetry.stats.spent(costSpentUsd)
+    }
+    const span = this.#span
+    span.setAttributes(common)
+    span.setAttribute(attribute.upstreamAttempts, this.#attempts)
+    if (facts.responseId !== undefined) span.setAttribute(genAi.responseId, facts.responseId)
+    if (facts.finishReasons?.length) span.setAttribute(genAi.responseFinishReasons, facts.finishReasons)
+    if (facts.usage) {
+      span.setAttribute(genAi.usageInputTokens, facts.usage.inputTokens)
+      span.setAttribute(genAi.usageOutputTokens, facts.usage.outputTokens)
+    }
+    if (costSpentUsd !== undefined) span.setAttribute(attribute.costSpentUsd, costSpentUsd)
+    if (telemetry.recordContent && facts.completionText !== undefined) span.setAttribute(attribute.completion, facts.completionText)
+    if (errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType })
+    span.end()
+  }
+}
+
+/**
+ * One request to a cacheable operation. The engine fills in what happened;
+ * `end()` records it once, to the span, the metrics and `stats()` alike, so
+ * the three can never disagree.
+ */
+export class RequestObservation {
+  result: RequestResult = 'miss'
+  tier: Tier | undefined
+  namespace: string | undefined
+  keyHash: string | undefined
+  /** Tokens (and the model they were priced by) a hit did not spend. */
+  saved: { usage: TokenUsage | undefined; model: string | undefined } | undefined
+  errorType: string | undefined
+  rateLimited = false
+  readonly #telemetry: Telemetry
+  readonly #operation: Operation | undefined
+  readonly #model: string | undefined
+  readonly #span: Span
+  readonly #startedAt = performance.now()
+  #ended = false
+
+  constructor(telemetry: Telemetry, operation: Operation | undefined, model: string | undefined, stream: boolean) {
+    this.#telemetry = telemetry
+    this.#operation = operation
+    this.#model = model
+    this.#span = telemetry.tracer.startSpan(`aicache ${operation ? genAiOperation[operation] : 'request'}`, {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        [attribute.stream]: stream,
+        ...(operation === undefined ? {} : { [genAi.operationName]: genAiOperation[operation] }),
+        ...(model === undefined ? {} : { [genAi.requestModel]: model }),
+      },
+    })
+  }
+
+  /** Context with this request's span, parent of its upstream call. */
+  get context(): Context {
+    return trace.setSpan(context.active(), this.#span)
+  }
+
+  /** Records a lookup of one tier. */
+  lookedUp(tier: Tier, startedAt: number, found: boolean): void {
+    this.#telemetry.instruments.lookupDuration.record((performance.now() - startedAt) / 1000, {
+      [attribute.tier]: tier,
+      [attribute.result]: found ? 'hit' : 'miss',
+    })
+  }
+
+  /** Starts the upstream call this request makes for everyone following it. */
+  upstream(target: UpstreamTarget): UpstreamObservation {
+    return new UpstreamObservation(this.#telemetry, target, this.context)
+  }
+
+  /** Ends when the answer is complete: now, when a streamed body ends, or when `settled` does. */
+  settle(outcome: Outcome, settled?: Promise<unknown>): Outcome {
+    if (outcome.type === 'stream') {
+      const body = outcome.body
+      const end = () => this.end()
+      return {
+        ...outcome,
+        body: (async function* () {
+          try {
+            yield* body
+          } finally {
+            end()
+          }
+        })(),
+      }
+    }
+    if (settled) settled.then(() => this.end(), () => this.end())
+    else this.end()
+    return outcome
+  }
+
+  fail(errorType: string): void {
+    this.result = 'error'
+    this.errorType = errorType
+    this.end()
+  }
+
+  end(): void {
+    if (this.#ended) return
+    this.#ended = true
+    const telemetry = this.#telemetry
+    const instruments = telemetry.instruments
+    const saved = this.saved
+    const costSavedUsd = saved && telemetry.priceOf(saved.model ?? this.#model, saved.usage)
+    telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
+    const attributes: Attributes = {
+      [attribute.result]: this.result,
+      ...(this.tier === undefined ? {} : { [attribute.tier]: this.tier }),
+      ...(this.#operation === undefined ? {} : { [genAi.operationName]: genAiOperation[this.#operation] }),
+      ...(this.#model === undefined ? {} : { [genAi.requestModel]: this.#model }),
+    }
+    instruments.requests.add(1, attributes)
+    instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, attributes)
+    if (saved?.usage) {
+      const model = { [genAi.requestModel]: this.#model ?? 'unknown' }
+      instruments.tokensSaved.add(saved.usage.inputTokens, { ...model, [genAi.tokenType]: 'input' })
+      instruments.tokensSaved.add(saved.usage.outputTokens, { ...model, [genAi.tokenType]: 'output' })
+      if (costSavedUsd !== undefined) instruments.costSaved.add(costSavedUsd, model)
+    }
+    if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
+    const span = this.#span
+    span.setAttributes(attributes)
+    if (this.namespace !== undefined) span.setAttribute(attribute.namespace, this.namespace)
+    if (this.keyHash !== undefined) span.setAttribute(attribute.keyHash, this.keyHash)
+    if (this.rateLimited) span.setAttribute(attribute.rateLimited, true)
+    if (saved?.usage) {
+      span.setAttribute(attribute.tokensSavedInput, saved.usage.inputTokens)
+      span.setAttribute(attribute.tokensSavedOutput, saved.usage.outputTokens)
+    }
+    if (costSavedUsd !== undefined) span.setAttribute(attribute.costSavedUsd, costSavedUsd)
+    if (this.errorType !== undefined) {
+      span.setAttribute(genAi.errorType, this.errorType)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
+    }
+    span.end()
+  }
+}
+
+/** The tracer, the instruments and the pricing of one engine. */
+export class Telemetry {
+  readonly tracer: Tracer
+  readonly recordContent: boolean
+  readonly priceOf: PriceOf
+  readonly stats: StatsRecorder
+  readonly #instruments: InstrumentSet
+
+  constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: GaugeSources) {
+    // The API's global tracer is a proxy: an SDK registered later still gets the spans.
+    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(instrumentationName)
+    this.recordContent = options.recordContent ?? false
+    this.priceOf = priceOf
+    this.stats = stats
+    this.#instruments = new InstrumentSet(options.meterProvider, gauges)
+  }
+
+  get instruments(): Instruments {
+    return this.#instruments.get()
+  }
+
+  request(operation: Operation | undefined, model: string | undefined, stream: boolean): RequestObservation {
+    return new RequestObservation(this, operation, model, stream)
+  }
+}
