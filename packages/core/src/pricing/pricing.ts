@@ -1,4 +1,5 @@
 import { calcPrice } from '@pydantic/genai-prices'
+import { LRUCache } from 'lru-cache'
 import { AiCacheError } from '../errors.js'
 import type { TokenUsage } from '../exchange/types.js'
 
@@ -34,16 +35,22 @@ export function createPricing(options: PricingOptions = {}): PriceOf {
     }
   }
   const providerId = options.providerId ?? 'openai'
-  // Models the table does not know, so they are not matched against its rules on every call.
-  const unknown = new Set<string>()
+  // Matching a model against the table's rules costs tens of microseconds, and
+  // every hit of an entry asks the same question again: remember the answers.
+  const known = new LRUCache<string, { usd: number | undefined }>({ max: 10_000 })
   return (model, usage) => {
-    if (model === undefined || usage === undefined || unknown.has(model)) return undefined
+    if (model === undefined || usage === undefined) return undefined
     const override = overrides[model]
     if (override) {
       return (usage.inputTokens * override.inputPerMillionUsd + usage.outputTokens * override.outputPerMillionUsd) / 1e6
     }
-    const price = calcPrice({ input_tokens: usage.inputTokens, output_tokens: usage.outputTokens }, model, { providerId })
-    if (price === null) unknown.add(model)
-    return price?.total_price
+    const question = `${model}\n${usage.inputTokens}\n${usage.outputTokens}`
+    let answer = known.get(question)
+    if (answer === undefined) {
+      const price = calcPrice({ input_tokens: usage.inputTokens, output_tokens: usage.outputTokens }, model, { providerId })
+      answer = { usd: price?.total_price }
+      known.set(question, answer)
+    }
+    return answer.usd
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { ScopeOption } from '../options.js'
 
@@ -14,14 +15,25 @@ function firstHeader(headers: RequestHeaders, name: string): string | undefined 
 
 const anonymousScope = 'anonymous'
 
+// A server sees few distinct credentials and each many times: hash each once.
+// The memo is keyed by the credential, so it holds them in memory exactly as
+// the request headers already do, and is bounded.
+const scopeOfCredential = new LRUCache<string, string>({ max: 10_000 })
+
 /**
  * The scope of a request whose callers share answers only with holders of
- * the same credential. Only a hash is kept, never the credential.
+ * the same credential. Only a hash goes into keys, never the credential.
  */
 export function credentialScope(headers: RequestHeaders): string {
   const credential =
     firstHeader(headers, 'authorization') ?? firstHeader(headers, 'api-key') ?? firstHeader(headers, 'x-api-key')
-  return credential ? 'credential:' + digest(credential).slice(0, 32) : anonymousScope
+  if (!credential) return anonymousScope
+  let scope = scopeOfCredential.get(credential)
+  if (scope === undefined) {
+    scope = 'credential:' + digest(credential).slice(0, 32)
+    scopeOfCredential.set(credential, scope)
+  }
+  return scope
 }
 
 /** Applies the `scope` option to a request. */

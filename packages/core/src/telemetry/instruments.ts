@@ -69,7 +69,7 @@ function create(meter: Meter, gauges: GaugeSources): Instruments {
 export class InstrumentSet {
   readonly #fixed: MeterProvider | undefined
   readonly #gauges: GaugeSources
-  #provider: MeterProvider | undefined
+  #provider: MeterProvider | undefined = undefined
   #instruments: Instruments | undefined
 
   constructor(provider: MeterProvider | undefined, gauges: GaugeSources) {
@@ -77,11 +77,16 @@ export class InstrumentSet {
     this.#gauges = gauges
   }
 
-  get(): Instruments {
+  /** The instruments, or `undefined` while no SDK is registered (so callers skip the work). */
+  get(): Instruments | undefined {
     const provider = this.#fixed ?? metrics.getMeterProvider()
-    if (provider !== this.#provider || this.#instruments === undefined) {
+    if (provider !== this.#provider) {
       this.#provider = provider
-      this.#instruments = create(provider.getMeter(instrumentationName), this.#gauges)
+      // The API hands out its no-op provider until an SDK registers one.
+      this.#instruments =
+        provider.constructor.name === 'NoopMeterProvider'
+          ? undefined
+          : create(provider.getMeter(instrumentationName), this.#gauges)
     }
     return this.#instruments
   }

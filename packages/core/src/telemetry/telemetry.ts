@@ -88,7 +88,7 @@ export class UpstreamObservation {
   retried(attempt: number, reason: string): void {
     this.#attempts = attempt
     this.#span.addEvent('aicache.retry', { attempt, reason })
-    this.#telemetry.instruments.upstreamRetries.add(1, { [genAi.operationName]: genAiOperation[this.#target.operation] })
+    this.#telemetry.instruments?.upstreamRetries.add(1, { [genAi.operationName]: genAiOperation[this.#target.operation] })
   }
 
   end(facts: UpstreamFacts): void {
@@ -107,14 +107,14 @@ export class UpstreamObservation {
       ...(facts.responseModel === undefined ? {} : { [genAi.responseModel]: facts.responseModel }),
       ...(errorType === undefined ? {} : { [genAi.errorType]: errorType }),
     }
-    instruments.operationDuration.record((performance.now() - this.#startedAt) / 1000, common)
+    instruments?.operationDuration.record((performance.now() - this.#startedAt) / 1000, common)
     const costSpentUsd = telemetry.priceOf(facts.responseModel ?? this.#target.model, facts.usage)
     if (facts.usage) {
-      instruments.tokenUsage.record(facts.usage.inputTokens, { ...common, [genAi.tokenType]: 'input' })
-      instruments.tokenUsage.record(facts.usage.outputTokens, { ...common, [genAi.tokenType]: 'output' })
+      instruments?.tokenUsage.record(facts.usage.inputTokens, { ...common, [genAi.tokenType]: 'input' })
+      instruments?.tokenUsage.record(facts.usage.outputTokens, { ...common, [genAi.tokenType]: 'output' })
     }
     if (costSpentUsd !== undefined) {
-      instruments.costSpent.add(costSpentUsd, { [genAi.requestModel]: this.#target.model ?? 'unknown' })
+      instruments?.costSpent.add(costSpentUsd, { [genAi.requestModel]: this.#target.model ?? 'unknown' })
       telemetry.stats.spent(costSpentUsd)
     }
     const span = this.#span
@@ -175,7 +175,7 @@ export class RequestObservation {
 
   /** Records a lookup of one tier. */
   lookedUp(tier: Tier, startedAt: number, found: boolean): void {
-    this.#telemetry.instruments.lookupDuration.record((performance.now() - startedAt) / 1000, {
+    this.#telemetry.instruments?.lookupDuration.record((performance.now() - startedAt) / 1000, {
       [attribute.tier]: tier,
       [attribute.result]: found ? 'hit' : 'miss',
     })
@@ -217,26 +217,21 @@ export class RequestObservation {
     if (this.#ended) return
     this.#ended = true
     const telemetry = this.#telemetry
-    const instruments = telemetry.instruments
     const saved = this.saved
     const costSavedUsd = saved && telemetry.priceOf(saved.model ?? this.#model, saved.usage)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
+    const instruments = telemetry.instruments
+    const span = this.#span
+    // Without an SDK there is nothing to record to: skip building attributes.
+    if (instruments === undefined && !span.isRecording()) return void span.end()
     const attributes: Attributes = {
       [attribute.result]: this.result,
       ...(this.tier === undefined ? {} : { [attribute.tier]: this.tier }),
       ...(this.#operation === undefined ? {} : { [genAi.operationName]: genAiOperation[this.#operation] }),
       ...(this.#model === undefined ? {} : { [genAi.requestModel]: this.#model }),
     }
-    instruments.requests.add(1, attributes)
-    instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, attributes)
-    if (saved?.usage) {
-      const model = { [genAi.requestModel]: this.#model ?? 'unknown' }
-      instruments.tokensSaved.add(saved.usage.inputTokens, { ...model, [genAi.tokenType]: 'input' })
-      instruments.tokensSaved.add(saved.usage.outputTokens, { ...model, [genAi.tokenType]: 'output' })
-      if (costSavedUsd !== undefined) instruments.costSaved.add(costSavedUsd, model)
-    }
-    if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
-    const span = this.#span
+    if (instruments !== undefined) this.#recordMetrics(instruments, attributes, costSavedUsd)
+    if (!span.isRecording()) return void span.end()
     span.setAttributes(attributes)
     if (this.namespace !== undefined) span.setAttribute(attribute.namespace, this.namespace)
     if (this.keyHash !== undefined) span.setAttribute(attribute.keyHash, this.keyHash)
@@ -251,6 +246,19 @@ export class RequestObservation {
       span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
     }
     span.end()
+  }
+
+  #recordMetrics(instruments: Instruments, attributes: Attributes, costSavedUsd: number | undefined): void {
+    instruments.requests.add(1, attributes)
+    instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, attributes)
+    const usage = this.saved?.usage
+    if (usage) {
+      const model = { [genAi.requestModel]: this.#model ?? 'unknown' }
+      instruments.tokensSaved.add(usage.inputTokens, { ...model, [genAi.tokenType]: 'input' })
+      instruments.tokensSaved.add(usage.outputTokens, { ...model, [genAi.tokenType]: 'output' })
+      if (costSavedUsd !== undefined) instruments.costSaved.add(costSavedUsd, model)
+    }
+    if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
   }
 }
 
@@ -271,7 +279,8 @@ export class Telemetry {
     this.#instruments = new InstrumentSet(options.meterProvider, gauges)
   }
 
-  get instruments(): Instruments {
+  /** `undefined` while no SDK is registered. */
+  get instruments(): Instruments | undefined {
     return this.#instruments.get()
   }
 
