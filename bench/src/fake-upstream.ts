@@ -3,6 +3,9 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { startProcess, type RunningProcess } from './process.js'
 
+// A fake that hangs must fail the run, not stall it.
+const CONTROL_TIMEOUT_MS = 10_000
+
 /** A fake upstream process. */
 export interface FakeUpstreamProcess {
   /** Base URL like OpenAI's: 'http://127.0.0.1:PORT/v1'. */
@@ -23,7 +26,7 @@ function testkitCliPath(): string {
 }
 
 async function control(origin: string, method: string, action: string): Promise<unknown> {
-  const response = await fetch(`${origin}/__fake/${action}`, { method })
+  const response = await fetch(`${origin}/__fake/${action}`, { method, signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) })
   if (!response.ok) throw new Error(`The fake upstream's ${method} /__fake/${action} answered ${response.status}`)
   return response.json()
 }

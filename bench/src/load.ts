@@ -25,6 +25,8 @@ export interface LoadResult {
   /** Connection errors and timeouts. */
   errors: number
   non2xx: number
+  /** CPU seconds the server process used during the run, where the scenario measured it. */
+  serverCpuSeconds?: number
 }
 
 const REQUEST_TIMEOUT_SECONDS = 10

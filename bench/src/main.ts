@@ -18,6 +18,7 @@ const SCENARIOS: readonly Scenario[] = [l1HitScenario, missOverheadScenario]
 // Only a full run of every scenario is worth committing; quick and partial runs go to the gitignored folder.
 const COMMITTED_RESULTS_PATH = fileURLToPath(new URL('../results/latest.md', import.meta.url))
 const SCRATCH_RESULTS_PATH = fileURLToPath(new URL('../results/tmp/latest.md', import.meta.url))
+const ROUNDS_PATH = fileURLToPath(new URL('../results/tmp/latest-rounds.json', import.meta.url))
 
 function selectScenarios(only: string | undefined): readonly Scenario[] {
   if (only === undefined) return SCENARIOS
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   const isCommittable = !flags.quick && flags.only === undefined
   const resultsPath = isCommittable ? COMMITTED_RESULTS_PATH : SCRATCH_RESULTS_PATH
   await writeReport(resultsPath, renderRun(header, reports))
+  const roundsByScenario = Object.fromEntries(reports.map((report) => [report.title, report.rounds]))
+  await writeReport(ROUNDS_PATH, JSON.stringify(roundsByScenario, null, 2))
   const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000
   console.log(`\nWrote ${resultsPath} (${elapsedSeconds.toFixed(0)} s)`)
   if (reports.some((report) => report.failures.length > 0)) {

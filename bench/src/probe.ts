@@ -1,6 +1,9 @@
 /** Single requests sent before a load, to prime caches and check targets answer what they should. */
 import { CHAT_COMPLETIONS_PATH, REQUEST_HEADERS } from './workload.js'
 
+// A target that hangs must fail the run, not stall it.
+const PROBE_TIMEOUT_MS = 10_000
+
 /** What one chat completion request got back. */
 export interface ProbeResponse {
   status: number
@@ -11,7 +14,12 @@ export interface ProbeResponse {
 
 /** Sends one chat completion request with the benchmark headers. */
 export async function sendChatRequest(origin: string, body: string): Promise<ProbeResponse> {
-  const response = await fetch(`${origin}${CHAT_COMPLETIONS_PATH}`, { method: 'POST', headers: REQUEST_HEADERS, body })
+  const response = await fetch(`${origin}${CHAT_COMPLETIONS_PATH}`, {
+    method: 'POST',
+    headers: REQUEST_HEADERS,
+    body,
+    signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+  })
   return { status: response.status, cacheStatus: response.headers.get('cache-status') ?? '', bodyText: await response.text() }
 }
 

@@ -25,6 +25,7 @@ export interface ProcessSpec {
 /** A started child process. */
 export interface RunningProcess {
   readonly name: string
+  readonly pid: number
   /** First group of `readyPattern` in the ready line, e.g. a port or a URL. */
   readonly readyValue: string
   /** Throws if the process exited on its own, which makes every number measured against it meaningless. */
@@ -33,7 +34,10 @@ export interface RunningProcess {
   stop(): Promise<void>
 }
 
-const liveChildren = new Set<ChildProcess>()
+const EXIT_WITH_PARENT_URL = new URL('./exit-with-parent.js', import.meta.url).href
+
+/** Children not yet exited, with how to stop them. */
+const liveChildren = new Map<ChildProcess, () => Promise<void>>()
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`
@@ -70,12 +74,11 @@ function waitForReadyLine(child: ChildProcess, spec: ProcessSpec): Promise<strin
 
 /** Starts a node script and resolves once it printed its ready line; stops it again if it never does. */
 export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
-  // stdin is a pipe the child watches: when the runner dies, however abruptly, the pipe closes and the child exits.
-  const child = spawn(process.execPath, [spec.scriptPath, ...(spec.args ?? [])], {
+  // stdin is a pipe the preload watches: when the runner dies, however abruptly, the pipe closes and the child exits.
+  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT_URL, spec.scriptPath, ...(spec.args ?? [])], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...spec.environment },
   })
-  liveChildren.add(child)
   let stopRequested = false
   child.once('exit', (code, signal) => {
     liveChildren.delete(child)
@@ -85,12 +88,13 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
     stopRequested = true
     await stopChild(child)
   }
+  liveChildren.set(child, stop)
   try {
     const readyValue = await waitForReadyLine(child, spec)
     const assertRunning = (): void => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${spec.name} ${describeExit(child.exitCode, child.signalCode)} during the benchmark`)
     }
-    return { name: spec.name, readyValue, assertRunning, stop }
+    return { name: spec.name, pid: child.pid!, readyValue, assertRunning, stop }
   } catch (error) {
     await stop()
     throw error
@@ -99,7 +103,7 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
 
 /** Stops every child still running. */
 export async function stopAllProcesses(): Promise<void> {
-  await Promise.all([...liveChildren].map(stopChild))
+  await Promise.all([...liveChildren.values()].map((stop) => stop()))
 }
 
 /**
@@ -108,6 +112,6 @@ export async function stopAllProcesses(): Promise<void> {
  */
 export function killChildrenOnExit(): void {
   process.once('exit', () => {
-    for (const child of liveChildren) child.kill('SIGKILL')
+    for (const child of liveChildren.keys()) child.kill('SIGKILL')
   })
 }

@@ -1,5 +1,7 @@
 /** What every scenario produces. */
+import type { LoadResult } from './load.js'
 import type { RunPlan } from './plan.js'
+import type { RoundResults } from './rounds.js'
 import type { Table } from './table.js'
 
 /** A scenario's results, ready to print. */
@@ -12,6 +14,8 @@ export interface ScenarioReport {
   notes: string[]
   /** Reasons the numbers cannot be trusted (failed requests); the run then exits non-zero. */
   failures: string[]
+  /** Every round's raw numbers, saved for anyone who doubts the median. */
+  rounds: RoundResults<LoadResult>
 }
 
 /** A named scenario, runnable alone with `--only <name>`. */

@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net'
 
 /**
  * Serves `listener` on a free loopback port and prints `listening <port>`,
- * the line the runner waits for. Stops on SIGTERM, SIGINT or when stdin
- * closes, the latter so a server never outlives a runner that died abruptly.
+ * the line the runner waits for. Stops on SIGTERM and SIGINT.
  */
 export async function serve(listener: RequestListener): Promise<void> {
   const server = createServer(listener)
@@ -21,9 +20,6 @@ export async function serve(listener: RequestListener): Promise<void> {
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
-  process.stdin.once('end', stop)
-  process.stdin.once('close', stop)
-  process.stdin.resume()
   // Printed last, once signals are handled, so a runner that stops the server right away gets a clean exit.
   console.log(`listening ${(server.address() as AddressInfo).port}`)
 }
