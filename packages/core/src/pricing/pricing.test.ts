@@ -21,6 +21,6 @@ describe('pricing', () => {
   })
 
   it('refuses a negative override at start-up', () => {
-    expect(() => createPricing({ overrides: { m: { inputPerMillionUsd: -1, outputPerMillionUsd: 0 } } })).toThrow(/telemetry.prices/)
+    expect(() => createPricing({ overrides: { m: { inputPerMillionUsd: -1, outputPerMillionUsd: 0 } } })).toThrow(/'prices'/)
   })
 })

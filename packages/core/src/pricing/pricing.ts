@@ -29,8 +29,8 @@ export function createPricing(options: PricingOptions = {}): PriceOf {
   const overrides = options.overrides ?? {}
   for (const [model, price] of Object.entries(overrides)) {
     if (!(price.inputPerMillionUsd >= 0) || !(price.outputPerMillionUsd >= 0)) {
-      throw new AiCacheError('invalid_option', `Option 'telemetry.prices': '${model}' needs non-negative per-million prices`, {
-        param: 'telemetry.prices',
+      throw new AiCacheError('invalid_option', `Option 'prices': '${model}' needs non-negative per-million prices`, {
+        param: 'prices',
       })
     }
   }

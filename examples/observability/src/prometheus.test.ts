@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { FakeUpstream } from '@aicache/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ObservabilityApp, startObservabilityApp } from './app.js'
+import { readDashboardQueries } from './dashboard-queries.js'
+import { type PrometheusServer, skipWithoutPrometheus, startPrometheus } from './prometheus-server.js'
+import { type PlannedRequest, playWorkload } from './workload/play.js'
+
+/** An OTLP/HTTP receiver that keeps the span names it was sent (the exporter sends OTLP JSON). */
+async function startOtlpReceiver(): Promise<{ url: string; spanNames: Set<string>; close(): Promise<void> }> {
+  const spanNames = new Set<string>()
+  const server: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    if (request.url === '/v1/traces') {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ name: string }> }> }>
+      }
+      for (const resource of body.resourceSpans ?? []) for (const scope of resource.scopeSpans ?? []) for (const span of scope.spans ?? []) spanNames.add(span.name)
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spanNames,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The question whose upstream call fails in round `number`. */
+const failingQuestion = (number: number) => `Round ${number}: why was my transfer declined?`
+
+/**
+ * One round of traffic that feeds every panel: misses then hits on two
+ * models, a stream missed then hit, and a call the upstream fails. Questions
+ * are new each round, so every counter grows between rounds and `rate()`
+ * has something to measure.
+ */
+function round(number: number): PlannedRequest[] {
+  const ask = (question: string, model: string, stream = false): PlannedRequest => ({ apiKey: 'sk-observability', model, question, stream })
+  const requests: PlannedRequest[] = []
+  for (const model of ['gpt-4o-mini', 'gpt-4o']) {
+    const question = `Round ${number}: how do I locate my card? (${model})`
+    requests.push(ask(question, model), ask(question, model))
+  }
+  const streamed = `Round ${number}: can I top up by bank transfer?`
+  requests.push(ask(streamed, 'gpt-4o-mini', true), ask(streamed, 'gpt-4o-mini', true))
+  requests.push(ask(failingQuestion(number), 'gpt-4o-mini'))
+  // A success after the failure resets the circuit breaker's count of consecutive failures.
+  requests.push(ask(`Round ${number}: what is my balance?`, 'gpt-4o-mini'))
+  return requests
+}
+
+describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real Prometheus', () => {
+  let app: ObservabilityApp
+  let prometheus: PrometheusServer
+  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>
+
+  beforeAll(async () => {
+    otlp = await startOtlpReceiver()
+    app = await startObservabilityApp({ port: 0, metricsPort: 0, metricsHost: '127.0.0.1', otlpEndpoint: otlp.url, spanBatchDelayMs: 100, demoLatencyMs: 5 })
+    prometheus = await startPrometheus(app.metricsUrl, 1)
+  })
+  afterAll(async () => {
+    await prometheus?.stop()
+    await app?.close()
+    await otlp?.close()
+  })
+
+  it('answers every PromQL expression of the dashboard with data', async () => {
+    const upstream = app.demoUpstream as FakeUpstream
+    await prometheus.waitForScrapes(1)
+    for (const number of [1, 2]) {
+      const failing = failingQuestion(number)
+      // Enough 500s for every retry the engine may make, for that question only.
+      upstream.inject({ status: 500, times: 5, match: (call) => call.rawBody.includes(failing) })
+      const played = await playWorkload(app.openAiBaseUrl, round(number))
+      expect(played.map((request) => request.result)).toEqual(['miss', 'hit', 'miss', 'hit', 'miss', 'hit', 'error', 'miss'])
+      // rate() needs two samples around the change: wait for two scrapes after it.
+      await prometheus.waitForScrapes(2)
+    }
+
+    const queries = readDashboardQueries()
+    expect(queries.length).toBeGreaterThanOrEqual(10)
+    const failures: string[] = []
+    for (const { panel, refId, expression } of queries) {
+      const samples = await prometheus.query(expression)
+      if (samples.length === 0) failures.push(`${panel} (${refId}): no series for ${expression}`)
+      else if (!samples.some((sample) => Number.isFinite(Number(sample.value[1])))) {
+        failures.push(`${panel} (${refId}): only ${samples.map((sample) => sample.value[1]).join(', ')} for ${expression}`)
+      }
+    }
+    expect(failures).toEqual([])
+  })
+
+  it('labels series as the dashboard expects: hits by tier, upstream errors by error.type', async () => {
+    const hits = await prometheus.query('sum by (aicache_tier) (aicache_requests_total{aicache_result="hit"})')
+    expect(hits).toEqual([expect.objectContaining({ metric: { aicache_tier: 'l1' }, value: [expect.any(Number), '6'] })])
+    const errors = await prometheus.query('sum by (error_type) (gen_ai_client_operation_duration_count{error_type!=""})')
+    expect(errors.map((sample) => sample.metric)).toEqual([{ error_type: '500' }])
+  })
+
+  it('sends the request and upstream spans over OTLP/HTTP', async () => {
+    const deadline = Date.now() + 5_000
+    while (!(otlp.spanNames.has('aicache chat') && otlp.spanNames.has('chat gpt-4o')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect([...otlp.spanNames]).toEqual(expect.arrayContaining(['aicache chat', 'chat gpt-4o-mini', 'chat gpt-4o']))
+  })
+})
