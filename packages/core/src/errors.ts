@@ -13,6 +13,9 @@ export type AiCacheErrorCode =
   | 'not_cached'
   | 'upstream_unreachable'
   | 'upstream_timeout'
+  | 'upstream_overloaded'
+  | 'circuit_open'
+  | 'rate_limited'
 
 const statusByCode: Record<AiCacheErrorCode, number> = {
   invalid_option: 500,
@@ -26,6 +29,13 @@ const statusByCode: Record<AiCacheErrorCode, number> = {
   not_cached: 504,
   upstream_unreachable: 502,
   upstream_timeout: 504,
+  // RFC 9110 section 15.6.4: 503 is the server's own temporary overload. The
+  // concurrency cap protects aicache and the upstream for every caller, so it
+  // is not 429 ("this client sent too many"). Clients retry both.
+  upstream_overloaded: 503,
+  circuit_open: 503,
+  // RFC 6585 section 4: this caller's scope went over its rate limit.
+  rate_limited: 429,
 }
 
 /** Options for {@link AiCacheError}. */
@@ -33,6 +43,10 @@ export interface AiCacheErrorOptions {
   /** The request field or option the error is about. */
   param?: string
   cause?: unknown
+  /** When the caller may try again; sets the error's `retry-after` header (seconds, rounded up). */
+  retryAfterMs?: number
+  /** Extra response headers, e.g. `x-ratelimit-*` on a rate-limit rejection. */
+  headers?: Record<string, string>
 }
 
 /**
@@ -51,12 +65,25 @@ export class AiCacheError extends Error {
   /** The HTTP status this error is answered with. */
   readonly status: number
   readonly param: string | undefined
+  /** When the caller may try again, if known (overload, open circuit, rate limit). */
+  readonly retryAfterMs: number | undefined
+  /**
+   * Headers to answer with: `options.headers` plus `retry-after` (RFC 9110
+   * section 10.2.3, whole seconds rounded up) when `retryAfterMs` is set.
+   */
+  readonly headers: Readonly<Record<string, string>>
 
   constructor(code: AiCacheErrorCode, message: string, options: AiCacheErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.status = statusByCode[code]
     this.param = options.param
+    this.retryAfterMs = options.retryAfterMs
+    const headers = { ...options.headers }
+    if (options.retryAfterMs !== undefined && headers['retry-after'] === undefined) {
+      headers['retry-after'] = String(Math.max(0, Math.ceil(options.retryAfterMs / 1000)))
+    }
+    this.headers = Object.freeze(headers)
   }
 }
 

@@ -1,6 +1,12 @@
 import { AiCacheError } from './errors.js'
 import type { ExchangeRequest } from './exchange/types.js'
+import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
 import type { ModelPrice } from './pricing/pricing.js'
+import {
+  type ResilienceOptions,
+  type ResolvedResilienceOptions,
+  resolveResilienceOptions,
+} from './upstream/resilience-options.js'
 import type { TelemetryOptions } from './telemetry/telemetry.js'
 
 /**
@@ -25,8 +31,12 @@ export interface NormalizeOptions {
   case?: boolean
 }
 
-/** Options of {@link createAiCache} and of every adapter. */
-export interface AiCacheOptions {
+/**
+ * Options of {@link createAiCache} and of every adapter. Retry, circuit
+ * breaker, concurrency cap and upstream pacing (`retry`, `circuitBreaker`,
+ * `concurrency`, `upstreamBudget`) are documented in docs/resilience.md.
+ */
+export interface AiCacheOptions extends ResilienceOptions {
   /**
    * Base URL of the OpenAI-compatible upstream, including its version path,
    * e.g. `https://api.openai.com/v1`. When set, aicache runs in proxy mode and
@@ -81,6 +91,12 @@ export interface AiCacheOptions {
    * @example { 'my-finetune': { inputPerMillionUsd: 0.3, outputPerMillionUsd: 1.2 } }
    */
   prices?: Readonly<Record<string, ModelPrice>>
+  /**
+   * Inbound rate limits per scope (the cache key's scope): requests and
+   * tokens per minute, answered with OpenAI's `x-ratelimit-*` headers and a
+   * 429 when over. Off by default. See docs/rate-limits.md.
+   */
+  rateLimit?: RateLimitOptions | false
 }
 
 /** Options after validation, with every default filled in. */
@@ -101,6 +117,8 @@ export interface ResolvedAiCacheOptions {
   readonly replayPacing: 'fast' | 'recorded'
   readonly telemetry: Readonly<TelemetryOptions>
   readonly prices: Readonly<Record<string, ModelPrice>>
+  readonly resilience: ResolvedResilienceOptions
+  readonly rateLimit: ResolvedRateLimitOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -182,5 +200,12 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     replayPacing,
     telemetry: Object.freeze({ ...options.telemetry }),
     prices: Object.freeze({ ...options.prices }),
+    resilience: resolveResilienceOptions({
+      retry: options.retry,
+      circuitBreaker: options.circuitBreaker,
+      concurrency: options.concurrency,
+      upstreamBudget: options.upstreamBudget,
+    }),
+    rateLimit: options.rateLimit ? resolveRateLimitOptions(options.rateLimit) : undefined,
   })
 }

@@ -155,7 +155,7 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
       })
 
       it('passes upstream errors through unchanged and never caches them', async () => {
-        const url = await proxy()
+        const url = await proxy({ retry: false })
         fake.inject({ status: 500 })
         const failed = await post(`${url}/v1/chat/completions`, chatBody)
         expect(failed.status).toBe(500)
@@ -168,6 +168,29 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(next.status).toBe(200)
         expect(next.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
         expect(fake.callCount()).toBe(3)
+      })
+
+      it('retries a transient upstream failure before answering', async () => {
+        const url = await proxy({ retry: { maxAttempts: 3, baseDelayMs: 1 } })
+        fake.inject({ status: 503, times: 2 })
+        const answer = await client(url).chat.completions.create(chatBody).withResponse()
+        expect(answer.data.choices[0]?.message.content).toBeTruthy()
+        expect(answer.response.headers.get('cache-status')).toMatch(/fwd-status=200; stored/)
+        expect(fake.callCount()).toBe(3)
+      })
+
+      it('limits requests per scope with OpenAI rate-limit headers', async () => {
+        const url = await proxy({ rateLimit: { requestsPerMinute: 2 } })
+        const first = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(first.headers.get('x-ratelimit-limit-requests')).toBe('2')
+        expect(first.headers.get('x-ratelimit-remaining-requests')).toBe('1')
+        await post(`${url}/v1/chat/completions`, chatBody)
+        const refused = await post(`${url}/v1/chat/completions`, chatBody)
+        expect(refused.status).toBe(429)
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+        expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited', type: 'invalid_request_error' } })
+        // Another credential has its own budget.
+        expect((await post(`${url}/v1/chat/completions`, chatBody, { authorization: 'Bearer sk-tenant-b' })).status).toBe(200)
       })
 
       it('answers bad input with an OpenAI-style error and keeps serving', async () => {

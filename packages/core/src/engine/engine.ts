@@ -16,6 +16,11 @@ import { synthesizeStream } from '../stream/synthesize.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'
+import type { CircuitState } from '../upstream/circuit-breaker.js'
+import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
+import { type Admission, createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
+import { estimateRequestTokens } from '../limits/estimate-tokens.js'
+import type { TokenUsage } from '../exchange/types.js'
 import type { Upstream } from '../upstream/types.js'
 import { headerText } from './answer.js'
 import type { ForwardReason, ForwardStatus } from './cache-status.js'
@@ -26,6 +31,7 @@ import {
   pacedHitOutcome,
   respondOutcome,
   streamOutcome,
+  withHeaders,
 } from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
 import { jsonEntry, pickStoredHeaders, type StorePlan, streamEntry } from './recording.js'
@@ -63,19 +69,28 @@ export class AiCache {
   readonly #stats = new StatsRecorder()
   readonly #upstream: Upstream | undefined
   readonly #telemetry: Telemetry
+  readonly #limiter: RateLimiter | undefined
+  readonly #resilienceHooks: ResilienceHooks
+  #breakerState: CircuitState | undefined
   #fetchUpstream: Upstream | undefined
 
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
     this.#preparer = new RequestPreparer(this.options)
     this.#memory = createMemoryTier({ maxBytes: this.options.maxBytes })
+    this.#resilienceHooks = { onBreakerStateChange: (state) => (this.#breakerState = state) }
     this.#upstream = this.options.upstream
-      ? createHttpUpstream({ baseUrl: this.options.upstream, timeoutMs: this.options.upstreamTimeoutMs })
+      ? createResilientUpstream(
+          createHttpUpstream({ baseUrl: this.options.upstream, timeoutMs: this.options.upstreamTimeoutMs }),
+          this.options.resilience,
+          this.#resilienceHooks,
+        )
       : undefined
+    this.#limiter = this.options.rateLimit ? createRateLimiter(this.options.rateLimit) : undefined
     this.fetch = createCachingFetch(this, this.options.fetch)
     this.#telemetry = new Telemetry(this.options.telemetry, createPricing({ overrides: this.options.prices }), this.#stats, {
       memory: () => ({ bytes: this.#memory.bytes, entries: this.#memory.entries }),
-      breakerState: () => undefined,
+      breakerState: () => (this.#breakerState === undefined ? undefined : breakerGauge[this.#breakerState]),
     })
   }
 
@@ -103,7 +118,11 @@ export class AiCache {
     operation: Operation,
     fetch: typeof globalThis.fetch,
   ): Promise<Outcome> {
-    this.#fetchUpstream ??= createFetchUpstream({ fetch, timeoutMs: this.options.upstreamTimeoutMs })
+    this.#fetchUpstream ??= createResilientUpstream(
+      createFetchUpstream({ fetch, timeoutMs: this.options.upstreamTimeoutMs }),
+      this.options.resilience,
+      this.#resilienceHooks,
+    )
     try {
       const prepared = await this.#preparer.openAi(request, operation)
       return await this.#serve(request, prepared, this.#fetchUpstream)
@@ -160,16 +179,20 @@ export class AiCache {
     observation: RequestObservation,
   ): Promise<Outcome> {
     const directives = parseDirectives(request.headers, request.route)
+    const scope = resolveScope(this.options.scope, request)
     if (directives.noStore) {
       observation.result = 'bypass'
-      return observation.settle(await this.#bypass(request, prepared, producer))
+      const { admission, estimatedTokens } = await this.#admitMiss(scope, prepared, observation)
+      // The answer is passed through unread: keep the estimate as what it spent.
+      void admission?.settle(estimatedTokens)
+      return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
     }
 
     const namespace = directives.namespace ?? this.options.namespace
     const key = cacheKey({
       namespace,
       generation: this.#generations.get(namespace),
-      scope: resolveScope(this.options.scope, request),
+      scope,
       requestDigest: prepared.requestDigest,
     })
     observation.namespace = namespace
@@ -185,10 +208,11 @@ export class AiCache {
         else {
           const hit = this.#hit(entry, prepared, nowMs)
           if (hit !== undefined) {
+            const rateLimitHeaders = await this.#admitHit(scope, entry.usage, observation)
             observation.result = 'hit'
             observation.tier = 'l1'
             observation.saved = { usage: entry.usage, model: entry.model }
-            return observation.settle(hit)
+            return observation.settle(withHeaders(hit, rateLimitHeaders))
           }
         }
       }
@@ -196,12 +220,16 @@ export class AiCache {
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
+    const { admission, estimatedTokens } = await this.#admitMiss(scope, prepared, observation)
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
       if (flight !== undefined) {
         observation.result = 'coalesced'
         if (producer !== 'handler') flight.attach(request.signal)
-        return observation.settle(await this.#follow(prepared, flight.value, { reason: 'uri-miss', collapsed: true }))
+        // Sharing another request's call spends no tokens.
+        void admission?.settle(0)
+        const followed = await this.#follow(prepared, flight.value, { reason: 'uri-miss', collapsed: true })
+        return observation.settle(withHeaders(followed, admission?.headers))
       }
     }
 
@@ -214,13 +242,62 @@ export class AiCache {
     const flight = this.#flights.start(key, production)
     const finish = () => flight.finish()
     production.result().then(finish, finish)
+    if (admission) {
+      production.result().then(
+        (result) => admission.settle(result.usage ? result.usage.inputTokens + result.usage.outputTokens : estimatedTokens),
+        () => admission.settle(0),
+      )
+    }
     if (producer === 'handler') {
-      return observation.settle(this.#captureHandler(prepared, production, plan, reason), production.result())
+      const captured = withHeaders(this.#captureHandler(prepared, production, plan, reason), admission?.headers)
+      return observation.settle(captured, production.result())
     }
     flight.attach(request.signal)
     const call = observation.upstream(this.#upstreamTarget(request, prepared))
     void this.#pump(request, prepared, producer, production, flight.signal, plan, call)
-    return observation.settle(await this.#follow(prepared, production, { reason }))
+    return observation.settle(withHeaders(await this.#follow(prepared, production, { reason }), admission?.headers))
+  }
+
+  /**
+   * Inbound rate limit of a request that will (or may) reach the upstream:
+   * one request and its estimated tokens are reserved now, settled with the
+   * real usage later. Throws a 429 `AiCacheError` when over.
+   */
+  async #admitMiss(
+    scope: string,
+    prepared: PreparedRequest,
+    observation: RequestObservation,
+  ): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
+    if (this.#limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
+    const estimatedTokens = await estimateRequestTokens(prepared.body(), {
+      defaultMaxTokens: this.#limiter.options.defaultMaxTokens,
+    })
+    const verdict = await this.#limiter.admit(scope, { estimatedTokens })
+    if (!verdict.allowed) this.#rejected(verdict, observation)
+    return { admission: verdict, estimatedTokens }
+  }
+
+  /** Inbound rate limit of a hit: counted as `countHits` says. Returns the headers to answer with. */
+  async #admitHit(
+    scope: string,
+    usage: TokenUsage | undefined,
+    observation: RequestObservation,
+  ): Promise<Readonly<Record<string, string>> | undefined> {
+    const limiter = this.#limiter
+    if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
+    const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
+    const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })
+    if (!verdict.allowed) this.#rejected(verdict, observation)
+    void verdict.settleHit(cachedTokens)
+    return verdict.headers
+  }
+
+  #rejected(verdict: { headers: Record<string, string>; retryAfterMs: number; requestTooLarge: boolean; limit: string }, observation: RequestObservation): never {
+    observation.rateLimited = true
+    const message = verdict.requestTooLarge
+      ? `This request needs more tokens than the limit of this key allows per minute; shorten it or lower max_tokens.`
+      : `Rate limit reached for ${verdict.limit} per minute. Try again in ${Math.ceil(verdict.retryAfterMs / 1000)}s.`
+    throw new AiCacheError('rate_limited', message, { retryAfterMs: verdict.retryAfterMs, headers: verdict.headers })
   }
 
   /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
@@ -254,6 +331,7 @@ export class AiCache {
           headers: upstreamHeaders(request.headers, this.options.upstreamApiKey),
           body: prepared.stream ? withUsageRequested(prepared) : prepared.raw,
           signal,
+          onRetry: (attempt, reason) => call.retried(attempt, reason),
         }),
       )
       const { status, headers } = response
@@ -273,16 +351,18 @@ export class AiCache {
         // A stream that ended without [DONE] was cut short: pass it on, never keep it.
         const entry = done && plan ? await streamEntry(plan, status, headers, production.events) : undefined
         this.#keep(plan, entry)
-        call.end({ status, ...answerFacts(assembleCompletion(production.events)), ...(done ? {} : { errorType: 'incomplete_stream' }) })
-        production.finish({ body: noBody, stored: entry !== undefined, complete: done })
+        const facts = answerFacts(assembleCompletion(production.events))
+        call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
+        production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })
         return
       }
       const body = await readAll(response.body)
       production.start({ status, headers, streaming: false })
       const entry = plan && jsonEntry(plan, status, headers, body)
       this.#keep(plan, entry)
-      call.end({ status, ...(isSuccess(status) ? answerFacts(parseJson(body)) : {}) })
-      production.finish({ body, stored: entry !== undefined, complete: true })
+      const facts = isSuccess(status) ? answerFacts(parseJson(body)) : {}
+      call.end({ status, ...facts })
+      production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
     } catch (error) {
       call.end({ errorType: error instanceof AiCacheError ? error.code : signal.aborted ? 'client_aborted' : 'error' })
       production.fail(error)
@@ -396,7 +476,7 @@ export class AiCache {
       const entry = plan ? await streamEntry(plan, status, response.headers, events, response.meta) : undefined
       this.#keep(plan, entry)
       this.#handlerSpent(entry)
-      production.finish({ body: noBody, stored: entry !== undefined, complete: true })
+      production.finish({ body: noBody, stored: entry !== undefined, complete: true, usage: entry?.usage })
       return
     }
     const body = Buffer.concat(chunks.map(({ chunk }) => chunk))
@@ -404,7 +484,7 @@ export class AiCache {
     const entry = plan && jsonEntry(plan, status, response.headers, body, response.meta)
     this.#keep(plan, entry)
     this.#handlerSpent(entry)
-    production.finish({ body, stored: entry !== undefined, complete: true })
+    production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage })
   }
 
   /** What a wrapped handler's answer cost, as far as it told (its usage and model). */
@@ -458,6 +538,8 @@ export class AiCache {
     throw error
   }
 }
+
+const breakerGauge: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 }
 
 function parseJson(body: Buffer): unknown {
   try {

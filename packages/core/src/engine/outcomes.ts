@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { AiCacheError, toOpenAiError } from '../errors.js'
-import type { RespondOutcome, ResponseHeaders, StreamOutcome } from '../exchange/types.js'
+import type { Outcome, RespondOutcome, ResponseHeaders, StreamOutcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import { type CacheEntry, entryAgeSeconds, entryTtlSeconds } from '../store/entry.js'
 import { isUsageChunk, type SseEvent, serializeEvent } from '../stream/sse.js'
@@ -91,14 +91,30 @@ export function streamOutcome(response: UpstreamResponse, status: ForwardStatus)
 
 /** An error made by aicache, in the OpenAI error format. */
 export function errorOutcome(error: AiCacheError): RespondOutcome {
-  const upstreamFault = error.code === 'upstream_unreachable' || error.code === 'upstream_timeout'
+  const upstreamFault =
+    error.code === 'upstream_unreachable' ||
+    error.code === 'upstream_timeout' ||
+    error.code === 'circuit_open' ||
+    error.code === 'upstream_overloaded'
   return {
     type: 'respond',
     status: error.status,
     headers: {
+      ...error.headers,
       'content-type': 'application/json',
       'cache-status': forwardStatus({ reason: upstreamFault ? 'uri-miss' : 'bypass', detail: error.code }),
     },
     body: Buffer.from(JSON.stringify(toOpenAiError(error))),
   }
+}
+
+/** The outcome with more headers (rate-limit headers, say). */
+export function withHeaders<T extends Outcome>(outcome: T, headers: Readonly<Record<string, string>> | undefined): T {
+  if (headers === undefined) return outcome
+  let empty = true
+  for (const _name in headers) {
+    empty = false
+    break
+  }
+  return empty ? outcome : { ...outcome, headers: { ...outcome.headers, ...headers } }
 }

@@ -185,7 +185,7 @@ describe('streaming', () => {
   })
 
   it('does not record a streamed error answer', async () => {
-    const { openai } = await gateway()
+    const { openai } = await gateway({ retry: false })
     fake.inject({ status: 500 })
     await expect(openai.chat.completions.create({ ...question, stream: true })).rejects.toThrow()
     await readStream(await openai.chat.completions.create({ ...question, stream: true }))

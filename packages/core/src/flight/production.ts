@@ -1,3 +1,4 @@
+import type { TokenUsage } from '../exchange/types.js'
 import type { SseEvent } from '../stream/sse.js'
 
 /** Status and headers of an answer being produced. */
@@ -16,6 +17,8 @@ export interface ProductionResult {
   stored: boolean
   /** A stream reached its end marker (`[DONE]`, or a wrapped handler's clean end). */
   complete: boolean
+  /** What producing it cost, when the answer said. */
+  usage?: TokenUsage
 }
 
 function deferred<T>() {

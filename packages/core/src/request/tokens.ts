@@ -14,7 +14,8 @@ export function tokenCounter(): Promise<CountTokens> {
   return counter
 }
 
-function promptText(body: unknown): string {
+/** The prompt text of a chat, completion or embeddings request body, parts joined by newlines. */
+export function promptText(body: unknown): string {
   if (body === null || typeof body !== 'object') return ''
   const record = body as Record<string, unknown>
   const parts: string[] = []

@@ -51,9 +51,10 @@ describe('telemetry', () => {
     await fake.close()
   })
 
-  async function observedGateway() {
+  async function observedGateway(options: { retry?: { maxAttempts: number; baseDelayMs: number } } = {}) {
     const telemetry = sdk()
     const gateway = await startTestGateway({
+      ...options,
       upstream: fake.url,
       telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider },
     })
@@ -106,13 +107,33 @@ describe('telemetry', () => {
     expect(await sum(metric.memoryEntries)).toBe(1)
   })
 
-  it('marks the upstream span of a failed call with error.type', async () => {
-    const { openai, spans } = await observedGateway()
-    fake.inject({ status: 503 })
+  it('marks the upstream span of a failed call with error.type and its retries', async () => {
+    const { openai, spans, sum } = await observedGateway({ retry: { maxAttempts: 3, baseDelayMs: 1 } })
+    fake.inject({ status: 503, times: 3 })
     await expect(openai.chat.completions.create(question)).rejects.toThrow()
     const [client] = byName(spans(), 'chat gpt-4o-mini')
     expect(client?.attributes[genAi.errorType]).toBe('503')
+    expect(client?.attributes[attribute.upstreamAttempts]).toBe(3)
+    expect(client?.events.filter((event) => event.name === 'aicache.retry')).toHaveLength(2)
     expect(client?.status.code).toBe(2)
+    expect(await sum(metric.upstreamRetries)).toBe(2)
+    expect(fake.callCount()).toBe(3)
+  })
+
+  it('marks a rate-limited request on its span and counts the rejection', async () => {
+    const telemetry = sdk()
+    const gateway = await startTestGateway({
+      upstream: fake.url,
+      rateLimit: { requestsPerMinute: 1 },
+      telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider },
+    })
+    cleanups.push(gateway.close)
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 })
+    await openai.chat.completions.create(question)
+    await expect(openai.chat.completions.create({ ...question, seed: 1 })).rejects.toThrow(/Rate limit/)
+    const limited = byName(telemetry.spans(), 'aicache chat')[1]
+    expect(limited?.attributes).toMatchObject({ [attribute.rateLimited]: true, [attribute.result]: 'error', [genAi.errorType]: 'rate_limited' })
+    expect(await telemetry.sum(metric.rateLimitRejections)).toBe(1)
   })
 
   it('ends the span of a stream when the stream ends, with the usage the stream reported', async () => {

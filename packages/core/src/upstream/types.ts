@@ -6,6 +6,8 @@ export interface UpstreamCall {
   headers: Record<string, string>
   body: Uint8Array | AsyncIterable<Uint8Array> | undefined
   signal: AbortSignal
+  /** Told before each retry of this call (for its span). */
+  onRetry?: (attempt: number, reason: string) => void
 }
 
 /** The provider's answer; the body is read by the caller. */
