@@ -26,13 +26,13 @@ export function adminRouter(engine: AiCache, adminToken: string): Router {
   router.get('/aicache/stats', (_req, res) => {
     res.json(engine.stats())
   })
-  router.post('/aicache/invalidate', express.json(), (req, res) => {
+  router.post('/aicache/invalidate', express.json(), async (req, res) => {
     const namespace = (req.body as { namespace?: unknown } | undefined)?.namespace
     if (namespace !== undefined && (typeof namespace !== 'string' || namespace === '')) {
       res.status(400).json(error("'namespace' must be a non-empty string.", 'invalid_request_error', 'invalid_type'))
       return
     }
-    engine.invalidate({ namespace })
+    await engine.invalidate({ namespace })
     res.json({ invalidated: namespace ?? engine.options.namespace })
   })
   return router

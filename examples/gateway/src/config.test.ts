@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       AICACHE_SCOPE: 'shared',
       AICACHE_NORMALIZE: 'whitespace, case',
       AICACHE_ADMIN_TOKEN: 'admin-secret',
+      REDIS_URL: 'redis://127.0.0.1:6379',
     })
     expect(config).toEqual({
       port: 9000,
@@ -37,8 +38,13 @@ describe('loadConfig', () => {
         namespace: 'support',
         scope: 'shared',
         normalize: { whitespace: true, case: true },
+        redis: 'redis://127.0.0.1:6379',
       },
     })
+  })
+
+  it('prefers AICACHE_REDIS_URL over REDIS_URL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://a:1', AICACHE_REDIS_URL: 'redis://b:2' }).cache.redis).toBe('redis://b:2')
   })
 
   it('reads a JSON config file, with the environment winning over it', () => {

@@ -45,6 +45,8 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_NAMESPACE', 'namespace', text],
   ['AICACHE_SCOPE', 'scope', scope],
   ['AICACHE_NORMALIZE', 'normalize', normalize],
+  ['AICACHE_REDIS_URL', 'redis', text],
+  ['REDIS_URL', 'redis', text],
 ]
 
 interface ConfigFile extends AiCacheOptions {
@@ -77,7 +79,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
   const options: Record<string, unknown> = { ...cache }
   for (const [variable, option, parse] of environmentOptions) {
     const value = environment[variable]
-    if (value !== undefined && value !== '') options[option] = parse(value, variable)
+    // The first variable that is set wins (AICACHE_REDIS_URL over REDIS_URL).
+    if (value !== undefined && value !== '' && !(option in options && variable === 'REDIS_URL')) {
+      options[option] = parse(value, variable)
+    }
   }
   return {
     port: environment['PORT'] ? (integer(environment['PORT'], 'PORT') as number) : (port ?? 8787),

@@ -12,12 +12,16 @@ async function main(): Promise<void> {
     console.log('It is a fake LLM with canned answers (no API key, no cost). Set AICACHE_UPSTREAM_URL to proxy a real provider.')
   }
   const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url })
+  // Serve with Redis from the first request when it is there; without it after about a second.
+  await engine.ready()
   const server = createGatewayApp(engine, config.adminToken).listen(config.port, config.host)
   server.once('listening', () => {
     const { port } = server.address() as AddressInfo
     const base = `http://${config.host}:${port}`
     console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1)`)
     console.log(`upstream: ${engine.options.upstream?.href}`)
+    const redis = engine.stats().redis
+    if (redis) console.log(`redis: ${redis.state === 'closed' ? 'connected' : `unavailable (${redis.state}), serving without it`}`)
     if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
   })
   const shutdown = () => {

@@ -2,6 +2,8 @@ import { AiCacheError } from './errors.js'
 import type { ExchangeRequest } from './exchange/types.js'
 import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
 import type { ModelPrice } from './pricing/pricing.js'
+import type { RedisLayerOptions } from './store/redis-layer-options.js'
+import type { RedisConnection } from './store/redis-client.js'
 import {
   type ResilienceOptions,
   type ResolvedResilienceOptions,
@@ -97,6 +99,18 @@ export interface AiCacheOptions extends ResilienceOptions {
    * 429 when over. Off by default. See docs/rate-limits.md.
    */
   rateLimit?: RateLimitOptions | false
+  /**
+   * Redis as the second tier and the shared state of several instances: a
+   * URL, an ioredis `Redis` or `Cluster` client, or the layer's options. Off
+   * by default. Redis down or slow never fails a request. See docs/redis.md.
+   *
+   * @example 'redis://127.0.0.1:6379'
+   */
+  redis?: RedisConnection | RedisLayerOptions
+  /** Keep the in-process memory tier (L1). Turn it off to use Redis alone. @default true */
+  memoryTier?: boolean
+  /** How long a request waits for another instance making the same call before making its own. @default 30_000 */
+  lockWaitMs?: number
 }
 
 /** Options after validation, with every default filled in. */
@@ -119,6 +133,9 @@ export interface ResolvedAiCacheOptions {
   readonly prices: Readonly<Record<string, ModelPrice>>
   readonly resilience: ResolvedResilienceOptions
   readonly rateLimit: ResolvedRateLimitOptions | undefined
+  readonly redis: RedisLayerOptions | undefined
+  readonly memoryTier: boolean
+  readonly lockWaitMs: number
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -157,6 +174,14 @@ function parseUpstream(value: string | URL | undefined): URL | undefined {
   // Paths are appended to the base, so it must not end in a slash.
   url.pathname = url.pathname.replace(/\/+$/, '')
   return url
+}
+
+function redisOption(value: AiCacheOptions['redis']): RedisLayerOptions | undefined {
+  if (value === undefined || value === '') return undefined
+  if (typeof value === 'string') return { redis: value }
+  // A layer options object has a `redis` field; an ioredis client does not.
+  if ('redis' in value && !('status' in value)) return value as RedisLayerOptions
+  return { redis: value as RedisConnection }
 }
 
 /**
@@ -207,5 +232,8 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
       upstreamBudget: options.upstreamBudget,
     }),
     rateLimit: options.rateLimit ? resolveRateLimitOptions(options.rateLimit) : undefined,
+    redis: redisOption(options.redis),
+    memoryTier: options.memoryTier ?? true,
+    lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
   })
 }

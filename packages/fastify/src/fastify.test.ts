@@ -89,7 +89,7 @@ describe('fastify plugin', () => {
     app.post('/chat', { config: { aiCache: { namespace: 'support' } } }, async () => ({ answer: ++calls }))
     app.post('/fleeting', { config: { aiCache: { ttlMs: 0 } } }, async () => ({ answer: ++calls }))
     await injectChat(app)
-    app.aiCache.invalidate({ namespace: 'support' })
+    await app.aiCache.invalidate({ namespace: 'support' })
     expect((await injectChat(app)).headers['cache-status']).toMatch(/fwd=uri-miss/)
     expect((await injectChat(app)).headers['cache-status']).toMatch(/hit/)
     expect((await injectChat(app, { 'x-aicache-namespace': 'other' })).headers['cache-status']).toMatch(/fwd=uri-miss/)

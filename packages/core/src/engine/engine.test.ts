@@ -64,7 +64,7 @@ describe('engine', () => {
     const inOther = { headers: { 'x-aicache-namespace': 'other' } }
     await openai.chat.completions.create(question)
     await openai.chat.completions.create(question, inOther)
-    cache.invalidate({ namespace: 'default' })
+    await cache.invalidate({ namespace: 'default' })
     const afterDefault = await openai.chat.completions.create(question).withResponse()
     const afterOther = await openai.chat.completions.create(question, inOther).withResponse()
     expect(afterDefault.response.headers.get('cache-status')).toMatch(/fwd=uri-miss/)

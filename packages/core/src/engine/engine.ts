@@ -19,11 +19,14 @@ import { createHttpUpstream } from '../upstream/http-upstream.js'
 import type { CircuitState } from '../upstream/circuit-breaker.js'
 import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
 import { type Admission, createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
+import { createRedisCounterStore } from '../limits/redis-counter-store.js'
+import { createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
+import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { estimateRequestTokens } from '../limits/estimate-tokens.js'
 import type { TokenUsage } from '../exchange/types.js'
 import type { Upstream } from '../upstream/types.js'
 import { headerText } from './answer.js'
-import type { ForwardReason, ForwardStatus } from './cache-status.js'
+import type { ForwardReason, ForwardStatus, Tier } from './cache-status.js'
 import {
   errorOutcome,
   followOutcome,
@@ -69,7 +72,10 @@ export class AiCache {
   readonly #stats = new StatsRecorder()
   readonly #upstream: Upstream | undefined
   readonly #telemetry: Telemetry
-  readonly #limiter: RateLimiter | undefined
+  #limiter: RateLimiter | undefined
+  #redis: RedisLayer | undefined
+  #closed = false
+  readonly #ready: Promise<void>
   readonly #resilienceHooks: ResilienceHooks
   #breakerState: CircuitState | undefined
   #fetchUpstream: Upstream | undefined
@@ -77,7 +83,7 @@ export class AiCache {
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
     this.#preparer = new RequestPreparer(this.options)
-    this.#memory = createMemoryTier({ maxBytes: this.options.maxBytes })
+    this.#memory = this.options.memoryTier ? createMemoryTier({ maxBytes: this.options.maxBytes }) : noMemoryTier
     this.#resilienceHooks = { onBreakerStateChange: (state) => (this.#breakerState = state) }
     this.#upstream = this.options.upstream
       ? createResilientUpstream(
@@ -91,7 +97,43 @@ export class AiCache {
     this.#telemetry = new Telemetry(this.options.telemetry, createPricing({ overrides: this.options.prices }), this.#stats, {
       memory: () => ({ bytes: this.#memory.bytes, entries: this.#memory.entries }),
       breakerState: () => (this.#breakerState === undefined ? undefined : breakerGauge[this.#breakerState]),
+      redisErrors: () => this.#redis?.errors,
     })
+    this.#ready = this.options.redis ? this.#connectRedis(this.options.redis) : Promise.resolve()
+  }
+
+  /**
+   * Resolves once the Redis layer is connected (or given up on, after about
+   * a second: it keeps connecting in the background). Requests before that
+   * are served without L2.
+   */
+  ready(): Promise<void> {
+    return this.#ready
+  }
+
+  async #connectRedis(options: RedisLayerOptions): Promise<void> {
+    try {
+      const layer = await createRedisLayer({
+        ...options,
+        // Once per state change, not once per request (RFC-style fail-open).
+        onStateChange: (state, error) => {
+          if (options.onStateChange) options.onStateChange(state, error)
+          else console.warn(`aicache: Redis circuit ${state}${error ? `: ${(error as Error).message}` : ''}`)
+        },
+      })
+      if (this.#closed) return void (await layer.close())
+      this.#redis = layer
+      // Another instance deleted a key: drop our copy too. Namespace bumps need
+      // nothing here: the generation is part of every key.
+      layer.onInvalidate((message) => {
+        if (message.kind === 'key') this.#memory.delete(message.key)
+      })
+      if (this.options.rateLimit) {
+        this.#limiter = createRateLimiter(this.options.rateLimit, { store: createRedisCounterStore(layer.client) })
+      }
+    } catch (error) {
+      console.warn(`aicache: Redis is not used: ${(error as Error).message}`)
+    }
   }
 
   /**
@@ -133,12 +175,25 @@ export class AiCache {
 
   /** Counters since creation. */
   stats(): AiCacheStats {
-    return this.#stats.snapshot({ entries: this.#memory.entries, bytes: this.#memory.bytes })
+    const redis = this.#redis && { state: this.#redis.state, errors: this.#redis.errors }
+    return this.#stats.snapshot({ entries: this.#memory.entries, bytes: this.#memory.bytes }, redis)
   }
 
-  /** Invalidates every entry of a namespace (the default one when omitted), in O(1). */
-  invalidate(target: { namespace?: string } = {}): void {
-    this.#generations.bump(target.namespace ?? this.options.namespace)
+  /**
+   * Invalidates every entry of a namespace (the default one when omitted),
+   * in O(1): its generation, part of every key, is bumped. With Redis, every
+   * instance sees the new generation.
+   */
+  async invalidate(target: { namespace?: string } = {}): Promise<void> {
+    const namespace = target.namespace ?? this.options.namespace
+    if (this.#redis) await this.#redis.bumpGeneration(namespace)
+    else this.#generations.bump(namespace)
+  }
+
+  /** Deletes one entry, in both tiers and on every instance. */
+  async delete(key: string): Promise<void> {
+    this.#memory.delete(key)
+    await this.#redis?.delete(key)
   }
 
   /** Drops every entry of the memory tier. */
@@ -146,9 +201,11 @@ export class AiCache {
     this.#memory.clear()
   }
 
-  /** Closes upstream connections. */
+  /** Closes upstream and Redis connections. */
   async close(): Promise<void> {
+    this.#closed = true
     this.#upstream?.close()
+    await this.#redis?.close()
   }
 
   async #handleWrapped(request: ExchangeRequest): Promise<Outcome> {
@@ -189,9 +246,10 @@ export class AiCache {
     }
 
     const namespace = directives.namespace ?? this.options.namespace
+    const generation = this.#generationOf(namespace)
     const key = cacheKey({
       namespace,
-      generation: this.#generations.get(namespace),
+      generation: typeof generation === 'number' ? generation : await generation,
       scope,
       requestDigest: prepared.requestDigest,
     })
@@ -199,18 +257,27 @@ export class AiCache {
     observation.keyHash = key.slice(0, 12)
     let reason: ForwardReason = directives.noCache ? 'request' : 'uri-miss'
     if (!directives.noCache) {
-      const lookupStartedAt = performance.now()
-      const entry = this.#memory.get(key)
+      let tier: Tier = 'l1'
+      let lookupStartedAt = performance.now()
+      let entry = this.#memory.get(key)
       observation.lookedUp('l1', lookupStartedAt, entry !== undefined)
+      if (entry === undefined && this.#redis) {
+        tier = 'l2'
+        lookupStartedAt = performance.now()
+        entry = await this.#redis.get(key)
+        observation.lookedUp('l2', lookupStartedAt, entry !== undefined)
+      }
       if (entry !== undefined) {
         const nowMs = Date.now()
         if (isTooOld(entry, directives, nowMs)) reason = 'stale'
         else {
-          const hit = this.#hit(entry, prepared, nowMs)
+          const hit = this.#hit(entry, prepared, nowMs, tier)
           if (hit !== undefined) {
+            // An L2 hit is promoted to L1 for the rest of its freshness.
+            if (tier === 'l2') this.#memory.set(key, entry)
             const rateLimitHeaders = await this.#admitHit(scope, entry.usage, observation)
             observation.result = 'hit'
-            observation.tier = 'l1'
+            observation.tier = tier
             observation.saved = { usage: entry.usage, model: entry.model }
             return observation.settle(withHeaders(hit, rateLimitHeaders))
           }
@@ -249,12 +316,24 @@ export class AiCache {
       )
     }
     if (producer === 'handler') {
-      const captured = withHeaders(this.#captureHandler(prepared, production, plan, reason), admission?.headers)
+      const claim = plan ? await this.#claim(key) : {}
+      if (claim.entry !== undefined) {
+        // Another instance's handler answered meanwhile.
+        observation.result = 'coalesced'
+        feedFromEntry(production, claim.entry)
+        const followed = await this.#follow(prepared, production, { reason, collapsed: true })
+        return observation.settle(withHeaders(followed, admission?.headers))
+      }
+      const captured = withHeaders(this.#captureHandler(prepared, production, plan, reason, claim.lock), admission?.headers)
       return observation.settle(captured, production.result())
     }
     flight.attach(request.signal)
-    const call = observation.upstream(this.#upstreamTarget(request, prepared))
-    void this.#pump(request, prepared, producer, production, flight.signal, plan, call)
+    const upstream = {
+      producer,
+      startCall: () => observation.upstream(this.#upstreamTarget(request, prepared)),
+      onRemoteAnswer: () => (observation.result = 'coalesced'),
+    }
+    void this.#pump(request, prepared, upstream, production, flight.signal, plan)
     return observation.settle(withHeaders(await this.#follow(prepared, production, { reason }), admission?.headers))
   }
 
@@ -301,13 +380,40 @@ export class AiCache {
   }
 
   /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
-  #hit(entry: CacheEntry, prepared: PreparedRequest, nowMs: number): Outcome | undefined {
+  #hit(entry: CacheEntry, prepared: PreparedRequest, nowMs: number, tier: Tier): Outcome | undefined {
     const representation = represent(entry, prepared)
     if (representation === undefined) return undefined
     if (representation.events && this.options.replayPacing === 'recorded' && entry.format === 'sse') {
-      return pacedHitOutcome(entry, { ...representation, events: representation.events }, 'l1', nowMs)
+      return pacedHitOutcome(entry, { ...representation, events: representation.events }, tier, nowMs)
     }
-    return hitOutcome(entry, representation, 'l1', nowMs)
+    return hitOutcome(entry, representation, tier, nowMs)
+  }
+
+  /** The namespace's generation; read from Redis first when this instance may have missed a bump. */
+  #generationOf(namespace: string): number | Promise<number> {
+    const redis = this.#redis
+    if (redis === undefined) return this.#generations.get(namespace)
+    return redis.isGenerationSynced(namespace) ? redis.generation(namespace) : redis.loadGeneration(namespace)
+  }
+
+  /**
+   * Cross-instance single-flight: waits while another instance makes the
+   * same call. Returns its entry once written, or the lock to make the call
+   * here (none without Redis, or when waiting took longer than lockWaitMs).
+   */
+  async #claim(key: string): Promise<{ lock?: LockHandle; entry?: CacheEntry }> {
+    const redis = this.#redis
+    if (redis === undefined) return {}
+    const deadline = Date.now() + this.options.lockWaitMs
+    for (;;) {
+      const lock = await redis.acquire(key)
+      if (lock !== undefined) return { lock }
+      const remainingMs = deadline - Date.now()
+      if (remainingMs <= 0) return {}
+      const entry = await redis.waitForEntry(key, remainingMs)
+      // Written by the instance that held the lock; if it died, try to take over.
+      if (entry !== undefined) return { entry }
+    }
   }
 
   /**
@@ -317,12 +423,18 @@ export class AiCache {
   async #pump(
     request: ExchangeRequest,
     prepared: PreparedRequest,
-    upstream: Upstream,
+    { producer: upstream, startCall, onRemoteAnswer }: PumpUpstream,
     production: Production,
     signal: AbortSignal,
     plan: StorePlan | undefined,
-    call: UpstreamObservation,
   ): Promise<void> {
+    const claim = plan ? await this.#claim(plan.key) : {}
+    if (claim.entry !== undefined) {
+      onRemoteAnswer()
+      return feedFromEntry(production, claim.entry)
+    }
+    const call = startCall()
+    let stored: Promise<void> = Promise.resolve()
     try {
       const response = await call.within(() =>
         upstream.send({
@@ -350,7 +462,7 @@ export class AiCache {
         take(parser.end())
         // A stream that ended without [DONE] was cut short: pass it on, never keep it.
         const entry = done && plan ? await streamEntry(plan, status, headers, production.events) : undefined
-        this.#keep(plan, entry)
+        stored = this.#keep(plan, entry)
         const facts = answerFacts(assembleCompletion(production.events))
         call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
         production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })
@@ -359,13 +471,16 @@ export class AiCache {
       const body = await readAll(response.body)
       production.start({ status, headers, streaming: false })
       const entry = plan && jsonEntry(plan, status, headers, body)
-      this.#keep(plan, entry)
+      stored = this.#keep(plan, entry)
       const facts = isSuccess(status) ? answerFacts(parseJson(body)) : {}
       call.end({ status, ...facts })
       production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
     } catch (error) {
       call.end({ errorType: error instanceof AiCacheError ? error.code : signal.aborted ? 'client_aborted' : 'error' })
       production.fail(error)
+    } finally {
+      // Instances waiting on the lock look for the entry when it is released.
+      void stored.finally(() => claim.lock?.release())
     }
   }
 
@@ -421,6 +536,7 @@ export class AiCache {
     production: Production,
     plan: StorePlan | undefined,
     reason: ForwardReason,
+    lock: LockHandle | undefined,
   ): Outcome {
     const startedAt = Date.now()
     const chunks: Array<{ chunk: Buffer; atMs: number }> = []
@@ -441,14 +557,18 @@ export class AiCache {
         complete: (response: CapturedResponse) => {
           if (settled) return
           settled = true
-          if (bytes > this.options.maxBytes) return production.fail(new HandlerAbandoned())
-          this.#completeCapture(production, plan, response, chunks, startedAt).catch((error: unknown) =>
-            production.fail(error),
-          )
+          if (bytes > this.options.maxBytes) {
+            void lock?.release()
+            return production.fail(new HandlerAbandoned())
+          }
+          this.#completeCapture(production, plan, response, chunks, startedAt)
+            .catch((error: unknown) => production.fail(error))
+            .finally(() => lock?.release())
         },
         abandon: () => {
           if (settled) return
           settled = true
+          void lock?.release()
           production.fail(new HandlerAbandoned())
         },
       },
@@ -474,17 +594,18 @@ export class AiCache {
       for (const event of events) production.append(event)
       // A handler's clean end completes its stream, with or without [DONE].
       const entry = plan ? await streamEntry(plan, status, response.headers, events, response.meta) : undefined
-      this.#keep(plan, entry)
+      const stored = this.#keep(plan, entry)
       this.#handlerSpent(entry)
       production.finish({ body: noBody, stored: entry !== undefined, complete: true, usage: entry?.usage })
-      return
+      return stored
     }
     const body = Buffer.concat(chunks.map(({ chunk }) => chunk))
     production.start({ status, headers, streaming: false })
     const entry = plan && jsonEntry(plan, status, response.headers, body, response.meta)
-    this.#keep(plan, entry)
+    const stored = this.#keep(plan, entry)
     this.#handlerSpent(entry)
     production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage })
+    return stored
   }
 
   /** What a wrapped handler's answer cost, as far as it told (its usage and model). */
@@ -493,8 +614,14 @@ export class AiCache {
     if (costUsd !== undefined) this.#stats.spent(costUsd)
   }
 
-  #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined): void {
-    if (plan !== undefined && entry !== undefined) this.#memory.set(plan.key, entry)
+  /**
+   * Stores an entry: in L1 at once, in L2 in the background (never on the
+   * response's path). Resolves when L2 has it (or gave up: fail-open).
+   */
+  #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined): Promise<void> {
+    if (plan === undefined || entry === undefined) return Promise.resolve()
+    this.#memory.set(plan.key, entry)
+    return this.#redis ? this.#redis.set(plan.key, entry) : Promise.resolve()
   }
 
   async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {    if (producer === 'handler') {
@@ -540,6 +667,32 @@ export class AiCache {
 }
 
 const breakerGauge: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 }
+
+/** How the pump reaches the upstream, and tells what it did. */
+interface PumpUpstream {
+  producer: Upstream
+  /** Starts the upstream call's observation, when a call is really made. */
+  startCall: () => UpstreamObservation
+  /** Another instance answered: no call was made here. */
+  onRemoteAnswer: () => void
+}
+
+/** The memory tier when it is turned off: Redis alone. */
+const noMemoryTier: MemoryTier = {
+  get: () => undefined,
+  set: () => {},
+  delete: () => false,
+  clear: () => {},
+  entries: 0,
+  bytes: 0,
+}
+
+/** A production answered by an entry another instance stored. */
+function feedFromEntry(production: Production, entry: CacheEntry): void {
+  production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse' })
+  for (const event of entry.events ?? []) production.append(event)
+  production.finish({ body: entry.body, stored: true, complete: true, usage: entry.usage })
+}
 
 function parseJson(body: Buffer): unknown {
   try {

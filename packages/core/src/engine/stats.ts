@@ -26,6 +26,8 @@ export interface AiCacheStats {
   costSpentUsd: number
   /** The memory tier now. */
   memory: { entries: number; bytes: number }
+  /** The Redis layer now (when configured): circuit state and failed calls so far. */
+  redis?: { state: 'closed' | 'open' | 'half-open'; errors: number }
 }
 
 /**
@@ -64,7 +66,7 @@ export class StatsRecorder {
     this.costSpentUsd += costUsd
   }
 
-  snapshot(memory: { entries: number; bytes: number }): AiCacheStats {
+  snapshot(memory: { entries: number; bytes: number }, redis?: AiCacheStats['redis']): AiCacheStats {
     return {
       requests: this.requests,
       hits: { ...this.hits },
@@ -77,6 +79,7 @@ export class StatsRecorder {
       costSavedUsd: this.costSavedUsd,
       costSpentUsd: this.costSpentUsd,
       memory,
+      ...(redis === undefined ? {} : { redis }),
     }
   }
 }

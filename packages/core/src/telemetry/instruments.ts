@@ -19,13 +19,14 @@ export interface Instruments {
   costSpent: Counter
   upstreamRetries: Counter
   rateLimitRejections: Counter
-  redisErrors: Counter
 }
 
 /** Values read when a metric reader collects (gauges). */
 export interface GaugeSources {
   memory(): { bytes: number; entries: number }
   breakerState(): number | undefined
+  /** Failed Redis calls so far; undefined without Redis. */
+  redisErrors(): number | undefined
 }
 
 function create(meter: Meter, gauges: GaugeSources): Instruments {
@@ -43,6 +44,12 @@ function create(meter: Meter, gauges: GaugeSources): Instruments {
       const state = gauges.breakerState()
       if (state !== undefined) result.observe(state)
     })
+  meter
+    .createObservableCounter(metric.redisErrors, { unit: '{error}', description: 'Failed or timed-out Redis calls' })
+    .addCallback((result) => {
+      const errors = gauges.redisErrors()
+      if (errors !== undefined) result.observe(errors)
+    })
   return {
     operationDuration: histogram(metric.operationDuration, 's', 'GenAI operation duration', operationDurationBuckets),
     tokenUsage: histogram(metric.tokenUsage, '{token}', 'Tokens used by upstream calls', tokenUsageBuckets),
@@ -57,7 +64,6 @@ function create(meter: Meter, gauges: GaugeSources): Instruments {
       unit: '{request}',
       description: 'Requests refused by the inbound rate limit',
     }),
-    redisErrors: meter.createCounter(metric.redisErrors, { unit: '{error}', description: 'Failed or timed-out Redis calls' }),
   }
 }
 

@@ -1,0 +1,71 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+
+/** A single-node (or Sentinel) client or a Cluster client of ioredis. */
+export type RedisClient = Redis | Cluster
+
+/** How the layer reaches Redis: a URL (`redis://`, `rediss://`) or a ready client. */
+export type RedisConnection = string | RedisClient
+
+/** Pause between reconnection attempts; short, so a returning Redis is used again soon. */
+export const reconnectDelayMs = 300
+
+/**
+ * Options of the connections the layer opens itself. Commands fail at once
+ * while disconnected instead of queueing until a reconnect (the layer has its
+ * own deadline and breaker on top), and reconnection never stops or backs
+ * off to seconds.
+ */
+export const ownedClientOptions: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: () => reconnectDelayMs,
+  connectTimeout: 2_000,
+  lazyConnect: false,
+}
+
+/** The client and whether the layer created it (and so must close it). */
+export interface OpenedClient {
+  client: RedisClient
+  owned: boolean
+}
+
+/**
+ * Opens a connection for a URL, loading ioredis only now, so that users who
+ * never configure Redis never need it installed; a client passed in is used
+ * as it is (its owner configured it and closes it).
+ */
+export async function openRedisClient(connection: RedisConnection): Promise<OpenedClient> {
+  if (typeof connection !== 'string') {
+    // A lazyConnect client would otherwise wait for a first command.
+    if (connection.status === 'wait') connection.connect().catch(() => {})
+    return { client: connection, owned: false }
+  }
+  const ioredis = await import('ioredis')
+  const client = new ioredis.Redis(connection, ownedClientOptions)
+  // Errors surface through the layer's breaker; without a listener ioredis would print each one.
+  client.on('error', () => {})
+  return { client, owned: true }
+}
+
+/** Whether a client is an ioredis Cluster. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster === true
+}
+
+/**
+ * Resolves once the client is ready or after `timeoutMs`, whichever is
+ * first: a Redis that is down at start-up must not delay the application.
+ */
+export async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return true
+  return await new Promise<boolean>((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer)
+      client.off('ready', onReady)
+      resolve(ready)
+    }
+    const onReady = () => done(true)
+    const timer = setTimeout(() => done(false), timeoutMs)
+    client.on('ready', onReady)
+  })
+}

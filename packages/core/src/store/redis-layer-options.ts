@@ -1,0 +1,86 @@
+import { AiCacheError } from '../errors.js'
+import type { BreakerState } from './guarded-remote.js'
+import type { RedisConnection } from './redis-client.js'
+
+/** Options of {@link createRedisLayer}. */
+export interface RedisLayerOptions {
+  /** A URL (`redis://`, `rediss://`), or an ioredis `Redis` or `Cluster` client (owned and closed by the caller). */
+  redis: RedisConnection
+  /** Start of every key and channel name; must not contain `{` or `}`. @default 'aicache' */
+  prefix?: string
+  /** Deadline of every Redis call (ms); a slower answer is a miss or a dropped write. @default 100 */
+  timeoutMs?: number
+  /** Entries larger than this (bytes, encoded) are brotli-compressed. @default 4096 */
+  compressAboveBytes?: number
+  /** Cap of an entry's TTL in Redis (ms); by default an entry lives as long as it is fresh. */
+  maxTtlMs?: number
+  /** Expiry of a single-flight lock whose holder never releases it (ms). @default 30000 */
+  lockTtlMs?: number
+  /** Consecutive failed calls that open the circuit breaker. @default 5 */
+  failureThreshold?: number
+  /** How long the open breaker waits before one probe call (ms). @default 1000 */
+  coolDownMs?: number
+  /** Called once per breaker state change (not per failed call), with the error that opened it. */
+  onStateChange?: (state: BreakerState, error?: unknown) => void
+}
+
+/** {@link RedisLayerOptions} validated and complete. */
+export type ResolvedRedisLayerOptions = Readonly<
+  Required<Omit<RedisLayerOptions, 'maxTtlMs' | 'onStateChange'>> &
+    Pick<RedisLayerOptions, 'maxTtlMs' | 'onStateChange'>
+>
+
+type Unit = 'milliseconds' | 'bytes' | 'failures'
+
+function invalid(param: string, expected: string): AiCacheError {
+  return new AiCacheError('invalid_option', `Invalid '${param}': expected ${expected}`, { param })
+}
+
+function positive(value: number | undefined, param: string, unit: Unit): number | undefined {
+  if (value === undefined) return undefined
+  // Only a byte threshold may be 0 (compress everything); a 0 deadline or TTL would disable the layer.
+  const least = unit === 'bytes' ? 0 : Number.MIN_VALUE
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < least) {
+    throw invalid(param, unit === 'bytes' ? 'a non-negative number of bytes' : `a positive number of ${unit}`)
+  }
+  return value
+}
+
+function connection(value: unknown): RedisConnection {
+  if (typeof value === 'string') {
+    if (/^rediss?:\/\//.test(value)) return value
+    throw invalid('redis', 'a redis:// or rediss:// URL')
+  }
+  const client = value as { isCluster?: unknown; getBuffer?: unknown } | null
+  const looksLikeIoredis = typeof client?.isCluster === 'boolean' && typeof client.getBuffer === 'function'
+  if (typeof client === 'object' && looksLikeIoredis) return value as RedisConnection
+  throw invalid('redis', 'a URL or an ioredis Redis or Cluster client')
+}
+
+/**
+ * Validates the options once, at start-up: a bad one throws an
+ * {@link AiCacheError} (`invalid_option`) naming it. Returns a frozen copy;
+ * the caller's object is never changed.
+ */
+export function resolveRedisLayerOptions(options: RedisLayerOptions): ResolvedRedisLayerOptions {
+  const prefix = options.prefix ?? 'aicache'
+  if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
+    throw invalid('prefix', "a non-empty string without '{' or '}'")
+  }
+  const failureThreshold = positive(options.failureThreshold, 'failureThreshold', 'failures') ?? 5
+  if (!Number.isInteger(failureThreshold)) throw invalid('failureThreshold', 'a whole number')
+  if (options.onStateChange !== undefined && typeof options.onStateChange !== 'function') {
+    throw invalid('onStateChange', 'a function')
+  }
+  return Object.freeze({
+    redis: connection(options.redis),
+    prefix,
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 'milliseconds') ?? 100,
+    compressAboveBytes: positive(options.compressAboveBytes, 'compressAboveBytes', 'bytes') ?? 4096,
+    maxTtlMs: positive(options.maxTtlMs, 'maxTtlMs', 'milliseconds'),
+    lockTtlMs: positive(options.lockTtlMs, 'lockTtlMs', 'milliseconds') ?? 30_000,
+    failureThreshold,
+    coolDownMs: positive(options.coolDownMs, 'coolDownMs', 'milliseconds') ?? 1_000,
+    onStateChange: options.onStateChange,
+  })
+}
