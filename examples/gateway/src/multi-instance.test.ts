@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
+import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+const adminToken = 'multi-instance-admin'
+const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Can I get a refund for a card payment?' }] }
+
+function startGateway(upstreamUrl: string, redisUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: '0', AICACHE_UPSTREAM_URL: upstreamUrl, REDIS_URL: redisUrl, AICACHE_ADMIN_TOKEN: adminToken },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)))
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line)
+      if (match) resolve({ url: match[1]!, child })
+    })
+  })
+}
+
+describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () => {
+  let fake: FakeUpstream
+  let redis: RedisServer
+  let gateways: Array<{ url: string; child: ChildProcess }> = []
+  beforeAll(async () => {
+    fake = await startFakeUpstream()
+    redis = await startRedisServer()
+    gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, redis.url)))
+  })
+  afterAll(async () => {
+    await Promise.all(
+      gateways.map(({ child }) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        return exited
+      }),
+    )
+    await fake.close()
+    await redis.stop()
+  })
+
+  const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-shared', maxRetries: 0 })
+
+  it('make one upstream call for 300 concurrent identical cold requests spread over them', async () => {
+    fake.setLatency(300)
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, index) => client(gateways[index % 3]!.url).chat.completions.create(question)),
+    )
+    fake.setLatency(0)
+    expect(fake.callCount('/v1/chat/completions')).toBe(1)
+    expect(new Set(answers.map((answer) => answer.id)).size).toBe(1)
+  })
+
+  it('see an invalidation made through one of them at once', async () => {
+    const status = async (url: string) =>
+      (await client(url).chat.completions.create(question).withResponse()).response.headers.get('cache-status')
+    for (const { url } of gateways) expect(await status(url)).toMatch(/hit/)
+    const invalidated = await fetch(`${gateways[0]!.url}/aicache/invalidate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(invalidated.status).toBe(200)
+    const before = fake.callCount()
+    // The other two see the new generation on their very next request.
+    expect(await status(gateways[1]!.url)).toMatch(/fwd=uri-miss/)
+    expect(await status(gateways[2]!.url)).toMatch(/hit/)
+    expect(fake.callCount()).toBe(before + 1)
+  })
+})
