@@ -69,9 +69,8 @@ function launch(port: number, directory: string, extra: string[]): ChildProcess 
 }
 
 /** Starts a `redis-server` on a free loopback port (in the foreground, owned by the test). */
-export async function startRedisServer(extraArguments: string[] = []): Promise<RedisServer> {
+export async function startRedisServer(extraArguments: string[] = [], directory = mkdtempSync(join(tmpdir(), 'aicache-redis-'))): Promise<RedisServer> {
   const port = await freePort()
-  const directory = mkdtempSync(join(tmpdir(), 'aicache-redis-'))
   let child = launch(port, directory, extraArguments)
   await waitForPing(port)
   const exited = (process: ChildProcess) =>
@@ -108,9 +107,10 @@ export interface RedisCluster {
 export async function startRedisCluster(): Promise<RedisCluster> {
   const servers: RedisServer[] = []
   for (let index = 0; index < 3; index++) {
+    // The node's cluster file lives in its own folder, which stop() removes.
     const directory = mkdtempSync(join(tmpdir(), 'aicache-cluster-'))
     servers.push(
-      await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf')]),
+      await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf')], directory),
     )
   }
   const addresses = servers.map((server) => `127.0.0.1:${server.port}`)
