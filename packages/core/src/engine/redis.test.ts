@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
 import { redisKeys } from '../store/redis-keys.js'
 import { eventually, generousTimeoutMs, rawClient } from '../store/redis-test-support.js'
+import { attribute, metric } from '../telemetry/names.js'
+import { byName, sdk } from '../telemetry/test-sdk.js'
 import { startTestGateway } from './test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'How do I dispute a charge?' }] }
@@ -56,6 +58,19 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     expect(await two.status()).toMatch(/detail=l1/)
     expect(two.cache.stats().hits).toMatchObject({ l2: 1, l1: 1 })
     expect(fake.callCount()).toBe(1)
+  })
+
+  it('records an L2 hit on its span and in the metrics, by tier', async () => {
+    const telemetry = sdk()
+    const one = await instance({ memoryTier: false, telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider } })
+    await one.status()
+    expect(await one.status()).toMatch(/detail=l2/)
+    const [, hit] = byName(telemetry.spans(), 'aicache chat')
+    expect(hit?.attributes).toMatchObject({ [attribute.result]: 'hit', [attribute.tier]: 'l2' })
+    expect(hit?.attributes[attribute.tokensSavedOutput]).toBeGreaterThan(0)
+    expect(await telemetry.sum(metric.requests, { [attribute.result]: 'hit', [attribute.tier]: 'l2' })).toBe(1)
+    const l2Lookups = (await telemetry.points(metric.lookupDuration)).filter((point) => point.attributes[attribute.tier] === 'l2')
+    expect(l2Lookups.length).toBeGreaterThan(0)
   })
 
   it('serves from Redis alone with the memory tier off, streams included', async () => {

@@ -1,39 +1,16 @@
 import { context, metrics, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { type DataPoint, MeterProvider, MetricReader, type Histogram } from '@opentelemetry/sdk-metrics'
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import type { Histogram } from '@opentelemetry/sdk-metrics'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway } from '../engine/test-gateway.js'
 import { createAiCache } from '../index.js'
 import { attribute, genAi, metric } from './names.js'
-
-/** Collects on demand, like a Prometheus scrape. */
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { byName, sdk } from './test-sdk.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Why was my card declined?' }] }
 
-function sdk() {
-  const exporter = new InMemorySpanExporter()
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-  const reader = new TestReader()
-  const meterProvider = new MeterProvider({ readers: [reader] })
-  async function points(name: string): Promise<DataPoint<number | Histogram>[]> {
-    const { resourceMetrics } = await reader.collect()
-    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<number | Histogram>[]))
-  }
-  const sum = async (name: string, match: Record<string, unknown> = {}) =>
-    (await points(name))
-      .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
-      .reduce((total, point) => total + (typeof point.value === 'number' ? point.value : point.value.sum ?? 0), 0)
-  return { exporter, tracerProvider, meterProvider, points, sum, spans: () => exporter.getFinishedSpans() }
-}
-
-const byName = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name)
 
 describe('telemetry', () => {
   let fake: FakeUpstream
