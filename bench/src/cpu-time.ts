@@ -6,7 +6,6 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import type { LoadResult } from './load.js'
 
 let cachedTicksPerSecond: number | undefined
 
@@ -40,7 +39,7 @@ export function processCpuSeconds(pid: number): number | undefined {
 }
 
 /** Runs a load and adds the CPU seconds process `pid` spent meanwhile, when /proc can tell. */
-export async function withServerCpu(pid: number, run: () => Promise<LoadResult>): Promise<LoadResult> {
+export async function withServerCpu<Result extends { serverCpuSeconds?: number }>(pid: number, run: () => Promise<Result>): Promise<Result> {
   const cpuBeforeSeconds = processCpuSeconds(pid)
   const result = await run()
   const cpuAfterSeconds = processCpuSeconds(pid)

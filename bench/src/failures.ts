@@ -1,5 +1,4 @@
 /** Failed requests in measured runs, which make a benchmark worthless, summed per target. */
-import type { LoadResult } from './load.js'
 
 /** Errors and non-2xx responses of one target over its measured rounds. */
 export interface FailureCount {
@@ -8,7 +7,7 @@ export interface FailureCount {
 }
 
 /** Sums the failures of `results`. */
-export function countFailures(results: readonly LoadResult[]): FailureCount {
+export function countFailures(results: readonly FailureCount[]): FailureCount {
   return {
     errors: results.reduce((sum, result) => sum + result.errors, 0),
     non2xx: results.reduce((sum, result) => sum + result.non2xx, 0),

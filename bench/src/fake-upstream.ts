@@ -31,12 +31,15 @@ async function control(origin: string, method: string, action: string): Promise<
   return response.json()
 }
 
-/** Starts a fake upstream answering every call after `latencyMs`. */
-export async function startFakeUpstream(name: string, latencyMs: number): Promise<FakeUpstreamProcess> {
+/**
+ * Starts a fake upstream answering every call after `latencyMs`, with
+ * `chunkDelayMs` between the events of a stream (none by default).
+ */
+export async function startFakeUpstream(name: string, latencyMs: number, chunkDelayMs = 0): Promise<FakeUpstreamProcess> {
   const running = await startProcess({
     name,
     scriptPath: testkitCliPath(),
-    args: ['--port', '0', '--latency-ms', String(latencyMs)],
+    args: ['--port', '0', '--latency-ms', String(latencyMs), '--chunk-delay-ms', String(chunkDelayMs)],
     readyPattern: /^fake upstream listening on (http:\/\/\S+)$/,
   })
   const url = running.readyValue

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
-import type { ScenarioReport } from './scenario.js'
+import type { ReportSection, ScenarioReport } from './scenario.js'
 import { renderTable } from './table.js'
 
 /** The header line: machine (cpus, node), mode, date, load before the run. */
@@ -15,10 +15,19 @@ export function runHeader(mode: 'quick' | 'full', startedAt: Date): string {
   )
 }
 
-/** One scenario as markdown: title, method, table, notes. */
+function renderSection(section: ReportSection, heading: string): string {
+  return [`${heading} ${section.title}`, '', section.method, '', renderTable(section.table), '', ...section.notes].join('\n')
+}
+
+/** One scenario as markdown: title, method, table, notes, then any further sections. */
 export function renderScenario(report: ScenarioReport): string {
-  const notes = [...report.notes, ...report.failures.map((failure) => `FAILED REQUESTS: ${failure}`)]
-  return [`## ${report.title}`, '', report.method, '', renderTable(report.table), '', ...notes].join('\n')
+  const failures = report.failures.map((failure) => `FAILED REQUESTS: ${failure}`)
+  const first = renderSection({ ...report, notes: [...report.notes, ...(report.moreSections?.length ? [] : failures)] }, '##')
+  if (!report.moreSections?.length) return first
+  const more = report.moreSections.map((section, index, all) =>
+    renderSection(index === all.length - 1 ? { ...section, notes: [...section.notes, ...failures] } : section, '###'),
+  )
+  return [first, ...more].join('\n\n')
 }
 
 /** The whole run as a markdown document. */

@@ -34,8 +34,18 @@ const SYSTEM_PROMPT = [
   'Use plain words instead of banking jargon, and format any list as short bullet points.',
 ].join(' ')
 
+/** Variations of the request; without any, the body is the plain (non-stream) benchmark request. */
+export interface ChatRequestOptions {
+  /** `stream: true`: the answer comes as server-sent events. */
+  stream?: boolean
+  /** `max_tokens`, 300 unless set: the fake upstream cuts its answer there, so it sets the number of stream chunks. */
+  maxTokens?: number
+  /** `n`: choices per answer; the fake upstream streams them one after another. */
+  choices?: number
+}
+
 /** The JSON body of a chat completion request asking `question`. */
-export function chatRequestBody(question: string = CUSTOMER_QUESTION): string {
+export function chatRequestBody(question: string = CUSTOMER_QUESTION, options: ChatRequestOptions = {}): string {
   return JSON.stringify({
     model: 'gpt-4o-mini',
     messages: [
@@ -43,7 +53,9 @@ export function chatRequestBody(question: string = CUSTOMER_QUESTION): string {
       { role: 'user', content: question },
     ],
     temperature: 0.2,
-    max_tokens: 300,
+    max_tokens: options.maxTokens ?? 300,
+    ...(options.choices === undefined ? {} : { n: options.choices }),
+    ...(options.stream ? { stream: true } : {}),
   })
 }
 
@@ -51,10 +63,10 @@ export function chatRequestBody(question: string = CUSTOMER_QUESTION): string {
  * Bodies that differ on every call (the question carries a ticket number), so
  * that no two requests share a cache entry.
  */
-export function uniqueChatRequestBodies(): () => string {
+export function uniqueChatRequestBodies(options: ChatRequestOptions = {}): () => string {
   let ticketNumber = 0
   return () => {
     ticketNumber += 1
-    return chatRequestBody(`${CUSTOMER_QUESTION} (ticket ${ticketNumber})`)
+    return chatRequestBody(`${CUSTOMER_QUESTION} (ticket ${ticketNumber})`, options)
   }
 }

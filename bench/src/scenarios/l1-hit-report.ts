@@ -4,7 +4,7 @@ import { formatMs, formatRate, formatRatio } from '../format.js'
 import type { LoadResult } from '../load.js'
 import type { RunPlan } from '../plan.js'
 import { resultsOf, type RoundResults } from '../rounds.js'
-import type { ScenarioReport } from '../scenario.js'
+import type { Goal, ScenarioReport } from '../scenario.js'
 import { median, medianIndex } from '../statistics.js'
 import type { Column } from '../table.js'
 import { CHAT_COMPLETIONS_PATH, chatRequestBody } from '../workload.js'
@@ -68,6 +68,12 @@ function methodOf(setup: L1HitSetup): string {
   )
 }
 
+const GOAL: Goal = { value: 1, direction: 'at-least' }
+
+function aicacheRatio(results: RoundResults<LoadResult>, setup: L1HitSetup): number {
+  return median(ratiosOf(results, setup.aicacheIndex, setup.baselineIndex, (result) => result.requestsPerSecond))
+}
+
 function goalNote(results: RoundResults<LoadResult>, setup: L1HitSetup): string {
   const ratio = median(ratiosOf(results, setup.aicacheIndex, setup.baselineIndex, (result) => result.requestsPerSecond))
   const cpuRatio = median(ratiosOf(results, setup.aicacheIndex, setup.baselineIndex, requestsPerCpuSecond))
@@ -89,6 +95,7 @@ export function l1HitReport(results: RoundResults<LoadResult>, setup: L1HitSetup
     table: { columns: COLUMNS, rows: results.targetNames.map((_name, targetIndex) => rowOf(results, targetIndex, setup)) },
     notes: [goalNote(results, setup)],
     failures,
+    headlines: [{ label: 'l1-hit: aicache-express ÷ bare-express, req/s', value: aicacheRatio(results, setup), goal: GOAL }],
     rounds: results,
   }
 }

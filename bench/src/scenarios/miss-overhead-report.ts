@@ -4,7 +4,7 @@ import { formatMicroseconds, formatMs, formatRate, formatSignedMs } from '../for
 import type { LoadResult } from '../load.js'
 import type { RunPlan } from '../plan.js'
 import { resultsOf, type RoundResults } from '../rounds.js'
-import type { ScenarioReport } from '../scenario.js'
+import type { Headline, ScenarioReport } from '../scenario.js'
 import { median, medianIndex } from '../statistics.js'
 
 /** Everything the report needs besides the results. */
@@ -47,6 +47,20 @@ function tallyNote(tally: MissTally): string {
   )
 }
 
+/**
+ * For the chart, the goal "less than 1 ms added" as a ratio: aicache p50 ÷ direct p50, against
+ * (direct p50 + 1 ms) ÷ direct p50.
+ */
+function headlineOf(results: RoundResults<LoadResult>): Headline {
+  const ratio = median(results.rounds.map((round) => round[AICACHE_INDEX]!.p50Ms / round[DIRECT_INDEX]!.p50Ms))
+  const directP50Ms = median(resultsOf(results, DIRECT_INDEX).map((result) => result.p50Ms))
+  return {
+    label: 'miss-overhead: aicache p50 ÷ direct p50 (goal +1 ms)',
+    value: ratio,
+    goal: { value: (directP50Ms + 1) / directP50Ms, direction: 'at-most' },
+  }
+}
+
 /** The scenario's report from its rounds and the upstream calls counted while aicache was measured. */
 export function missOverheadReport(results: RoundResults<LoadResult>, setup: MissOverheadSetup, tally: MissTally): ScenarioReport {
   const { plan } = setup
@@ -83,6 +97,7 @@ export function missOverheadReport(results: RoundResults<LoadResult>, setup: Mis
     },
     notes: [tallyNote(tally), cpuNote(results), `Goal added p50 < 1 ms: ${addedP50Ms < 1 ? 'met' : 'not met'} (${formatSignedMs(addedP50Ms)} ms).`],
     failures,
+    headlines: [headlineOf(results)],
     rounds: results,
   }
 }

@@ -7,3 +7,15 @@ export function upstreamUrl(): string {
   if (!url) throw new Error(`${UPSTREAM_URL_VARIABLE} is not set; benchmark servers are started by the bench runner`)
   return url
 }
+
+/** Name of the variable naming a file with the bytes `bare-replay` serves. */
+export const REPLAY_BODY_FILE_VARIABLE = 'REPLAY_BODY_FILE'
+/** Name of the variable holding the JSON headers `bare-replay` sends with them. */
+export const REPLAY_HEADERS_VARIABLE = 'REPLAY_HEADERS'
+
+/** A variable the runner must have set, failing loudly when it did not. */
+export function requiredVariable(name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set; benchmark servers are started by the bench runner`)
+  return value
+}
