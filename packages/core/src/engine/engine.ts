@@ -461,9 +461,10 @@ export class AiCache {
         for await (const chunk of response.body) take(parser.push(chunk))
         take(parser.end())
         // A stream that ended without [DONE] was cut short: pass it on, never keep it.
-        const entry = done && plan ? await streamEntry(plan, status, headers, production.events) : undefined
+        const completion = assembleCompletion(production.events)
+        const entry = done && plan ? await streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
         stored = this.#keep(plan, entry)
-        const facts = answerFacts(assembleCompletion(production.events))
+        const facts = answerFacts(completion)
         call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
         production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })
         return

@@ -18,12 +18,10 @@ function hitHeaders(entry: CacheEntry, tier: Tier, nowMs: number, headers: Recor
 
 /** A hit, with `Age` (RFC 9111 section 5.1) and `Cache-Status`. */
 export function hitOutcome(entry: CacheEntry, representation: Representation, tier: Tier, nowMs: number): RespondOutcome {
-  return {
-    type: 'respond',
-    status: entry.status,
-    headers: hitHeaders(entry, tier, nowMs, representation.headers),
-    body: representation.body,
-  }
+  const headers = hitHeaders(entry, tier, nowMs, representation.headers)
+  // Set here so the adapter need not copy the headers again to add it.
+  headers['content-length'] = representation.body.byteLength
+  return { type: 'respond', status: entry.status, headers, body: representation.body }
 }
 
 async function* paced(events: readonly SseEvent[]): AsyncGenerator<Uint8Array> {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
@@ -77,7 +76,7 @@ export class RequestPreparer {
     }
     this.#checkContentType(request.headers)
     const raw = await request.readBody(this.#options.maxBodyBytes)
-    const memoKey = createHash('sha256').update(operation).update(raw).digest('base64url')
+    const memoKey = operation + digest(raw)
     let understood = this.#memo.get(memoKey)
     let parsed: unknown
     if (understood === undefined) {

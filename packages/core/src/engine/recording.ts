@@ -16,6 +16,18 @@ export interface StorePlan {
   requestBody: () => unknown
 }
 
+/**
+ * The bytes in a buffer of their own. A small Buffer is often a slice of
+ * Node's shared 8 KiB pool; keeping it would keep the whole block alive
+ * (a 1 KiB entry holding 8 KiB) behind the tier's byte count.
+ */
+function ownBytes(body: Buffer): Buffer {
+  if (body.byteOffset === 0 && body.buffer.byteLength === body.byteLength) return body
+  const own = Buffer.allocUnsafeSlow(body.byteLength)
+  body.copy(own)
+  return own
+}
+
 /** Response headers that an entry keeps. */
 export function pickStoredHeaders(headers: CapturedHeaders): Record<string, string> {
   const out: Record<string, string> = {}
@@ -41,7 +53,7 @@ export function jsonEntry(
     format: 'json',
     status,
     headers: pickStoredHeaders(headers),
-    body,
+    body: ownBytes(body),
     events: undefined,
     model: facts.model ?? plan.model,
     usage: facts.usage,
@@ -67,10 +79,10 @@ export async function streamEntry(
   headers: CapturedHeaders,
   events: readonly SseEvent[],
   meta?: ResponseMeta,
+  completion = assembleCompletion(events),
 ): Promise<CacheEntry | undefined> {
   if (status < 200 || status > 299 || events.length === 0) return undefined
   const usageEvent = events.find(isUsageChunk)
-  const completion = assembleCompletion(events)
   const usage =
     meta?.usage ??
     (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined) ??

@@ -99,7 +99,8 @@ function withLength(headers: ResponseHeaders, length: number): ResponseHeaders {
 /** Sends a complete or streamed outcome on a Node response. */
 export async function sendNodeOutcome(response: ServerResponse, outcome: RespondOutcome | StreamOutcome): Promise<void> {
   if (outcome.type === 'respond') {
-    response.writeHead(outcome.status, withLength(outcome.headers, outcome.body.byteLength))
+    const headers = outcome.headers['content-length'] === undefined ? withLength(outcome.headers, outcome.body.byteLength) : outcome.headers
+    response.writeHead(outcome.status, headers)
     response.end(outcome.body)
     return
   }

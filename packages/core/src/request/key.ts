@@ -1,11 +1,16 @@
-import { createHash } from 'node:crypto'
+import crypto, { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { ScopeOption } from '../options.js'
 
+type OneShotHash = (algorithm: string, data: string | Uint8Array, outputEncoding: 'base64url') => string
+
+// Node 20.12+ hashes in one call, about twice as fast as createHash for short inputs.
+const oneShot = (crypto as { hash?: OneShotHash }).hash
+
 /** SHA-256 of the input, base64url (43 characters). */
 export function digest(input: string | Uint8Array): string {
-  return createHash('sha256').update(input).digest('base64url')
+  return oneShot ? oneShot('sha256', input, 'base64url') : createHash('sha256').update(input).digest('base64url')
 }
 
 function firstHeader(headers: RequestHeaders, name: string): string | undefined {

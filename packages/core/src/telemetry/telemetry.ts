@@ -6,6 +6,7 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  INVALID_SPAN_CONTEXT,
   type Tracer,
   type TracerProvider,
   trace,
@@ -158,14 +159,16 @@ export class RequestObservation {
     this.#telemetry = telemetry
     this.#operation = operation
     this.#model = model
-    this.#span = telemetry.tracer.startSpan(`aicache ${operation ? genAiOperation[operation] : 'request'}`, {
-      kind: SpanKind.INTERNAL,
-      attributes: {
-        [attribute.stream]: stream,
-        ...(operation === undefined ? {} : { [genAi.operationName]: genAiOperation[operation] }),
-        ...(model === undefined ? {} : { [genAi.requestModel]: model }),
-      },
-    })
+    this.#span = telemetry.tracing()
+      ? telemetry.tracer.startSpan(`aicache ${operation ? genAiOperation[operation] : 'request'}`, {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            [attribute.stream]: stream,
+            ...(operation === undefined ? {} : { [genAi.operationName]: genAiOperation[operation] }),
+            ...(model === undefined ? {} : { [genAi.requestModel]: model }),
+          },
+        })
+      : trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
   }
 
   /** Context with this request's span, parent of its upstream call. */
@@ -175,6 +178,8 @@ export class RequestObservation {
 
   /** Records a lookup of one tier. */
   lookedUp(tier: Tier, startedAt: number, found: boolean): void {
+    // An L1 lookup takes less time than recording it would: only remote tiers are timed.
+    if (tier === 'l1') return
     this.#telemetry.instruments?.lookupDuration.record((performance.now() - startedAt) / 1000, {
       [attribute.tier]: tier,
       [attribute.result]: found ? 'hit' : 'miss',
@@ -269,14 +274,26 @@ export class Telemetry {
   readonly priceOf: PriceOf
   readonly stats: StatsRecorder
   readonly #instruments: InstrumentSet
+  readonly #fixedTracerProvider: TracerProvider | undefined
 
   constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: GaugeSources) {
     // The API's global tracer is a proxy: an SDK registered later still gets the spans.
+    this.#fixedTracerProvider = options.tracerProvider
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(instrumentationName)
     this.recordContent = options.recordContent ?? false
     this.priceOf = priceOf
     this.stats = stats
     this.#instruments = new InstrumentSet(options.meterProvider, gauges)
+  }
+
+  /**
+   * Whether spans go anywhere. Until an SDK registers, the global provider's
+   * delegate is the API's no-op one, and a span would only cost time.
+   */
+  tracing(): boolean {
+    if (this.#fixedTracerProvider) return true
+    const provider = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider }
+    return provider.getDelegate?.().constructor.name !== 'NoopTracerProvider'
   }
 
   /** `undefined` while no SDK is registered. */
