@@ -36,7 +36,7 @@ describeStoreContract('memory tier', async () => {
     },
     close: async () => tier.clear(),
   }
-})
+}, { holdsRawBytes: false })
 
 describe.skipIf(skipWithoutRedis())('Redis', () => {
   describeStoreContract('Redis', async () => {
