@@ -1,54 +1,41 @@
 import { createCachingFetch } from '../client/fetch.js'
 import { AiCacheError } from '../errors.js'
-import type { CapturedHeaders, CapturedResponse, ExchangeRequest, Outcome, RequestHeaders } from '../exchange/types.js'
+import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
+import { createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
+import { createRedisCounterStore } from '../limits/redis-counter-store.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
+import { createPricing } from '../pricing/pricing.js'
 import { parseDirectives, type RequestDirectives } from '../request/directives.js'
 import { cacheKey, resolveScope } from '../request/key.js'
 import { type Operation, operationOfPath } from '../request/operation.js'
 import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
-import { assembleCompletion } from '../stream/assemble.js'
-import { doneData, SseParser, type SseEvent, serializeEvents } from '../stream/sse.js'
-import { synthesizeStream } from '../stream/synthesize.js'
-import { createFetchUpstream } from '../upstream/fetch-upstream.js'
-import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
-import { createHttpUpstream } from '../upstream/http-upstream.js'
-import type { CircuitState } from '../upstream/circuit-breaker.js'
-import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
-import { type Admission, createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
-import { createRedisCounterStore } from '../limits/redis-counter-store.js'
 import { createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
-import { estimateRequestTokens } from '../limits/estimate-tokens.js'
-import type { TokenUsage } from '../exchange/types.js'
+import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
+import type { CircuitState } from '../upstream/circuit-breaker.js'
+import { createFetchUpstream } from '../upstream/fetch-upstream.js'
+import { forwardRequestHeaders } from '../upstream/headers.js'
+import { createHttpUpstream } from '../upstream/http-upstream.js'
+import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
 import type { Upstream } from '../upstream/types.js'
-import { headerText } from './answer.js'
-import type { ForwardReason, ForwardStatus, Tier } from './cache-status.js'
-import {
-  errorOutcome,
-  followOutcome,
-  hitOutcome,
-  pacedHitOutcome,
-  respondOutcome,
-  streamOutcome,
-  withHeaders,
-} from './outcomes.js'
+import { captureHandler } from './capture.js'
+import type { ForwardReason, Tier } from './cache-status.js'
+import { feedFromEntry, followProduction } from './follow.js'
+import { errorOutcome, hitOutcome, pacedHitOutcome, streamOutcome, withHeaders } from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
-import { jsonEntry, pickStoredHeaders, type StorePlan, streamEntry } from './recording.js'
-import { eventStreamHeaders, represent } from './representation.js'
+import { pumpUpstream, upstreamTarget } from './pump.js'
+import { RateLimitGate } from './rate-limit-gate.js'
+import type { StorePlan } from './recording.js'
+import { represent } from './representation.js'
 import { type AiCacheStats, StatsRecorder } from './stats.js'
-import { createPricing } from '../pricing/pricing.js'
-import { type RequestObservation, Telemetry, type UpstreamFacts, type UpstreamObservation } from '../telemetry/telemetry.js'
-import { usageOf } from './answer.js'
 
 /** Where a miss is answered from: an upstream, or the app's own handler. */
 type Producer = Upstream | 'handler'
 
-/** The handler of a wrapped route did not finish its response. */
-class HandlerAbandoned extends Error {}
 
 const gatewayPrefix = '/v1/'
 const noBody = Buffer.alloc(0)
@@ -73,6 +60,7 @@ export class AiCache {
   readonly #upstream: Upstream | undefined
   readonly #telemetry: Telemetry
   #limiter: RateLimiter | undefined
+  readonly #gate = new RateLimitGate(() => this.#limiter)
   #redis: RedisLayer | undefined
   #closed = false
   readonly #ready: Promise<void>
@@ -239,7 +227,7 @@ export class AiCache {
     const scope = resolveScope(this.options.scope, request)
     if (directives.noStore) {
       observation.result = 'bypass'
-      const { admission, estimatedTokens } = await this.#admitMiss(scope, prepared, observation)
+      const { admission, estimatedTokens } = await this.#gate.admitMiss(scope, prepared, observation)
       // The answer is passed through unread: keep the estimate as what it spent.
       void admission?.settle(estimatedTokens)
       return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
@@ -275,7 +263,7 @@ export class AiCache {
           if (hit !== undefined) {
             // An L2 hit is promoted to L1 for the rest of its freshness.
             if (tier === 'l2') this.#memory.set(key, entry)
-            const rateLimitHeaders = await this.#admitHit(scope, entry.usage, observation)
+            const rateLimitHeaders = await this.#gate.admitHit(scope, entry.usage, observation)
             observation.result = 'hit'
             observation.tier = tier
             observation.saved = { usage: entry.usage, model: entry.model }
@@ -287,7 +275,7 @@ export class AiCache {
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
-    const { admission, estimatedTokens } = await this.#admitMiss(scope, prepared, observation)
+    const { admission, estimatedTokens } = await this.#gate.admitMiss(scope, prepared, observation)
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
       if (flight !== undefined) {
@@ -295,7 +283,7 @@ export class AiCache {
         if (producer !== 'handler') flight.attach(request.signal)
         // Sharing another request's call spends no tokens.
         void admission?.settle(0)
-        const followed = await this.#follow(prepared, flight.value, { reason: 'uri-miss', collapsed: true })
+        const followed = await followProduction(prepared, flight.value, { reason: 'uri-miss', collapsed: true })
         return observation.settle(withHeaders(followed, admission?.headers))
       }
     }
@@ -321,62 +309,39 @@ export class AiCache {
         // Another instance's handler answered meanwhile.
         observation.result = 'coalesced'
         feedFromEntry(production, claim.entry)
-        const followed = await this.#follow(prepared, production, { reason, collapsed: true })
+        const followed = await followProduction(prepared, production, { reason, collapsed: true })
         return observation.settle(withHeaders(followed, admission?.headers))
       }
-      const captured = withHeaders(this.#captureHandler(prepared, production, plan, reason, claim.lock), admission?.headers)
+      const captured = withHeaders(
+        captureHandler({
+          prepared,
+          production,
+          plan,
+          reason,
+          lock: claim.lock,
+          maxBytes: this.options.maxBytes,
+          keep: (storePlan, entry) => this.#keep(storePlan, entry),
+          onStored: (entry) => this.#handlerSpent(entry),
+        }),
+        admission?.headers,
+      )
       return observation.settle(captured, production.result())
     }
     flight.attach(request.signal)
-    const upstream = {
-      producer,
-      startCall: () => observation.upstream(this.#upstreamTarget(request, prepared)),
+    void pumpUpstream({
+      request,
+      prepared,
+      upstream: producer,
+      upstreamApiKey: this.options.upstreamApiKey,
+      production,
+      signal: flight.signal,
+      plan,
+      startCall: () => observation.upstream(upstreamTarget(request, prepared, this.options.upstream)),
       onRemoteAnswer: () => (observation.result = 'coalesced'),
-    }
-    void this.#pump(request, prepared, upstream, production, flight.signal, plan)
-    return observation.settle(withHeaders(await this.#follow(prepared, production, { reason }), admission?.headers))
-  }
-
-  /**
-   * Inbound rate limit of a request that will (or may) reach the upstream:
-   * one request and its estimated tokens are reserved now, settled with the
-   * real usage later. Throws a 429 `AiCacheError` when over.
-   */
-  async #admitMiss(
-    scope: string,
-    prepared: PreparedRequest,
-    observation: RequestObservation,
-  ): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
-    if (this.#limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
-    const estimatedTokens = await estimateRequestTokens(prepared.body(), {
-      defaultMaxTokens: this.#limiter.options.defaultMaxTokens,
+      claim: (claimKey) => this.#claim(claimKey),
+      keep: (storePlan, entry) => this.#keep(storePlan, entry),
     })
-    const verdict = await this.#limiter.admit(scope, { estimatedTokens })
-    if (!verdict.allowed) this.#rejected(verdict, observation)
-    return { admission: verdict, estimatedTokens }
-  }
-
-  /** Inbound rate limit of a hit: counted as `countHits` says. Returns the headers to answer with. */
-  async #admitHit(
-    scope: string,
-    usage: TokenUsage | undefined,
-    observation: RequestObservation,
-  ): Promise<Readonly<Record<string, string>> | undefined> {
-    const limiter = this.#limiter
-    if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
-    const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
-    const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })
-    if (!verdict.allowed) this.#rejected(verdict, observation)
-    void verdict.settleHit(cachedTokens)
-    return verdict.headers
-  }
-
-  #rejected(verdict: { headers: Record<string, string>; retryAfterMs: number; requestTooLarge: boolean; limit: string }, observation: RequestObservation): never {
-    observation.rateLimited = true
-    const message = verdict.requestTooLarge
-      ? `This request needs more tokens than the limit of this key allows per minute; shorten it or lower max_tokens.`
-      : `Rate limit reached for ${verdict.limit} per minute. Try again in ${Math.ceil(verdict.retryAfterMs / 1000)}s.`
-    throw new AiCacheError('rate_limited', message, { retryAfterMs: verdict.retryAfterMs, headers: verdict.headers })
+    return observation.settle(withHeaders(await followProduction(prepared, production, { reason }), admission?.headers))
   }
 
   /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
@@ -414,199 +379,6 @@ export class AiCache {
       // Written by the instance that held the lock; if it died, try to take over.
       if (entry !== undefined) return { entry }
     }
-  }
-
-  /**
-   * Sends the upstream's answer into the production: a stream event by event
-   * as it arrives, anything else whole. Stores it only when it is complete.
-   */
-  async #pump(
-    request: ExchangeRequest,
-    prepared: PreparedRequest,
-    { producer: upstream, startCall, onRemoteAnswer }: PumpUpstream,
-    production: Production,
-    signal: AbortSignal,
-    plan: StorePlan | undefined,
-  ): Promise<void> {
-    const claim = plan ? await this.#claim(plan.key) : {}
-    if (claim.entry !== undefined) {
-      onRemoteAnswer()
-      return feedFromEntry(production, claim.entry)
-    }
-    const call = startCall()
-    let stored: Promise<void> = Promise.resolve()
-    try {
-      const response = await call.within(() =>
-        upstream.send({
-          method: request.method,
-          url: request.url,
-          headers: upstreamHeaders(request.headers, this.options.upstreamApiKey),
-          body: prepared.stream ? withUsageRequested(prepared) : prepared.raw,
-          signal,
-          onRetry: (attempt, reason) => call.retried(attempt, reason),
-        }),
-      )
-      const { status, headers } = response
-      if (isSuccess(status) && isEventStream(headers)) {
-        production.start({ status, headers, streaming: true })
-        const parser = new SseParser()
-        let done = false
-        const take = (events: SseEvent[]) => {
-          for (const event of events) {
-            if (done) return
-            production.append(event)
-            done = event.data === doneData
-          }
-        }
-        for await (const chunk of response.body) take(parser.push(chunk))
-        take(parser.end())
-        // A stream that ended without [DONE] was cut short: pass it on, never keep it.
-        const completion = assembleCompletion(production.events)
-        const entry = done && plan ? await streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
-        stored = this.#keep(plan, entry)
-        const facts = answerFacts(completion)
-        call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
-        production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })
-        return
-      }
-      const body = await readAll(response.body)
-      production.start({ status, headers, streaming: false })
-      const entry = plan && jsonEntry(plan, status, headers, body)
-      stored = this.#keep(plan, entry)
-      const facts = isSuccess(status) ? answerFacts(parseJson(body)) : {}
-      call.end({ status, ...facts })
-      production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
-    } catch (error) {
-      call.end({ errorType: error instanceof AiCacheError ? error.code : signal.aborted ? 'client_aborted' : 'error' })
-      production.fail(error)
-    } finally {
-      // Instances waiting on the lock look for the entry when it is released.
-      void stored.finally(() => claim.lock?.release())
-    }
-  }
-
-  /** Where this request's upstream call goes, for the GenAI span. */
-  #upstreamTarget(request: ExchangeRequest, prepared: PreparedRequest) {
-    const url = this.options.upstream ?? new URL(request.url)
-    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
-    return {
-      operation: prepared.operation ?? 'chat',
-      model: prepared.model,
-      providerName: url.hostname.endsWith('.openai.azure.com') ? 'azure.ai.openai' : 'openai',
-      address: url.hostname,
-      port,
-      promptText: () => JSON.stringify((prepared.body() as { messages?: unknown; prompt?: unknown; input?: unknown }) ?? {}),
-    }
-  }
-
-  /** The answer of a production, in the form this request asked for. */
-  async #follow(prepared: PreparedRequest, production: Production, cacheStatus: ForwardStatus): Promise<Outcome> {
-    let head
-    try {
-      head = await production.head()
-    } catch (error) {
-      // The handler that was to answer for everyone did not finish: run our own.
-      if (error instanceof HandlerAbandoned) return { type: 'next', body: prepared.body() }
-      throw error
-    }
-    const status = { ...cacheStatus, forwardStatus: head.status }
-    if (head.streaming && prepared.stream) {
-      return followOutcome(production, head.status, head.headers, prepared.includeUsage, status)
-    }
-    const result = await production.result()
-    if (head.streaming) {
-      const completion = result.complete ? assembleCompletion(production.events) : undefined
-      if (completion === undefined) {
-        throw new AiCacheError('upstream_unreachable', 'The upstream stream ended before it was complete.')
-      }
-      const json = { 'content-type': 'application/json' }
-      return respondOutcome(head.status, json, Buffer.from(JSON.stringify(completion)), { ...status, stored: result.stored })
-    }
-    if (prepared.stream && isSuccess(head.status)) {
-      const events = synthesizeFromBody(result.body, prepared.includeUsage)
-      if (events !== undefined) {
-        const body = Buffer.from(events)
-        return respondOutcome(head.status, eventStreamHeaders, body, { ...status, stored: result.stored })
-      }
-    }
-    return respondOutcome(head.status, head.headers, result.body, { ...status, stored: result.stored })
-  }
-
-  #captureHandler(
-    prepared: PreparedRequest,
-    production: Production,
-    plan: StorePlan | undefined,
-    reason: ForwardReason,
-    lock: LockHandle | undefined,
-  ): Outcome {
-    const startedAt = Date.now()
-    const chunks: Array<{ chunk: Buffer; atMs: number }> = []
-    let bytes = 0
-    // Adapters may see both an end and a close; only the first ending counts.
-    let settled = false
-    return {
-      type: 'next',
-      body: prepared.body(),
-      headers: { 'cache-status': `aicache; fwd=${reason}` },
-      capture: {
-        write: (chunk) => {
-          if (settled) return
-          bytes += chunk.byteLength
-          // Past the memory tier's size the answer could not be kept anyway.
-          if (bytes <= this.options.maxBytes) chunks.push({ chunk: Buffer.from(chunk), atMs: Date.now() })
-        },
-        complete: (response: CapturedResponse) => {
-          if (settled) return
-          settled = true
-          if (bytes > this.options.maxBytes) {
-            void lock?.release()
-            return production.fail(new HandlerAbandoned())
-          }
-          this.#completeCapture(production, plan, response, chunks, startedAt)
-            .catch((error: unknown) => production.fail(error))
-            .finally(() => lock?.release())
-        },
-        abandon: () => {
-          if (settled) return
-          settled = true
-          void lock?.release()
-          production.fail(new HandlerAbandoned())
-        },
-      },
-    }
-  }
-
-  async #completeCapture(
-    production: Production,
-    plan: StorePlan | undefined,
-    response: CapturedResponse,
-    chunks: ReadonlyArray<{ chunk: Buffer; atMs: number }>,
-    startedAt: number,
-  ): Promise<void> {
-    const { status } = response
-    // Requests that share this answer get only the headers an entry keeps:
-    // a handler's cookies or per-user headers are not theirs.
-    const headers = pickStoredHeaders(response.headers)
-    if (isEventStream(response.headers)) {
-      const parser = new SseParser(startedAt)
-      const events = chunks.flatMap(({ chunk, atMs }) => parser.push(chunk, atMs))
-      events.push(...parser.end())
-      production.start({ status, headers, streaming: true })
-      for (const event of events) production.append(event)
-      // A handler's clean end completes its stream, with or without [DONE].
-      const entry = plan ? await streamEntry(plan, status, response.headers, events, response.meta) : undefined
-      const stored = this.#keep(plan, entry)
-      this.#handlerSpent(entry)
-      production.finish({ body: noBody, stored: entry !== undefined, complete: true, usage: entry?.usage })
-      return stored
-    }
-    const body = Buffer.concat(chunks.map(({ chunk }) => chunk))
-    production.start({ status, headers, streaming: false })
-    const entry = plan && jsonEntry(plan, status, response.headers, body, response.meta)
-    const stored = this.#keep(plan, entry)
-    this.#handlerSpent(entry)
-    production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage })
-    return stored
   }
 
   /** What a wrapped handler's answer cost, as far as it told (its usage and model). */
@@ -669,14 +441,6 @@ export class AiCache {
 
 const breakerGauge: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 }
 
-/** How the pump reaches the upstream, and tells what it did. */
-interface PumpUpstream {
-  producer: Upstream
-  /** Starts the upstream call's observation, when a call is really made. */
-  startCall: () => UpstreamObservation
-  /** Another instance answered: no call was made here. */
-  onRemoteAnswer: () => void
-}
 
 /** The memory tier when it is turned off: Redis alone. */
 const noMemoryTier: MemoryTier = {
@@ -688,78 +452,14 @@ const noMemoryTier: MemoryTier = {
   bytes: 0,
 }
 
-/** A production answered by an entry another instance stored. */
-function feedFromEntry(production: Production, entry: CacheEntry): void {
-  production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse' })
-  for (const event of entry.events ?? []) production.append(event)
-  production.finish({ body: entry.body, stored: true, complete: true, usage: entry.usage })
-}
 
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'))
-  } catch {
-    return undefined
-  }
-}
 
-/** What an OpenAI answer says of itself, for the GenAI span. */
-function answerFacts(answer: unknown): UpstreamFacts {
-  if (answer === null || typeof answer !== 'object') return {}
-  const record = answer as {
-    id?: unknown
-    model?: unknown
-    usage?: unknown
-    choices?: Array<{ finish_reason?: unknown; text?: unknown; message?: { content?: unknown } }>
-  }
-  const finishReasons = (record.choices ?? []).map((choice) => choice.finish_reason).filter((reason) => typeof reason === 'string')
-  const first = record.choices?.[0]
-  const text = first?.message?.content ?? first?.text
-  return {
-    ...(typeof text === 'string' ? { completionText: text } : {}),
-    ...(typeof record.id === 'string' ? { responseId: record.id } : {}),
-    ...(typeof record.model === 'string' ? { responseModel: record.model } : {}),
-    ...(finishReasons.length > 0 ? { finishReasons: finishReasons as string[] } : {}),
-    ...(record.usage === undefined ? {} : { usage: usageOf(record.usage) }),
-  }
-}
 
 function isTooOld(entry: CacheEntry, directives: RequestDirectives, nowMs: number): boolean {
   return directives.maxAgeSeconds !== undefined && entryAgeSeconds(entry, nowMs) > directives.maxAgeSeconds
 }
 
-function isSuccess(status: number): boolean {
-  return status >= 200 && status <= 299
-}
 
-function isEventStream(headers: CapturedHeaders): boolean {
-  return headerText(headers, 'content-type').includes('text/event-stream')
-}
 
-function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined): Record<string, string> {
-  // The answer is read and stored, so it must arrive uncompressed.
-  return { ...forwardRequestHeaders(headers, apiKey), 'accept-encoding': 'identity' }
-}
 
-/**
- * The body to send upstream for a stream: with `stream_options.include_usage`
- * so the recording knows what the answer cost, whether or not the client
- * asked (its own answer is sent without the usage chunk then).
- */
-function withUsageRequested(prepared: PreparedRequest): Buffer {
-  if (prepared.includeUsage || prepared.operation === 'embeddings') return prepared.raw
-  const body = prepared.body() as Record<string, unknown>
-  const streamOptions = (body['stream_options'] as Record<string, unknown> | null | undefined) ?? {}
-  return Buffer.from(JSON.stringify({ ...body, stream_options: { ...streamOptions, include_usage: true } }))
-}
 
-function synthesizeFromBody(body: Buffer, includeUsage: boolean): string | undefined {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.toString('utf8'))
-  } catch {
-    return undefined
-  }
-  const events = synthesizeStream(parsed, includeUsage)
-  return events && serializeEvents(events)
-}

@@ -1,0 +1,74 @@
+import { AiCacheError } from '../errors.js'
+import type { Outcome } from '../exchange/types.js'
+import type { Production } from '../flight/production.js'
+import type { CacheEntry } from '../store/entry.js'
+import { assembleCompletion } from '../stream/assemble.js'
+import { serializeEvents } from '../stream/sse.js'
+import { synthesizeStream } from '../stream/synthesize.js'
+import type { ForwardStatus } from './cache-status.js'
+import { followOutcome, respondOutcome } from './outcomes.js'
+import type { PreparedRequest } from './prepare.js'
+import { eventStreamHeaders } from './representation.js'
+
+/** The handler of a wrapped route did not finish its response. */
+export class HandlerAbandoned extends Error {}
+
+/** Whether a status is a success (2xx). */
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status <= 299
+}
+
+/** The answer of a production, in the form this request asked for. */
+export async function followProduction(
+  prepared: PreparedRequest,
+  production: Production,
+  cacheStatus: ForwardStatus,
+): Promise<Outcome> {
+  let head
+  try {
+    head = await production.head()
+  } catch (error) {
+    // The handler that was to answer for everyone did not finish: run our own.
+    if (error instanceof HandlerAbandoned) return { type: 'next', body: prepared.body() }
+    throw error
+  }
+  const status = { ...cacheStatus, forwardStatus: head.status }
+  if (head.streaming && prepared.stream) {
+    return followOutcome(production, head.status, head.headers, prepared.includeUsage, status)
+  }
+  const result = await production.result()
+  if (head.streaming) {
+    const completion = result.complete ? assembleCompletion(production.events) : undefined
+    if (completion === undefined) {
+      throw new AiCacheError('upstream_unreachable', 'The upstream stream ended before it was complete.')
+    }
+    const json = { 'content-type': 'application/json' }
+    return respondOutcome(head.status, json, Buffer.from(JSON.stringify(completion)), { ...status, stored: result.stored })
+  }
+  if (prepared.stream && isSuccess(head.status)) {
+    const events = synthesizeFromBody(result.body, prepared.includeUsage)
+    if (events !== undefined) {
+      const body = Buffer.from(events)
+      return respondOutcome(head.status, eventStreamHeaders, body, { ...status, stored: result.stored })
+    }
+  }
+  return respondOutcome(head.status, head.headers, result.body, { ...status, stored: result.stored })
+}
+
+/** A production answered by an entry another instance stored. */
+export function feedFromEntry(production: Production, entry: CacheEntry): void {
+  production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse' })
+  for (const event of entry.events ?? []) production.append(event)
+  production.finish({ body: entry.body, stored: true, complete: true, usage: entry.usage })
+}
+
+function synthesizeFromBody(body: Buffer, includeUsage: boolean): string | undefined {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+  const events = synthesizeStream(parsed, includeUsage)
+  return events && serializeEvents(events)
+}

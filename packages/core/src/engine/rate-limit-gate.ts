@@ -1,0 +1,59 @@
+import { AiCacheError } from '../errors.js'
+import type { TokenUsage } from '../exchange/types.js'
+import { estimateRequestTokens } from '../limits/estimate-tokens.js'
+import type { Admission, RateLimiter, Rejection } from '../limits/rate-limiter.js'
+import type { RequestObservation } from '../telemetry/telemetry.js'
+import type { PreparedRequest } from './prepare.js'
+
+/**
+ * The inbound rate limit, applied where the engine learns what a request
+ * costs: a miss reserves a request and its estimated tokens (settled with the
+ * real usage later), a hit counts as `countHits` says. A refusal throws a 429.
+ */
+export class RateLimitGate {
+  readonly #limiter: () => RateLimiter | undefined
+
+  /** `limiter` is looked up on each use: it moves to Redis once Redis is connected. */
+  constructor(limiter: () => RateLimiter | undefined) {
+    this.#limiter = limiter
+  }
+
+  /** A request that will (or may) reach the upstream. */
+  async admitMiss(
+    scope: string,
+    prepared: PreparedRequest,
+    observation: RequestObservation,
+  ): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
+    const limiter = this.#limiter()
+    if (limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
+    const estimatedTokens = await estimateRequestTokens(prepared.body(), {
+      defaultMaxTokens: limiter.options.defaultMaxTokens,
+    })
+    const verdict = await limiter.admit(scope, { estimatedTokens })
+    if (!verdict.allowed) refuse(verdict, observation)
+    return { admission: verdict, estimatedTokens }
+  }
+
+  /** A hit; returns the headers to answer with. */
+  async admitHit(
+    scope: string,
+    usage: TokenUsage | undefined,
+    observation: RequestObservation,
+  ): Promise<Readonly<Record<string, string>> | undefined> {
+    const limiter = this.#limiter()
+    if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
+    const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
+    const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })
+    if (!verdict.allowed) refuse(verdict, observation)
+    void verdict.settleHit(cachedTokens)
+    return verdict.headers
+  }
+}
+
+function refuse(verdict: Rejection, observation: RequestObservation): never {
+  observation.rateLimited = true
+  const message = verdict.requestTooLarge
+    ? 'This request needs more tokens than the limit of this key allows per minute; shorten it or lower max_tokens.'
+    : `Rate limit reached for ${verdict.limit} per minute. Try again in ${Math.ceil(verdict.retryAfterMs / 1000)}s.`
+  throw new AiCacheError('rate_limited', message, { retryAfterMs: verdict.retryAfterMs, headers: verdict.headers })
+}
