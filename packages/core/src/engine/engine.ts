@@ -263,7 +263,7 @@ export class AiCache {
           if (hit !== undefined) {
             // An L2 hit is promoted to L1 for the rest of its freshness.
             if (tier === 'l2') this.#memory.set(key, entry)
-            const rateLimitHeaders = await this.#gate.admitHit(scope, entry.usage, observation)
+            const rateLimitHeaders = this.#limiter && (await this.#gate.admitHit(scope, entry.usage, observation))
             observation.result = 'hit'
             observation.tier = tier
             observation.saved = { usage: entry.usage, model: entry.model }
@@ -275,7 +275,9 @@ export class AiCache {
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
-    const { admission, estimatedTokens } = await this.#gate.admitMiss(scope, prepared, observation)
+    const { admission, estimatedTokens } = this.#limiter
+      ? await this.#gate.admitMiss(scope, prepared, observation)
+      : { admission: undefined, estimatedTokens: 0 }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
       if (flight !== undefined) {
