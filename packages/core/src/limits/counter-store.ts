@@ -43,4 +43,6 @@ export interface CounterUpdate {
  */
 export interface CounterStore {
   update(scope: string, changes: readonly CounterChange[], nowMs: number): Promise<CounterUpdate>
+  /** In this process: it cannot hang or fail, so it needs no timeout or breaker around it. */
+  readonly local?: boolean
 }

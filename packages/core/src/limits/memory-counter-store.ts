@@ -36,5 +36,5 @@ export function createMemoryCounterStore(): CounterStore {
   }
 
   // Async like every store, so the limiter cannot depend on it answering synchronously.
-  return { update: async (scope, changes, nowMs) => update(scope, changes, nowMs) }
+  return { local: true, update: async (scope, changes, nowMs) => update(scope, changes, nowMs) }
 }
