@@ -32,11 +32,14 @@ export async function followProduction(
     if (error instanceof HandlerAbandoned) return { type: 'next', body: prepared.body() }
     throw error
   }
-  const status = { ...cacheStatus, forwardStatus: head.status }
+  // RFC 9211 `collapsed`: another request's (here: another instance's) forward answered this one.
+  const status = head.shared ? { ...cacheStatus, forwardStatus: head.status, collapsed: true } : { ...cacheStatus, forwardStatus: head.status }
   if (head.streaming && prepared.stream) {
     return followOutcome(production, head.status, head.headers, prepared.includeUsage, status)
   }
-  const result = await production.result()
+  const produced = await production.result()
+  // Stored by the instance that made the call, not by this request.
+  const result = head.shared ? { ...produced, stored: false } : produced
   if (head.streaming) {
     const completion = result.complete ? assembleCompletion(production.events) : undefined
     if (completion === undefined) {
@@ -57,7 +60,7 @@ export async function followProduction(
 
 /** A production answered by an entry another instance stored. */
 export function feedFromEntry(production: Production, entry: CacheEntry): void {
-  production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse' })
+  production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse', shared: true })
   for (const event of entry.events ?? []) production.append(event)
   production.finish({ body: entry.body, stored: true, complete: true, usage: entry.usage })
 }

@@ -111,6 +111,20 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     for (const answer of answers) expect(answer.id).toBe(answers[0]!.id)
   })
 
+  it('says collapsed, not stored, when another instance answered the call', async () => {
+    fake.setLatency(300)
+    const [one, two] = await Promise.all([instance(), instance()])
+    const [first, second] = await Promise.all([
+      one.openai.chat.completions.create({ ...question, seed: 301 }).withResponse(),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+        two.openai.chat.completions.create({ ...question, seed: 301 }).withResponse(),
+      ),
+    ])
+    expect(fake.callCount()).toBe(1)
+    expect(first.response.headers.get('cache-status')).toMatch(/fwd=uri-miss; fwd-status=200; stored$/)
+    expect(second.response.headers.get('cache-status')).toMatch(/fwd=uri-miss; fwd-status=200; collapsed$/)
+  })
+
   it('treats a corrupt or foreign value under a key as a miss and replaces it', async () => {
     const one = await instance({ memoryTier: false })
     await one.status()

@@ -7,6 +7,8 @@ export interface ProductionHead {
   headers: Record<string, string | string[]>
   /** The body is an event stream, followed live through `follow()`. */
   streaming: boolean
+  /** Answered by an entry another instance produced: no call was made here. */
+  shared?: boolean
 }
 
 /** How an answer being produced ended. */
