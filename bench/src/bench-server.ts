@@ -16,6 +16,10 @@ export type BenchServerName =
   | 'aicache-fastify'
   | 'bare-replay'
   | 'aicache-express-otel'
+  | 'aicache-express-options'
+  | 'ioredis-express'
+  | 'apicache-express'
+  | 'portkey-gateway'
 
 /** A running benchmark server. */
 export interface BenchServer {
@@ -26,15 +30,17 @@ export interface BenchServer {
 
 /**
  * Starts `dist/servers/<name>.js` with the fake upstream's URL (and any
- * further `environment`) and waits for `listening <port>`.
+ * further `environment`) and waits for `listening <port>`. `label` names the
+ * process in messages where one script runs with several configurations.
  */
 export async function startBenchServer(
   name: BenchServerName,
   upstreamUrl: string,
   environment: Readonly<Record<string, string>> = {},
+  label: string = name,
 ): Promise<BenchServer> {
   const running = await startProcess({
-    name,
+    name: label,
     scriptPath: fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url)),
     environment: { ...environment, [UPSTREAM_URL_VARIABLE]: upstreamUrl },
     readyPattern: /^listening (\d+)$/,

@@ -19,8 +19,12 @@ import { renderRun, renderScenario, runHeader, writeReport } from './report.js'
 import type { Scenario, ScenarioReport } from './scenario.js'
 import { l1HitAdaptersScenario } from './scenarios/l1-hit-adapters.js'
 import { l1HitScenario } from './scenarios/l1-hit.js'
+import { l2HitScenario } from './scenarios/l2-hit.js'
 import { memoryScenario } from './scenarios/memory.js'
 import { missOverheadScenario } from './scenarios/miss-overhead.js'
+import { peersScenario } from './scenarios/peers.js'
+import { rateLimitCostScenario } from './scenarios/rate-limit-cost.js'
+import { stampedeScenario } from './scenarios/stampede.js'
 import { streamScenario } from './scenarios/stream.js'
 import { telemetryCostScenario } from './scenarios/telemetry-cost.js'
 import { versionsLine } from './versions.js'
@@ -29,8 +33,12 @@ const SCENARIOS: readonly Scenario[] = [
   l1HitScenario,
   missOverheadScenario,
   l1HitAdaptersScenario,
+  peersScenario,
+  l2HitScenario,
   streamScenario,
+  stampedeScenario,
   telemetryCostScenario,
+  rateLimitCostScenario,
   memoryScenario,
 ]
 // Only a full run of every scenario is worth committing; quick and partial runs go to the gitignored folder.

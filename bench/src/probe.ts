@@ -9,18 +9,21 @@ export interface ProbeResponse {
   status: number
   /** The `cache-status` header, '' when absent. */
   cacheStatus: string
+  /** Every response header, as fetch reports them. */
+  headers: Headers
   bodyText: string
 }
 
-/** Sends one chat completion request with the benchmark headers. */
-export async function sendChatRequest(origin: string, body: string): Promise<ProbeResponse> {
+/** Sends one chat completion request with the benchmark headers (or `headers`). */
+export async function sendChatRequest(origin: string, body: string, headers: Readonly<Record<string, string>> = REQUEST_HEADERS): Promise<ProbeResponse> {
   const response = await fetch(`${origin}${CHAT_COMPLETIONS_PATH}`, {
     method: 'POST',
-    headers: REQUEST_HEADERS,
+    headers,
     body,
     signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
   })
-  return { status: response.status, cacheStatus: response.headers.get('cache-status') ?? '', bodyText: await response.text() }
+  const { status } = response
+  return { status, cacheStatus: response.headers.get('cache-status') ?? '', headers: response.headers, bodyText: await response.text() }
 }
 
 /** Throws unless the response is a 200 with a chat completion in it. */

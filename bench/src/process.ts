@@ -115,3 +115,20 @@ export function killChildrenOnExit(): void {
     for (const child of liveChildren.keys()) child.kill('SIGKILL')
   })
 }
+
+/**
+ * Awaits processes started together (start-up is mostly module loading, and a
+ * run is bounded in time). Every one that started is added to `stoppables`,
+ * also when another failed to start, whose error is then thrown.
+ */
+export async function startTogether<Started extends { process: RunningProcess }>(
+  starts: ReadonlyArray<Promise<Started>>,
+  stoppables: Array<{ stop(): Promise<void> }>,
+): Promise<Started[]> {
+  const settled = await Promise.allSettled(starts)
+  for (const result of settled) if (result.status === 'fulfilled') stoppables.push(result.value.process)
+  return settled.map((result) => {
+    if (result.status === 'rejected') throw result.reason
+    return result.value
+  })
+}

@@ -17,9 +17,9 @@ export interface RoundResults<Result> {
   rounds: Result[][]
 }
 
-/** Warms up every target once, then runs `plan.roundCount` interleaved rounds. */
+/** Warms up every target once (unless `plan.warmUpSeconds` is 0), then runs `plan.roundCount` interleaved rounds. */
 export async function runInterleavedRounds<Result>(targets: readonly Target<Result>[], plan: RunPlan): Promise<RoundResults<Result>> {
-  for (const target of targets) {
+  for (const target of plan.warmUpSeconds > 0 ? targets : []) {
     process.stdout.write(`  warm-up ${target.name}\n`)
     await target.measure(plan.warmUpSeconds)
   }

@@ -93,3 +93,18 @@ export const THROUGHPUT_METHOD_TAIL =
   'req/s, p50 and p99 are from the median round (by req/s); ratios are medians over rounds of target ÷ its baseline in the same round. ' +
   'req / server CPU-s is requests answered per second of CPU time of the server process (user + system, from /proc): ' +
   'the capacity of one core, much less disturbed than req/s by other load on the machine.'
+
+/** Median over rounds of `value(result) ÷ responses` of one target (e.g. Redis commands per request); NaN where not measured. */
+export function medianPerResponse<Result extends LoadResult>(
+  results: RoundResults<Result>,
+  targetIndex: number,
+  value: (result: Result) => number | undefined,
+): number {
+  return median(resultsOf(results, targetIndex).map((result) => (value(result) ?? Number.NaN) / result.responseCount))
+}
+
+/** The round of a target whose req/s is the median, as the tables show it. */
+export function medianRoundOf<Result extends LoadResult>(results: RoundResults<Result>, targetIndex: number): Result {
+  const rounds = resultsOf(results, targetIndex)
+  return rounds[medianIndex(rounds, (result) => result.requestsPerSecond)]!
+}

@@ -8,6 +8,7 @@ import { withServerCpu } from '../cpu-time.js'
 import { startFakeUpstream } from '../fake-upstream.js'
 import { runLoad, type LoadResult } from '../load.js'
 import type { RunPlan } from '../plan.js'
+import { startTogether } from '../process.js'
 import { assertChatCompletion, sendChatRequest } from '../probe.js'
 import { runInterleavedRounds, type Target } from '../rounds.js'
 import type { Scenario, ScenarioReport } from '../scenario.js'
@@ -46,12 +47,14 @@ async function runL1Hit(plan: RunPlan): Promise<ScenarioReport> {
   try {
     const fake = await startFakeUpstream('fake-upstream', 0)
     stoppables.push(fake.process)
+    const servers = await startTogether(
+      TARGET_NAMES.map((name) => startBenchServer(name, fake.url)),
+      stoppables,
+    )
     const targets: Target<LoadResult>[] = []
-    for (const name of TARGET_NAMES) {
-      const server = await startBenchServer(name, fake.url)
-      stoppables.push(server.process)
-      await primeCache(server, name)
-      targets.push(targetOf(server, name))
+    for (const [index, name] of TARGET_NAMES.entries()) {
+      await primeCache(servers[index]!, name)
+      targets.push(targetOf(servers[index]!, name))
     }
     const results = await runInterleavedRounds(targets, plan)
     return l1HitReport(results, { plan, connections: CONNECTIONS, baselineIndex: 0, aicacheIndex: TARGET_NAMES.indexOf('aicache-express') })

@@ -1,18 +1,20 @@
 /**
  * Scenario 2: what aicache adds to a cache miss. Every request is unique, so
  * each one through aicache goes to the upstream; the baseline calls that
- * upstream directly.
+ * upstream directly. Portkey's open-source gateway proxying the same
+ * upstream is the peer: the part of a cache layer every request pays.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startBenchServer } from '../bench-server.js'
+import { type BenchServer, startBenchServer } from '../bench-server.js'
 import { withServerCpu } from '../cpu-time.js'
 import { startFakeUpstream, type FakeUpstreamProcess } from '../fake-upstream.js'
 import { runLoad, type LoadResult } from '../load.js'
 import type { RunPlan } from '../plan.js'
 import { assertChatCompletion, sendChatRequest } from '../probe.js'
-import type { RunningProcess } from '../process.js'
+import { type RunningProcess, startTogether } from '../process.js'
 import { runInterleavedRounds, type Target } from '../rounds.js'
 import type { Scenario, ScenarioReport } from '../scenario.js'
+import { PORTKEY, portkeyHeaders, startPortkey } from '../portkey.js'
 import { CHAT_COMPLETIONS_PATH, REQUEST_HEADERS, uniqueChatRequestBodies } from '../workload.js'
 import { missOverheadReport, type MissTally } from './miss-overhead-report.js'
 
@@ -28,6 +30,8 @@ interface MissTarget {
   origin: string
   /** The process listening at `origin`, whose CPU time is measured. */
   server: RunningProcess
+  /** Headers of every request; the benchmark's usual ones unless set. */
+  headers?: Readonly<Record<string, string>>
   onRun(result: LoadResult, upstreamCalls: number): void
 }
 
@@ -40,7 +44,14 @@ function targetOf(target: MissTarget, fake: FakeUpstreamProcess, nextBody: () =>
       fake.process.assertRunning()
       await fake.reset()
       const result = await withServerCpu(target.server.pid, () =>
-        runLoad({ origin: target.origin, path: CHAT_COMPLETIONS_PATH, headers: REQUEST_HEADERS, body: nextBody, connections: CONNECTIONS, durationSeconds }),
+        runLoad({
+          origin: target.origin,
+          path: CHAT_COMPLETIONS_PATH,
+          headers: target.headers ?? REQUEST_HEADERS,
+          body: nextBody,
+          connections: CONNECTIONS,
+          durationSeconds,
+        }),
       )
       await sleep(SETTLE_MS)
       target.onRun(result, await fake.callCount())
@@ -49,9 +60,10 @@ function targetOf(target: MissTarget, fake: FakeUpstreamProcess, nextBody: () =>
   }
 }
 
-/** Checks that both targets answer, and that aicache answers a new request with a miss. */
-async function probe(directOrigin: string, aicacheOrigin: string, nextBody: () => string): Promise<void> {
+/** Checks that every target answers, and that aicache answers a new request with a miss. */
+async function probe(directOrigin: string, aicacheOrigin: string, portkeyOrigin: string, upstreamUrl: string, nextBody: () => string): Promise<void> {
   assertChatCompletion('direct', await sendChatRequest(directOrigin, nextBody()))
+  assertChatCompletion(PORTKEY, await sendChatRequest(portkeyOrigin, nextBody(), portkeyHeaders(upstreamUrl)))
   const throughAicache = await sendChatRequest(aicacheOrigin, nextBody())
   assertChatCompletion('aicache-express', throughAicache)
   if (!throughAicache.cacheStatus.includes('fwd=uri-miss')) {
@@ -64,19 +76,30 @@ async function runMissOverhead(plan: RunPlan): Promise<ScenarioReport> {
   try {
     const fake = await startFakeUpstream('slow-fake-upstream', UPSTREAM_LATENCY_MS)
     stoppables.push(fake.process)
-    const server = await startBenchServer('aicache-express', fake.url)
-    stoppables.push(server.process)
-    // One sequence for both targets, so no body is ever sent twice.
+    const [server, portkey] = (await startTogether([startBenchServer('aicache-express', fake.url), startPortkey(fake.url)], stoppables)) as [
+      BenchServer,
+      BenchServer,
+    ]
+    // One sequence for every target, so no body is ever sent twice.
     const nextBody = uniqueChatRequestBodies()
-    await probe(fake.origin, server.origin, nextBody)
-    const tally: MissTally = { upstreamCalls: 0, aicacheResponses: 0 }
+    await probe(fake.origin, server.origin, portkey.origin, fake.url, nextBody)
+    const tally: MissTally = { upstreamCalls: 0, aicacheResponses: 0, portkeyUpstreamCalls: 0, portkeyResponses: 0 }
     const countMisses = (result: LoadResult, upstreamCalls: number): void => {
       tally.upstreamCalls += upstreamCalls
       tally.aicacheResponses += result.responseCount
     }
+    const countPortkeyCalls = (result: LoadResult, upstreamCalls: number): void => {
+      tally.portkeyUpstreamCalls += upstreamCalls
+      tally.portkeyResponses += result.responseCount
+    }
     const targets = [
       targetOf({ name: 'direct', origin: fake.origin, server: fake.process, onRun: () => undefined }, fake, nextBody),
       targetOf({ name: 'aicache-express', origin: server.origin, server: server.process, onRun: countMisses }, fake, nextBody),
+      targetOf(
+        { name: PORTKEY, origin: portkey.origin, server: portkey.process, headers: portkeyHeaders(fake.url), onRun: countPortkeyCalls },
+        fake,
+        nextBody,
+      ),
     ]
     const results = await runInterleavedRounds(targets, plan)
     return missOverheadReport(results, { plan, upstreamLatencyMs: UPSTREAM_LATENCY_MS, connections: CONNECTIONS }, tally)
@@ -85,10 +108,11 @@ async function runMissOverhead(plan: RunPlan): Promise<ScenarioReport> {
   }
 }
 
-/** Latency aicache adds to a miss, against calling the upstream directly. */
+/** Latency aicache adds to a miss, against calling the upstream directly and against Portkey proxying it. */
 export const missOverheadScenario: Scenario = {
   name: 'miss-overhead',
   // A longer warm-up than for hits: at a few hundred requests per second, the JIT needs several seconds to settle.
-  fullPlan: { warmUpSeconds: 8, roundCount: 7, roundSeconds: 3 },
+  // Three targets since Portkey joined: one round and two seconds of warm-up fewer keep the full run within its budget.
+  fullPlan: { warmUpSeconds: 6, roundCount: 6, roundSeconds: 3 },
   run: runMissOverhead,
 }

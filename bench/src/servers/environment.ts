@@ -19,3 +19,12 @@ export function requiredVariable(name: string): string {
   if (!value) throw new Error(`${name} is not set; benchmark servers are started by the bench runner`)
   return value
 }
+
+/** Name of the variable holding the JSON options (`redis`, `memoryTier`, `rateLimit`) of `aicache-express-options`. */
+export const AICACHE_OPTIONS_VARIABLE = 'AICACHE_BENCH_OPTIONS'
+
+/** Name of the variable holding the Redis URL of the servers that use Redis. */
+export const REDIS_URL_VARIABLE = 'BENCH_REDIS_URL'
+
+/** Name of the variable choosing apicache's key: 'url' (its default) or, when unset, the URL and a hash of the body. */
+export const APICACHE_KEY_VARIABLE = 'APICACHE_KEY'
