@@ -57,8 +57,8 @@ function lazyBody(raw: Buffer, parsed?: unknown): () => unknown {
 /**
  * Reads, parses and validates request bodies. The same bytes always give the
  * same result, so results are remembered by a digest of the bytes: a repeated
- * request skips JSON parsing and canonicalisation, which makes a hit cheaper
- * than a plain route that parses its JSON.
+ * request skips JSON parsing and canonicalisation, so a hit does not pay for
+ * them (docs/decisions/0002).
  */
 export class RequestPreparer {
   readonly #options: ResolvedAiCacheOptions
