@@ -1,24 +1,12 @@
-import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
 import express, { type Express } from 'express'
 import express4 from 'express4'
-import type { ConformanceHarness, RunningApp, WrapHandler } from '@aicache/testkit/conformance'
+import { listening } from '@aicache/testkit/conformance'
+import type { ConformanceHarness, WrapHandler } from '@aicache/testkit/conformance'
 import { type AiCacheOptions, aiCache } from './index.js'
 
 /** Listens on a free loopback port and returns the app's origin and a closer. */
-export async function listen(app: Pick<Express, 'listen'>): Promise<RunningApp & { server: Server }> {
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise<void>((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    server,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+export function listen(app: Pick<Express, 'listen'>) {
+  return listening(app.listen(0, '127.0.0.1'))
 }
 
 /** The parts of Express 4 and 5 the harness uses. */

@@ -1,26 +1,14 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
-import type { ConformanceHarness, RunningApp } from '@aicache/testkit/conformance'
+import { listening } from '@aicache/testkit/conformance'
+import type { ConformanceHarness } from '@aicache/testkit/conformance'
 import Koa from 'koa'
 import { type AiCacheOptions, aiCache } from './index.js'
 
 /** Listens on a free loopback port and returns the app's origin and a closer. */
-export async function listen(app: Koa): Promise<RunningApp & { server: Server }> {
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise<void>((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    server,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+export function listen(app: Koa) {
+  return listening(app.listen(0, '127.0.0.1'))
 }
 
 /** The conformance harness: aicache before @koa/router routes that parse with @koa/bodyparser. */

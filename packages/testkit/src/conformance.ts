@@ -8,6 +8,8 @@
  * describeConformance('express', { proxy: startProxyApp, wrap: startWrapApp })
  * ```
  */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeUpstream } from './fake-upstream.js'
@@ -21,6 +23,24 @@ export interface RunningApp {
   /** Origin of the app, e.g. `http://127.0.0.1:4000`. */
   url: string
   close(): Promise<void>
+}
+
+/**
+ * A server that was told to listen on a free loopback port, once it does:
+ * its origin, and a closer that also ends kept-alive connections.
+ */
+export async function listening(server: Server): Promise<RunningApp & { server: Server }> {
+  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
 }
 
 /**
