@@ -6,5 +6,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CommonJS build too (the token counter resolves gpt-tokenizer with it).
+  shims: true,
   target: 'node20',
 })

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { tokenCounter } from '../request/tokens.js'
+import { countTokens as count } from 'gpt-tokenizer'
 import { estimateRequestTokens } from './estimate-tokens.js'
 
 describe('estimateRequestTokens', () => {
   it('counts the prompt with the real tokenizer, plus chat framing and max_tokens', async () => {
-    const count = await tokenCounter()
     const content = 'Summarise the plot of Hamlet in two sentences.'
     const body = { model: 'gpt-4o', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content }], max_tokens: 100 }
     const prompt = count(`Be brief.\n${content}`)
@@ -22,12 +21,10 @@ describe('estimateRequestTokens', () => {
   })
 
   it('reserves nothing to generate for embeddings', async () => {
-    const count = await tokenCounter()
     expect(await estimateRequestTokens({ model: 'text-embedding-3-small', input: ['alpha beta', 'gamma'] })).toBe(count('alpha beta\ngamma'))
   })
 
   it('counts a completions prompt and tolerates bodies that are not requests', async () => {
-    const count = await tokenCounter()
     expect(await estimateRequestTokens({ prompt: 'Once upon a time', max_tokens: 7 })).toBe(count('Once upon a time') + 7)
     expect(await estimateRequestTokens(null)).toBe(0)
   })

@@ -1,4 +1,4 @@
-import { promptText, tokenCounter } from '../request/tokens.js'
+import { countTokens, promptText } from '../request/tokens.js'
 
 /** Options of {@link estimateRequestTokens}. */
 export interface EstimateTokensOptions {
@@ -17,7 +17,7 @@ function positiveInteger(value: unknown): number | undefined {
 
 /**
  * The tokens a request may spend, reserved before it is sent: its prompt
- * counted with the real tokenizer (o200k, lazily loaded), plus the most it
+ * counted with the real tokenizer (o200k, in a worker thread), plus the most it
  * may generate: `max_completion_tokens`, else `max_tokens`, else
  * `defaultMaxTokens`, times `n` choices. Embeddings generate nothing.
  * Settling with the real usage afterwards corrects the estimate.
@@ -29,8 +29,7 @@ function positiveInteger(value: unknown): number | undefined {
  * ```
  */
 export async function estimateRequestTokens(body: unknown, { defaultMaxTokens = 1024 }: EstimateTokensOptions = {}): Promise<number> {
-  const count = await tokenCounter()
-  let prompt = count(promptText(body))
+  let [prompt = 0] = await countTokens([promptText(body)])
   if (body === null || typeof body !== 'object') return prompt
   const record = body as Record<string, unknown>
   if (Array.isArray(record['messages'])) prompt += record['messages'].length * tokensPerMessage + replyPrimingTokens

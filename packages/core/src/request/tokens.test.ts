@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { countTokens as countInProcess } from 'gpt-tokenizer'
+import { describe, expect, it } from 'vitest'
+import { countTokens, estimateUsage } from './tokens.js'
+
+const texts = [
+  '',
+  'I still have not received my new card, I ordered over a week ago.',
+  'Ünïcödé and emoji 🙂 and 中文 text',
+  'function add(a, b) {\n  return a + b\n}\n'.repeat(20),
+]
+
+describe('countTokens', () => {
+  it('gives the counts of gpt-tokenizer itself, in order', async () => {
+    expect(await countTokens(texts)).toEqual(texts.map((text) => countInProcess(text)))
+  })
+
+  it('answers each of many concurrent calls with its own counts', async () => {
+    const calls = Array.from({ length: 50 }, (_, index) => `question number ${index} ${'word '.repeat(index)}`)
+    const counts = await Promise.all(calls.map((text) => countTokens([text])))
+    expect(counts).toEqual(calls.map((text) => [countInProcess(text)]))
+  })
+
+  it('estimates usage from the prompt and the answer text', async () => {
+    const body = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi there' }] }
+    expect(await estimateUsage(body, 'Hello! How can I help?')).toEqual({
+      inputTokens: countInProcess('Be brief.\nHi there'),
+      outputTokens: countInProcess('Hello! How can I help?'),
+    })
+  })
+
+  it('does not keep a process alive once its counts are in (the built package)', async () => {
+    const entry = fileURLToPath(new URL('../../dist/index.mjs', import.meta.url))
+    const script = `
+      const { estimateRequestTokens } = await import(${JSON.stringify(entry)})
+      console.log(await estimateRequestTokens({ prompt: 'Once upon a time', max_tokens: 7 }))
+    `
+    // execFile's timeout kills a process that lingers; the exit is then not clean.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 })
+    expect(Number(stdout.trim())).toBe(countInProcess('Once upon a time') + 7)
+  })
+})
