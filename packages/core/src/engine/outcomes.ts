@@ -8,20 +8,50 @@ import type { UpstreamResponse } from '../upstream/types.js'
 import { type ForwardStatus, forwardStatus, hitStatus, type Tier } from './cache-status.js'
 import type { Representation } from './representation.js'
 
-function hitHeaders(entry: CacheEntry, tier: Tier, nowMs: number, headers: Record<string, string>): ResponseHeaders {
-  return {
-    ...headers,
-    'cache-status': hitStatus(tier, entryTtlSeconds(entry, nowMs)),
-    age: String(entryAgeSeconds(entry, nowMs)),
-  }
+/** The headers of an entry's last hit, reused while they would come out the same. */
+interface LastHitHeaders {
+  readonly body: Buffer
+  readonly tier: Tier
+  readonly ttlSeconds: number
+  readonly ageSeconds: number
+  readonly headers: ResponseHeaders
 }
 
-/** A hit, with `Age` (RFC 9111 section 5.1) and `Cache-Status`. */
+const lastHitHeaders = new WeakMap<CacheEntry, LastHitHeaders>()
+
+/**
+ * `Cache-Status`, `Age` (RFC 9111 section 5.1) and, for a complete body,
+ * `Content-Length`, over the representation's headers. Both numbers change
+ * once a second at most, so the hits of an entry within a second share one
+ * frozen headers object instead of building one each.
+ */
+function hitHeaders(entry: CacheEntry, representation: Representation, tier: Tier, nowMs: number, withLength: boolean): ResponseHeaders {
+  const ttlSeconds = entryTtlSeconds(entry, nowMs)
+  const ageSeconds = entryAgeSeconds(entry, nowMs)
+  const last = lastHitHeaders.get(entry)
+  if (
+    last !== undefined &&
+    last.body === representation.body &&
+    last.tier === tier &&
+    last.ttlSeconds === ttlSeconds &&
+    last.ageSeconds === ageSeconds &&
+    withLength === (last.headers['content-length'] !== undefined)
+  ) {
+    return last.headers
+  }
+  const headers: ResponseHeaders = Object.freeze({
+    ...representation.headers,
+    'cache-status': hitStatus(tier, ttlSeconds),
+    age: String(ageSeconds),
+    ...(withLength ? { 'content-length': representation.body.byteLength } : {}),
+  })
+  lastHitHeaders.set(entry, { body: representation.body, tier, ttlSeconds, ageSeconds, headers })
+  return headers
+}
+
+/** A hit, with `Age` and `Cache-Status`. */
 export function hitOutcome(entry: CacheEntry, representation: Representation, tier: Tier, nowMs: number): RespondOutcome {
-  const headers = hitHeaders(entry, tier, nowMs, representation.headers)
-  // Set here so the adapter need not copy the headers again to add it.
-  headers['content-length'] = representation.body.byteLength
-  return { type: 'respond', status: entry.status, headers, body: representation.body }
+  return { type: 'respond', status: entry.status, headers: hitHeaders(entry, representation, tier, nowMs, true), body: representation.body }
 }
 
 async function* paced(events: readonly SseEvent[]): AsyncGenerator<Uint8Array> {
@@ -43,7 +73,7 @@ export function pacedHitOutcome(
   return {
     type: 'stream',
     status: entry.status,
-    headers: hitHeaders(entry, tier, nowMs, representation.headers),
+    headers: hitHeaders(entry, representation, tier, nowMs, false),
     body: paced(representation.events),
   }
 }

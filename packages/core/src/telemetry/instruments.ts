@@ -6,16 +6,14 @@ import {
   requestDurationBuckets,
   tokenUsageBuckets,
 } from './names.js'
+import type { RequestTally } from './tally.js'
 
 /** The instruments aicache records with. */
 export interface Instruments {
   operationDuration: Histogram
   tokenUsage: Histogram
-  requests: Counter
   requestDuration: Histogram
   lookupDuration: Histogram
-  tokensSaved: Counter
-  costSaved: Counter
   costSpent: Counter
   upstreamRetries: Counter
   rateLimitRejections: Counter
@@ -27,6 +25,8 @@ export interface GaugeSources {
   breakerState(): number | undefined
   /** Failed Redis calls so far; undefined without Redis. */
   redisErrors(): number | undefined
+  /** Requests, tokens saved and dollars saved so far. */
+  tally: RequestTally
 }
 
 function create(meter: Meter, gauges: GaugeSources): Instruments {
@@ -50,14 +50,22 @@ function create(meter: Meter, gauges: GaugeSources): Instruments {
       const errors = gauges.redisErrors()
       if (errors !== undefined) result.observe(errors)
     })
+  // Counted per request by the tally, read here only when a reader collects.
+  const { tally } = gauges
+  meter
+    .createObservableCounter(metric.requests, { unit: '{request}', description: 'Requests by result and tier' })
+    .addCallback((result) => tally.observeRequests(result))
+  meter
+    .createObservableCounter(metric.tokensSaved, { unit: '{token}', description: 'Tokens not spent thanks to hits' })
+    .addCallback((result) => tally.observeTokensSaved(result))
+  meter
+    .createObservableCounter(metric.costSaved, { unit: 'USD', description: 'Dollars not spent thanks to hits' })
+    .addCallback((result) => tally.observeCostSaved(result))
   return {
     operationDuration: histogram(metric.operationDuration, 's', 'GenAI operation duration', operationDurationBuckets),
     tokenUsage: histogram(metric.tokenUsage, '{token}', 'Tokens used by upstream calls', tokenUsageBuckets),
-    requests: meter.createCounter(metric.requests, { unit: '{request}', description: 'Requests by result and tier' }),
     requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
     lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
-    tokensSaved: meter.createCounter(metric.tokensSaved, { unit: '{token}', description: 'Tokens not spent thanks to hits' }),
-    costSaved: meter.createCounter(metric.costSaved, { unit: 'USD', description: 'Dollars not spent thanks to hits' }),
     costSpent: meter.createCounter(metric.costSpent, { unit: 'USD', description: 'Dollars spent on upstream calls' }),
     upstreamRetries: meter.createCounter(metric.upstreamRetries, { unit: '{retry}', description: 'Upstream call retries' }),
     rateLimitRejections: meter.createCounter(metric.rateLimitRejections, {

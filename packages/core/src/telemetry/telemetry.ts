@@ -18,6 +18,7 @@ import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
 import { type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
 import { attribute, genAi, genAiOperation, instrumentationName, type RequestResult } from './names.js'
+import { RequestTally } from './tally.js'
 
 /** Telemetry options of the engine. */
 export interface TelemetryOptions {
@@ -134,6 +135,9 @@ export class UpstreamObservation {
   }
 }
 
+// Stands in for the span while no SDK traces; it records nothing, so one serves all.
+const notRecording = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+
 /**
  * One request to a cacheable operation. The engine fills in what happened;
  * `end()` records it once, to the span, the metrics and `stats()` alike, so
@@ -168,7 +172,7 @@ export class RequestObservation {
             ...(model === undefined ? {} : { [genAi.requestModel]: model }),
           },
         })
-      : trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+      : notRecording
   }
 
   /** Context with this request's span, parent of its upstream call. */
@@ -225,17 +229,14 @@ export class RequestObservation {
     const saved = this.saved
     const costSavedUsd = saved && telemetry.priceOf(saved.model ?? this.#model, saved.usage)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
+    const operationName = this.#operation === undefined ? undefined : genAiOperation[this.#operation]
+    const attributes = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
     const instruments = telemetry.instruments
-    const span = this.#span
-    // Without an SDK there is nothing to record to: skip building attributes.
-    if (instruments === undefined && !span.isRecording()) return void span.end()
-    const attributes: Attributes = {
-      [attribute.result]: this.result,
-      ...(this.tier === undefined ? {} : { [attribute.tier]: this.tier }),
-      ...(this.#operation === undefined ? {} : { [genAi.operationName]: genAiOperation[this.#operation] }),
-      ...(this.#model === undefined ? {} : { [genAi.requestModel]: this.#model }),
+    if (instruments !== undefined) {
+      instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, attributes)
+      if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
     }
-    if (instruments !== undefined) this.#recordMetrics(instruments, attributes, costSavedUsd)
+    const span = this.#span
     if (!span.isRecording()) return void span.end()
     span.setAttributes(attributes)
     if (this.namespace !== undefined) span.setAttribute(attribute.namespace, this.namespace)
@@ -252,19 +253,6 @@ export class RequestObservation {
     }
     span.end()
   }
-
-  #recordMetrics(instruments: Instruments, attributes: Attributes, costSavedUsd: number | undefined): void {
-    instruments.requests.add(1, attributes)
-    instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, attributes)
-    const usage = this.saved?.usage
-    if (usage) {
-      const model = { [genAi.requestModel]: this.#model ?? 'unknown' }
-      instruments.tokensSaved.add(usage.inputTokens, { ...model, [genAi.tokenType]: 'input' })
-      instruments.tokensSaved.add(usage.outputTokens, { ...model, [genAi.tokenType]: 'output' })
-      if (costSavedUsd !== undefined) instruments.costSaved.add(costSavedUsd, model)
-    }
-    if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
-  }
 }
 
 /** The tracer, the instruments and the pricing of one engine. */
@@ -273,17 +261,18 @@ export class Telemetry {
   readonly recordContent: boolean
   readonly priceOf: PriceOf
   readonly stats: StatsRecorder
+  readonly tally = new RequestTally()
   readonly #instruments: InstrumentSet
   readonly #fixedTracerProvider: TracerProvider | undefined
 
-  constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: GaugeSources) {
+  constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: Omit<GaugeSources, 'tally'>) {
     // The API's global tracer is a proxy: an SDK registered later still gets the spans.
     this.#fixedTracerProvider = options.tracerProvider
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(instrumentationName)
     this.recordContent = options.recordContent ?? false
     this.priceOf = priceOf
     this.stats = stats
-    this.#instruments = new InstrumentSet(options.meterProvider, gauges)
+    this.#instruments = new InstrumentSet(options.meterProvider, { ...gauges, tally: this.tally })
   }
 
   /**

@@ -1,0 +1,51 @@
+import type { Attributes, ObservableResult } from '@opentelemetry/api'
+import { describe, expect, it } from 'vitest'
+import { attribute, genAi } from './names.js'
+import { RequestTally } from './tally.js'
+
+function observed(read: (observer: ObservableResult) => void): Array<{ value: number; attributes: Attributes | undefined }> {
+  const points: Array<{ value: number; attributes: Attributes | undefined }> = []
+  read({ observe: (value, attributes) => points.push({ value, attributes }) })
+  return points
+}
+
+describe('RequestTally', () => {
+  it('counts requests per attribute set and hands out one attributes object per set', () => {
+    const tally = new RequestTally()
+    const first = tally.add('hit', 'l1', 'chat', 'gpt-4o-mini', { inputTokens: 10, outputTokens: 5 }, 0.001)
+    const second = tally.add('hit', 'l1', 'chat', 'gpt-4o-mini', { inputTokens: 10, outputTokens: 5 }, 0.001)
+    tally.add('miss', undefined, 'chat', 'gpt-4o-mini', undefined, undefined)
+    expect(second).toBe(first)
+    expect(observed((observer) => tally.observeRequests(observer))).toEqual([
+      { value: 2, attributes: { [attribute.result]: 'hit', [attribute.tier]: 'l1', [genAi.operationName]: 'chat', [genAi.requestModel]: 'gpt-4o-mini' } },
+      { value: 1, attributes: { [attribute.result]: 'miss', [genAi.operationName]: 'chat', [genAi.requestModel]: 'gpt-4o-mini' } },
+    ])
+  })
+
+  it('sums tokens and dollars saved by model across results and tiers, and prices only priced models', () => {
+    const tally = new RequestTally()
+    tally.add('hit', 'l1', 'chat', 'gpt-4o', { inputTokens: 10, outputTokens: 5 }, 0.002)
+    tally.add('hit', 'l2', 'chat', 'gpt-4o', { inputTokens: 1, outputTokens: 2 }, 0.001)
+    tally.add('hit', 'l1', 'chat', 'my-own-model', { inputTokens: 7, outputTokens: 3 }, undefined)
+    tally.add('miss', undefined, 'chat', 'never-hit', undefined, undefined)
+    expect(observed((observer) => tally.observeTokensSaved(observer))).toEqual([
+      { value: 11, attributes: { [genAi.requestModel]: 'gpt-4o', [genAi.tokenType]: 'input' } },
+      { value: 7, attributes: { [genAi.requestModel]: 'gpt-4o', [genAi.tokenType]: 'output' } },
+      { value: 7, attributes: { [genAi.requestModel]: 'my-own-model', [genAi.tokenType]: 'input' } },
+      { value: 3, attributes: { [genAi.requestModel]: 'my-own-model', [genAi.tokenType]: 'output' } },
+    ])
+    const cost = observed((observer) => tally.observeCostSaved(observer))
+    expect(cost).toHaveLength(1)
+    expect(cost[0]?.attributes).toEqual({ [genAi.requestModel]: 'gpt-4o' })
+    expect(cost[0]?.value).toBeCloseTo(0.003, 12)
+  })
+
+  it('folds attribute sets beyond its limit into one overflow set, as clients choose model names', () => {
+    const tally = new RequestTally()
+    for (let index = 0; index < 1500; index++) tally.add('miss', undefined, 'chat', `model-${index}`, undefined, undefined)
+    const points = observed((observer) => tally.observeRequests(observer))
+    expect(points).toHaveLength(1001)
+    expect(points.at(-1)).toEqual({ value: 500, attributes: { 'otel.metric.overflow': true } })
+    expect(points.reduce((sum, point) => sum + point.value, 0)).toBe(1500)
+  })
+})

@@ -1,0 +1,124 @@
+import type { Attributes, ObservableResult } from '@opentelemetry/api'
+import type { Tier } from '../engine/cache-status.js'
+import type { TokenUsage } from '../exchange/types.js'
+import { attribute, genAi, type RequestResult } from './names.js'
+
+/** Requests, tokens saved and dollars saved of one attribute set. */
+interface Series {
+  /** Attributes of `aicache.requests` and `aicache.request.duration`. */
+  readonly attributes: Attributes
+  readonly model: string
+  requests: number
+  inputSaved: number
+  outputSaved: number
+  /** Some request of the set saved tokens (a hit whose answer had a usage). */
+  saved: boolean
+  costSavedUsd: number
+  priced: boolean
+}
+
+/**
+ * Attribute sets kept before new ones share one overflow set, as the SDK's
+ * own cardinality limit does: the model comes from the client, so its
+ * values are not bounded.
+ */
+const maxSeries = 1000
+const overflowAttributes: Attributes = Object.freeze({ 'otel.metric.overflow': true })
+
+/**
+ * Running totals of every request, by result, tier, operation and model,
+ * read by observable counters when a metric reader collects. A hit then
+ * costs one map lookup instead of a recorded data point per counter (each
+ * of which the SDK hashes its attributes for); the totals count from the
+ * engine's creation, as a Prometheus counter does from process start.
+ */
+export class RequestTally {
+  readonly #series = new Map<string, Series>()
+
+  /**
+   * Counts one request, and returns the attributes it is recorded with
+   * (the same object for every request of the set).
+   */
+  add(
+    result: RequestResult,
+    tier: Tier | undefined,
+    operationName: string | undefined,
+    model: string | undefined,
+    saved: TokenUsage | undefined,
+    costSavedUsd: number | undefined,
+  ): Attributes {
+    const series = this.#seriesOf(result, tier, operationName, model)
+    series.requests += 1
+    if (saved) {
+      series.inputSaved += saved.inputTokens
+      series.outputSaved += saved.outputTokens
+      series.saved = true
+    }
+    if (costSavedUsd !== undefined) {
+      series.costSavedUsd += costSavedUsd
+      series.priced = true
+    }
+    return series.attributes
+  }
+
+  /** `aicache.requests`: one point per attribute set. */
+  observeRequests(observer: ObservableResult): void {
+    for (const series of this.#series.values()) observer.observe(series.requests, series.attributes)
+  }
+
+  /** `aicache.tokens.saved`, by model and token type. */
+  observeTokensSaved(observer: ObservableResult): void {
+    const byModel = new Map<string, { input: number; output: number; any: boolean }>()
+    for (const series of this.#series.values()) {
+      const totals = byModel.get(series.model) ?? { input: 0, output: 0, any: false }
+      totals.input += series.inputSaved
+      totals.output += series.outputSaved
+      totals.any ||= series.saved
+      byModel.set(series.model, totals)
+    }
+    for (const [model, totals] of byModel) {
+      if (!totals.any) continue
+      observer.observe(totals.input, { [genAi.requestModel]: model, [genAi.tokenType]: 'input' })
+      observer.observe(totals.output, { [genAi.requestModel]: model, [genAi.tokenType]: 'output' })
+    }
+  }
+
+  /** `aicache.cost.saved`, by model, for models with a known price. */
+  observeCostSaved(observer: ObservableResult): void {
+    const byModel = new Map<string, number>()
+    for (const series of this.#series.values()) {
+      if (series.priced) byModel.set(series.model, (byModel.get(series.model) ?? 0) + series.costSavedUsd)
+    }
+    for (const [model, costUsd] of byModel) observer.observe(costUsd, { [genAi.requestModel]: model })
+  }
+
+  #seriesOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined, model: string | undefined): Series {
+    const key = `${result}\n${tier ?? ''}\n${operationName ?? ''}\n${model ?? ''}`
+    let series = this.#series.get(key)
+    if (series !== undefined) return series
+    const overflow = this.#series.size >= maxSeries
+    if (overflow) {
+      series = this.#series.get('overflow')
+      if (series !== undefined) return series
+    }
+    series = {
+      attributes: overflow
+        ? overflowAttributes
+        : Object.freeze({
+            [attribute.result]: result,
+            ...(tier === undefined ? {} : { [attribute.tier]: tier }),
+            ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),
+            ...(model === undefined ? {} : { [genAi.requestModel]: model }),
+          }),
+      model: overflow ? 'other' : (model ?? 'unknown'),
+      requests: 0,
+      inputSaved: 0,
+      outputSaved: 0,
+      saved: false,
+      costSavedUsd: 0,
+      priced: false,
+    }
+    this.#series.set(overflow ? 'overflow' : key, series)
+    return series
+  }
+}
