@@ -16,10 +16,13 @@ describe('RequestTally', () => {
     const second = tally.add('hit', 'l1', 'chat', 'gpt-4o-mini', { inputTokens: 10, outputTokens: 5 }, 0.001)
     tally.add('miss', undefined, 'chat', 'gpt-4o-mini', undefined, undefined)
     expect(second).toBe(first)
+    expect(first.durationAttributes).toEqual({ [attribute.result]: 'hit', [attribute.tier]: 'l1', [genAi.operationName]: 'chat' })
     expect(observed((observer) => tally.observeRequests(observer))).toEqual([
       { value: 2, attributes: { [attribute.result]: 'hit', [attribute.tier]: 'l1', [genAi.operationName]: 'chat', [genAi.requestModel]: 'gpt-4o-mini' } },
       { value: 1, attributes: { [attribute.result]: 'miss', [genAi.operationName]: 'chat', [genAi.requestModel]: 'gpt-4o-mini' } },
     ])
+    // Another model shares the duration attributes: the histogram is not split by model.
+    expect(tally.add('hit', 'l1', 'chat', 'gpt-4o', undefined, undefined).durationAttributes).toBe(first.durationAttributes)
   })
 
   it('sums tokens and dollars saved by model across results and tiers, and prices only priced models', () => {

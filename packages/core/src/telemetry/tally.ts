@@ -4,9 +4,15 @@ import type { TokenUsage } from '../exchange/types.js'
 import { attribute, genAi, type RequestResult } from './names.js'
 
 /** Requests, tokens saved and dollars saved of one attribute set. */
-interface Series {
-  /** Attributes of `aicache.requests` and `aicache.request.duration`. */
+export interface Series {
+  /** Attributes of `aicache.requests` (and of the request span). */
   readonly attributes: Attributes
+  /**
+   * Attributes of `aicache.request.duration`: those of `aicache.requests`
+   * without the model, whose values a histogram (a series per bucket)
+   * should not multiply by.
+   */
+  readonly durationAttributes: Attributes
   readonly model: string
   requests: number
   inputSaved: number
@@ -34,10 +40,11 @@ const overflowAttributes: Attributes = Object.freeze({ 'otel.metric.overflow': t
  */
 export class RequestTally {
   readonly #series = new Map<string, Series>()
+  readonly #durationAttributes = new Map<string, Attributes>()
 
   /**
-   * Counts one request, and returns the attributes it is recorded with
-   * (the same object for every request of the set).
+   * Counts one request, and returns its series, whose attribute objects are
+   * the same for every request of the set.
    */
   add(
     result: RequestResult,
@@ -46,7 +53,7 @@ export class RequestTally {
     model: string | undefined,
     saved: TokenUsage | undefined,
     costSavedUsd: number | undefined,
-  ): Attributes {
+  ): Series {
     const series = this.#seriesOf(result, tier, operationName, model)
     series.requests += 1
     if (saved) {
@@ -58,7 +65,7 @@ export class RequestTally {
       series.costSavedUsd += costSavedUsd
       series.priced = true
     }
-    return series.attributes
+    return series
   }
 
   /** `aicache.requests`: one point per attribute set. */
@@ -102,6 +109,7 @@ export class RequestTally {
       if (series !== undefined) return series
     }
     series = {
+      durationAttributes: this.#durationAttributesOf(result, tier, operationName),
       attributes: overflow
         ? overflowAttributes
         : Object.freeze({
@@ -120,5 +128,19 @@ export class RequestTally {
     }
     this.#series.set(overflow ? 'overflow' : key, series)
     return series
+  }
+
+  #durationAttributesOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined): Attributes {
+    const key = `${result}\n${tier ?? ''}\n${operationName ?? ''}`
+    let attributes = this.#durationAttributes.get(key)
+    if (attributes === undefined) {
+      attributes = Object.freeze({
+        [attribute.result]: result,
+        ...(tier === undefined ? {} : { [attribute.tier]: tier }),
+        ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),
+      })
+      this.#durationAttributes.set(key, attributes)
+    }
+    return attributes
   }
 }

@@ -230,10 +230,11 @@ export class RequestObservation {
     const costSavedUsd = saved && telemetry.priceOf(saved.model ?? this.#model, saved.usage)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
     const operationName = this.#operation === undefined ? undefined : genAiOperation[this.#operation]
-    const attributes = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
+    const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
+    const attributes = series.attributes
     const instruments = telemetry.instruments
     if (instruments !== undefined) {
-      instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, attributes)
+      instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, series.durationAttributes)
       if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
     }
     const span = this.#span
