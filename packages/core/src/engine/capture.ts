@@ -22,6 +22,8 @@ export interface CaptureJob {
   /** Past this size the answer could not be kept anyway. */
   maxBytes: number
   keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined) => Promise<void>
+  /** Replaces a stored entry with its counted version. */
+  refine: (plan: StorePlan, stored: CacheEntry, counted: Promise<CacheEntry | undefined>) => Promise<void>
   /** The answer was stored (or not): what it cost is counted. */
   onStored: (entry: CacheEntry | undefined) => void
 }
@@ -87,9 +89,17 @@ async function completeCapture(
     production.start({ status, headers, streaming: true })
     for (const event of events) production.append(event)
     // A handler's clean end completes its stream, with or without [DONE].
-    const entry = plan ? await streamEntry(plan, status, response.headers, events, response.meta) : undefined
-    const stored = job.keep(plan, entry)
-    job.onStored(entry)
+    const recording = plan ? streamEntry(plan, status, response.headers, events, response.meta) : undefined
+    const entry = recording?.entry
+    let stored = job.keep(plan, entry)
+    if (plan && entry && recording?.counted) {
+      const counted = recording.counted
+      stored = stored.then(() => job.refine(plan, entry, counted))
+      // What it cost is known once it is counted.
+      void counted.then((countedEntry) => job.onStored(countedEntry ?? entry))
+    } else {
+      job.onStored(entry)
+    }
     production.finish({ body: noBody, stored: entry !== undefined, complete: true, usage: entry?.usage })
     return stored
   }

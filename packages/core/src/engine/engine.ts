@@ -323,6 +323,7 @@ export class AiCache {
           lock: claim.lock,
           maxBytes: this.options.maxBytes,
           keep: (storePlan, entry) => this.#keep(storePlan, entry),
+          refine: (storePlan, stored, counted) => this.#refine(storePlan, stored, counted),
           onStored: (entry) => this.#handlerSpent(entry),
         }),
         admission?.headers,
@@ -342,6 +343,7 @@ export class AiCache {
       onRemoteAnswer: () => (observation.result = 'coalesced'),
       claim: (claimKey) => this.#claim(claimKey),
       keep: (storePlan, entry) => this.#keep(storePlan, entry),
+      refine: (storePlan, stored, counted) => this.#refine(storePlan, stored, counted),
     })
     return observation.settle(withHeaders(await followProduction(prepared, production, { reason }), admission?.headers))
   }
@@ -397,6 +399,18 @@ export class AiCache {
     if (plan === undefined || entry === undefined) return Promise.resolve()
     this.#memory.set(plan.key, entry)
     return this.#redis ? this.#redis.set(plan.key, entry) : Promise.resolve()
+  }
+
+  /**
+   * Replaces an entry stored before its usage was counted with the counted
+   * one, unless the memory tier no longer holds that entry (it was deleted,
+   * invalidated or replaced meanwhile, and must stay so).
+   */
+  async #refine(plan: StorePlan, stored: CacheEntry, counted: Promise<CacheEntry | undefined>): Promise<void> {
+    const entry = await counted
+    if (entry === undefined) return
+    if (this.options.memoryTier && this.#memory.get(plan.key) !== stored) return
+    await this.#keep(plan, entry)
   }
 
   async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {    if (producer === 'handler') {

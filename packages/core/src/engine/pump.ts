@@ -11,7 +11,7 @@ import type { Upstream } from '../upstream/types.js'
 import { headerText, usageOf } from './answer.js'
 import { feedFromEntry, isSuccess } from './follow.js'
 import type { PreparedRequest } from './prepare.js'
-import { jsonEntry, type StorePlan, streamEntry } from './recording.js'
+import { jsonEntry, type StorePlan, type StreamRecording, streamEntry } from './recording.js'
 
 const noBody = Buffer.alloc(0)
 
@@ -33,6 +33,8 @@ export interface PumpJob {
   claim: (key: string) => Promise<{ lock?: LockHandle; entry?: CacheEntry }>
   /** Stores an entry; resolves when the remote tier has it. */
   keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined) => Promise<void>
+  /** Replaces a stored entry with its counted version (see {@link StreamRecording}). */
+  refine: (plan: StorePlan, stored: CacheEntry, counted: Promise<CacheEntry | undefined>) => Promise<void>
 }
 
 /**
@@ -75,8 +77,13 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
       take(parser.end())
       // A stream that ended without [DONE] was cut short: pass it on, never keep it.
       const completion = assembleCompletion(production.events)
-      const entry = done && plan ? await streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
+      const recording = done && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
+      const entry = recording?.entry
       stored = job.keep(plan, entry)
+      if (plan && entry && recording?.counted) {
+        const counted = recording.counted
+        stored = stored.then(() => job.refine(plan, entry, counted))
+      }
       const facts = answerFacts(completion)
       call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
       production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })

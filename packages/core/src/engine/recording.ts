@@ -69,26 +69,35 @@ function answerText(completion: Record<string, unknown> | undefined): string {
     .join('')
 }
 
+/** A stream's entry, and, when its usage had to be counted, the same entry with the count. */
+export interface StreamRecording {
+  entry: CacheEntry
+  /**
+   * Set when the stream reported no usage: the entry with usage counted by
+   * the tokenizer (in its worker), or `undefined` if counting failed. The
+   * entry is stored at once without it, so an identical request right after
+   * the stream ended is already a hit; the counted entry replaces it.
+   */
+  counted?: Promise<CacheEntry | undefined>
+}
+
 /**
  * The entry for a stream that ended cleanly. Usage comes from the stream's
  * usage chunk, else from a token count of the prompt and the recorded text.
  */
-export async function streamEntry(
+export function streamEntry(
   plan: StorePlan,
   status: number,
   headers: CapturedHeaders,
   events: readonly SseEvent[],
   meta?: ResponseMeta,
   completion = assembleCompletion(events),
-): Promise<CacheEntry | undefined> {
+): StreamRecording | undefined {
   if (status < 200 || status > 299 || events.length === 0) return undefined
   const usageEvent = events.find(isUsageChunk)
-  const usage =
-    meta?.usage ??
-    (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined) ??
-    (completion ? await estimateUsage(plan.requestBody(), answerText(completion)) : undefined)
+  const usage = meta?.usage ?? (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined)
   const model = meta?.model ?? (typeof completion?.['model'] === 'string' ? completion['model'] : plan.model)
-  return {
+  const entry: CacheEntry = {
     version: 1,
     format: 'sse',
     status,
@@ -100,4 +109,10 @@ export async function streamEntry(
     createdAt: Date.now(),
     ttlMs: plan.ttlMs,
   }
+  if (usage !== undefined || completion === undefined) return { entry }
+  const counted = estimateUsage(plan.requestBody(), answerText(completion)).then(
+    (estimated): CacheEntry => ({ ...entry, usage: estimated }),
+    () => undefined,
+  )
+  return { entry, counted }
 }

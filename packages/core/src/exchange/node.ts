@@ -66,30 +66,60 @@ function readNodeBody(request: IncomingMessage, maxBytes: number): Promise<Buffe
   })
 }
 
+/**
+ * A Node request as an {@link ExchangeRequest}. A class, not an object
+ * literal: a literal with a getter gets a hidden class of its own each time
+ * (the getter is a new closure), and those pile up in the old generation,
+ * making every garbage collection of a busy server slower.
+ */
+class NodeExchange implements ExchangeRequest {
+  readonly method: string
+  readonly path: string
+  readonly url: string
+  readonly headers: IncomingMessage['headers']
+  readonly parsedBody: unknown
+  readonly native: unknown
+  readonly route: RouteDirectives | undefined
+  readonly #request: IncomingMessage
+  readonly #response: ServerResponse
+  #controller: AbortController | undefined
+
+  constructor(request: IncomingMessage, response: ServerResponse, options: NodeExchangeOptions) {
+    this.method = request.method ?? 'GET'
+    this.path = options.path
+    this.url = options.url
+    this.headers = request.headers
+    this.parsedBody = options.parsedBody
+    this.native = options.native
+    this.route = options.route
+    this.#request = request
+    this.#response = response
+  }
+
+  readBody(maxBytes: number): Promise<Buffer> {
+    return readNodeBody(this.#request, maxBytes)
+  }
+
+  bodyStream(): IncomingMessage {
+    return this.#request
+  }
+
+  /** Aborted when the client leaves before the answer is complete. Created on first use only: hits never need it. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const response = this.#response
+      const created = new AbortController()
+      this.#controller = created
+      if (response.destroyed && !response.writableFinished) created.abort()
+      else response.once('close', () => response.writableFinished || created.abort())
+    }
+    return this.#controller.signal
+  }
+}
+
 /** Describes a Node request as an {@link ExchangeRequest}. */
 export function nodeExchange(request: IncomingMessage, response: ServerResponse, options: NodeExchangeOptions): ExchangeRequest {
-  let controller: AbortController | undefined
-  return {
-    method: request.method ?? 'GET',
-    path: options.path,
-    url: options.url,
-    headers: request.headers,
-    parsedBody: options.parsedBody,
-    native: options.native,
-    route: options.route,
-    readBody: (maxBytes) => readNodeBody(request, maxBytes),
-    bodyStream: () => request,
-    // Created on first use only: hits never need it.
-    get signal() {
-      if (controller === undefined) {
-        const created = new AbortController()
-        controller = created
-        if (response.destroyed && !response.writableFinished) created.abort()
-        else response.once('close', () => response.writableFinished || created.abort())
-      }
-      return controller.signal
-    },
-  }
+  return new NodeExchange(request, response, options)
 }
 
 function withLength(headers: ResponseHeaders, length: number): ResponseHeaders {
