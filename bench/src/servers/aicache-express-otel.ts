@@ -8,8 +8,13 @@
  *
  * GET /__bench/otel flushes both and answers what was exported, so the runner
  * can check that telemetry is really recorded.
+ *
+ * With AICACHE_BENCH_OTEL=sdk-only the SDK is registered just the same, but
+ * aicache is given no-op providers: what remains is the SDK's own cost on
+ * every request (its async context tracking), without aicache's recording.
  */
 import { aiCache } from '@aicache/express'
+import { createNoopMeter, ProxyTracerProvider } from '@opentelemetry/api'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { type PushMetricExporter, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
@@ -50,8 +55,12 @@ const metricReader = new PeriodicExportingMetricReader({ exporter: metricExporte
 const sdk = new NodeSDK({ serviceName: 'aicache-bench', spanProcessors: [spanProcessor], metricReaders: [metricReader] })
 sdk.start()
 
+const sdkOnly = process.env['AICACHE_BENCH_OTEL'] === 'sdk-only'
+// A ProxyTracerProvider without a delegate hands out no-op tracers.
+const noTelemetry = { tracerProvider: new ProxyTracerProvider(), meterProvider: { getMeter: () => createNoopMeter() } }
+
 const app = express()
-app.use(aiCache({ upstream: upstreamUrl() }))
+app.use(aiCache({ upstream: upstreamUrl(), ...(sdkOnly ? { telemetry: noTelemetry } : {}) }))
 app.get('/__bench/otel', async (_request, response) => {
   await spanProcessor.forceFlush()
   await metricReader.forceFlush()
