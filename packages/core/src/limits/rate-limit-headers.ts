@@ -49,11 +49,18 @@ function formatSeconds(milliseconds: number): string {
 export function rateLimitHeaders(states: readonly LimitState[]): Record<string, string> {
   const headers: Record<string, string> = {}
   for (const state of states) {
-    headers[`x-ratelimit-limit-${state.name}`] = String(state.limit)
-    headers[`x-ratelimit-remaining-${state.name}`] = String(Math.max(0, Math.floor(state.remaining)))
-    headers[`x-ratelimit-reset-${state.name}`] = formatResetDuration(state.resetMs)
+    const names = headerNames[state.name]
+    headers[names.limit] = String(state.limit)
+    headers[names.remaining] = String(Math.max(0, Math.floor(state.remaining)))
+    headers[names.reset] = formatResetDuration(state.resetMs)
   }
   return headers
+}
+
+// Written out rather than built per call: a hit with limits on sends all six.
+const headerNames: Record<LimitName, { limit: string; remaining: string; reset: string }> = {
+  requests: { limit: 'x-ratelimit-limit-requests', remaining: 'x-ratelimit-remaining-requests', reset: 'x-ratelimit-reset-requests' },
+  tokens: { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens', reset: 'x-ratelimit-reset-tokens' },
 }
 
 /** `Retry-After` in whole seconds, rounded up (RFC 9110 section 10.2.3 has no fractions). */
