@@ -21,9 +21,7 @@ export interface CaptureJob {
   lock: LockHandle | undefined
   /** Past this size the answer could not be kept anyway. */
   maxBytes: number
-  keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined) => Promise<void>
-  /** Replaces a stored entry with its counted version. */
-  refine: (plan: StorePlan, stored: CacheEntry, counted: Promise<CacheEntry | undefined>) => Promise<void>
+  keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>) => Promise<void>
   /** The answer was stored (or not): what it cost is counted. */
   onStored: (entry: CacheEntry | undefined) => void
 }
@@ -91,15 +89,10 @@ async function completeCapture(
     // A handler's clean end completes its stream, with or without [DONE].
     const recording = plan ? streamEntry(plan, status, response.headers, events, response.meta) : undefined
     const entry = recording?.entry
-    let stored = job.keep(plan, entry)
-    if (plan && entry && recording?.counted) {
-      const counted = recording.counted
-      stored = stored.then(() => job.refine(plan, entry, counted))
-      // What it cost is known once it is counted.
-      void counted.then((countedEntry) => job.onStored(countedEntry ?? entry))
-    } else {
-      job.onStored(entry)
-    }
+    const stored = job.keep(plan, entry, recording?.counted)
+    // What it cost is known once it is counted.
+    if (recording?.counted) void recording.counted.then((counted) => job.onStored(counted ?? entry))
+    else job.onStored(entry)
     production.finish({ body: noBody, stored: entry !== undefined, complete: true, usage: entry?.usage })
     return stored
   }

@@ -322,8 +322,7 @@ export class AiCache {
           reason,
           lock: claim.lock,
           maxBytes: this.options.maxBytes,
-          keep: (storePlan, entry) => this.#keep(storePlan, entry),
-          refine: (storePlan, stored, counted) => this.#refine(storePlan, stored, counted),
+          keep: (storePlan, entry, counted) => this.#keep(storePlan, entry, counted),
           onStored: (entry) => this.#handlerSpent(entry),
         }),
         admission?.headers,
@@ -342,8 +341,7 @@ export class AiCache {
       startCall: () => observation.upstream(upstreamTarget(request, prepared, this.options.upstream)),
       onRemoteAnswer: () => (observation.result = 'coalesced'),
       claim: (claimKey) => this.#claim(claimKey),
-      keep: (storePlan, entry) => this.#keep(storePlan, entry),
-      refine: (storePlan, stored, counted) => this.#refine(storePlan, stored, counted),
+      keep: (storePlan, entry, counted) => this.#keep(storePlan, entry, counted),
     })
     return observation.settle(withHeaders(await followProduction(prepared, production, { reason }), admission?.headers))
   }
@@ -393,24 +391,19 @@ export class AiCache {
 
   /**
    * Stores an entry: in L1 at once, in L2 in the background (never on the
-   * response's path). Resolves when L2 has it (or gave up: fail-open).
+   * response's path). Resolves when L2 has it (or gave up: fail-open). With
+   * `counted` (a stream whose usage is being counted), the counted entry
+   * replaces it when it arrives, unless the memory tier no longer holds this
+   * one (it was deleted, invalidated or replaced meanwhile, and must stay so).
    */
-  #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined): Promise<void> {
-    if (plan === undefined || entry === undefined) return Promise.resolve()
+  async #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>): Promise<void> {
+    if (plan === undefined || entry === undefined) return
     this.#memory.set(plan.key, entry)
-    return this.#redis ? this.#redis.set(plan.key, entry) : Promise.resolve()
-  }
-
-  /**
-   * Replaces an entry stored before its usage was counted with the counted
-   * one, unless the memory tier no longer holds that entry (it was deleted,
-   * invalidated or replaced meanwhile, and must stay so).
-   */
-  async #refine(plan: StorePlan, stored: CacheEntry, counted: Promise<CacheEntry | undefined>): Promise<void> {
-    const entry = await counted
-    if (entry === undefined) return
-    if (this.options.memoryTier && this.#memory.get(plan.key) !== stored) return
-    await this.#keep(plan, entry)
+    if (this.#redis) await this.#redis.set(plan.key, entry)
+    const countedEntry = await counted
+    if (countedEntry === undefined) return
+    if (this.options.memoryTier && this.#memory.get(plan.key) !== entry) return
+    await this.#keep(plan, countedEntry)
   }
 
   async #bypass(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {    if (producer === 'handler') {

@@ -31,10 +31,8 @@ export interface PumpJob {
   onRemoteAnswer: () => void
   /** Cross-instance single-flight (see the engine). */
   claim: (key: string) => Promise<{ lock?: LockHandle; entry?: CacheEntry }>
-  /** Stores an entry; resolves when the remote tier has it. */
-  keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined) => Promise<void>
-  /** Replaces a stored entry with its counted version (see {@link StreamRecording}). */
-  refine: (plan: StorePlan, stored: CacheEntry, counted: Promise<CacheEntry | undefined>) => Promise<void>
+  /** Stores an entry (then its counted version, see {@link StreamRecording}); resolves when the remote tier has it. */
+  keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>) => Promise<void>
 }
 
 /**
@@ -79,11 +77,7 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
       const completion = assembleCompletion(production.events)
       const recording = done && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
       const entry = recording?.entry
-      stored = job.keep(plan, entry)
-      if (plan && entry && recording?.counted) {
-        const counted = recording.counted
-        stored = stored.then(() => job.refine(plan, entry, counted))
-      }
+      stored = job.keep(plan, entry, recording?.counted)
       const facts = answerFacts(completion)
       call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
       production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })

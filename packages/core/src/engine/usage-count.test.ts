@@ -1,6 +1,7 @@
 import { countTokens } from 'gpt-tokenizer'
 import { describe, expect, it, vi } from 'vitest'
 import { createAiCache } from '../index.js'
+import { countTokens as countInWorker } from '../request/tokens.js'
 
 // An upstream that streams an answer without a usage chunk, whatever it is asked.
 const events = [
@@ -37,5 +38,17 @@ describe('a stream without usage', () => {
       const after = cache.stats().tokensSaved
       expect({ input: after.input - before.input, output: after.output - before.output }).toEqual(expected)
     })
+  })
+
+  it('does not bring back an entry dropped while its tokens were being counted', async () => {
+    const cache = createAiCache({ fetch: upstream })
+    await (await ask(cache)).text()
+    cache.clear()
+    // The worker answers in order: once this count is back, so is the entry's.
+    await countInWorker(['after the entry'])
+    await new Promise((resolve) => setImmediate(resolve))
+    const next = await ask(cache)
+    expect(next.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+    await next.text()
   })
 })
