@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
@@ -10,9 +13,9 @@ const main = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const adminToken = 'multi-instance-admin'
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Can I get a refund for a card payment?' }] }
 
-function startGateway(upstreamUrl: string, redisUrl: string): Promise<{ url: string; child: ChildProcess }> {
+function startGateway(upstreamUrl: string, configPath: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: '0', AICACHE_UPSTREAM_URL: upstreamUrl, REDIS_URL: redisUrl, AICACHE_ADMIN_TOKEN: adminToken },
+    env: { ...process.env, PORT: '0', AICACHE_UPSTREAM_URL: upstreamUrl, AICACHE_CONFIG: configPath, AICACHE_ADMIN_TOKEN: adminToken },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   return new Promise((resolve, reject) => {
@@ -28,10 +31,17 @@ describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () =
   let fake: FakeUpstream
   let redis: RedisServer
   let gateways: Array<{ url: string; child: ChildProcess }> = []
+  const configFolder = mkdtempSync(join(tmpdir(), 'aicache-multi-instance-'))
   beforeAll(async () => {
     fake = await startFakeUpstream()
     redis = await startRedisServer()
-    gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, redis.url)))
+    // What is tested is sharing through Redis, not its deadline: when every
+    // test of the repository runs at once on two cores, a Redis answer can
+    // take longer than the default 100 ms, and the instance then (rightly)
+    // goes on without Redis (fail-open is tested in the core).
+    const configPath = join(configFolder, 'config.json')
+    writeFileSync(configPath, JSON.stringify({ redis: { redis: redis.url, timeoutMs: 2000 } }))
+    gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, configPath)))
   })
   afterAll(async () => {
     await Promise.all(
@@ -43,6 +53,7 @@ describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () =
     )
     await fake.close()
     await redis.stop()
+    rmSync(configFolder, { recursive: true, force: true })
   })
 
   const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-shared', maxRetries: 0 })
