@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache'
 import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { ResolvedAiCacheOptions } from '../options.js'
@@ -6,6 +5,7 @@ import { canonicalRequest } from '../request/canonical.js'
 import { digest } from '../request/key.js'
 import { type Operation, operationOfBody, operationOfPath } from '../request/operation.js'
 import { validateRequest } from '../request/validate.js'
+import { BodyMemo } from './body-memo.js'
 
 /** A request body, read and understood. */
 export interface PreparedRequest {
@@ -31,6 +31,8 @@ export interface NotCached {
 }
 
 function isJsonContentType(value: string | string[] | undefined): boolean {
+  // What every JSON client sends, decided without splitting and lower-casing.
+  if (value === 'application/json') return true
   const type = (Array.isArray(value) ? value[0] : value)?.split(';', 1)[0]?.trim().toLowerCase()
   return type === 'application/json' || (type?.endsWith('+json') ?? false)
 }
@@ -56,13 +58,13 @@ function lazyBody(raw: Buffer, parsed?: unknown): () => unknown {
 
 /**
  * Reads, parses and validates request bodies. The same bytes always give the
- * same result, so results are remembered by a digest of the bytes: a repeated
- * request skips JSON parsing and canonicalisation, so a hit does not pay for
+ * same result, so results are remembered by the bytes: a repeated request
+ * skips JSON parsing, canonicalisation and hashing, so a hit does not pay for
  * them (docs/decisions/0002).
  */
 export class RequestPreparer {
   readonly #options: ResolvedAiCacheOptions
-  readonly #memo = new LRUCache<string, Understood>({ max: 10_000 })
+  readonly #memo = new BodyMemo<Understood>()
 
   constructor(options: ResolvedAiCacheOptions) {
     this.#options = options
@@ -76,13 +78,12 @@ export class RequestPreparer {
     }
     this.#checkContentType(request.headers)
     const raw = await request.readBody(this.#options.maxBodyBytes)
-    const memoKey = operation + digest(raw)
-    let understood = this.#memo.get(memoKey)
+    let understood = this.#memo.get(operation, raw)
     let parsed: unknown
     if (understood === undefined) {
       parsed = parseJson(raw)
       understood = this.#understand(operation, parsed)
-      this.#memo.set(memoKey, understood)
+      this.#memo.set(operation, raw, understood)
     }
     // Written out rather than spread: this runs on every hit.
     return {

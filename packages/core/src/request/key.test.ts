@@ -22,6 +22,14 @@ describe('cacheKey', () => {
     expect(cacheKey(changed)).not.toBe(cacheKey(parts))
   })
 
+  it('gives each scope, namespace and generation its own key when one digest alternates between them', () => {
+    const variants = [parts, { ...parts, scope: 'custom:b' }, { ...parts, namespace: 'other' }, { ...parts, generation: 3 }]
+    const first = variants.map((variant) => cacheKey(variant))
+    expect(new Set(first).size).toBe(variants.length)
+    // Asked again in another order, each gets the key it got the first time.
+    for (const index of [3, 0, 2, 1, 1, 0]) expect(cacheKey({ ...variants[index]! })).toBe(first[index])
+  })
+
   it('cannot be forged by moving text between parts', () => {
     expect(cacheKey({ ...parts, namespace: 'a\n0', generation: 0 })).not.toBe(cacheKey({ ...parts, namespace: 'a' }))
   })

@@ -29,6 +29,11 @@ export function createMemoryTier(options: MemoryTierOptions): MemoryTier {
     sizeCalculation: entrySizeBytes,
     // Expiry is checked on read; no timers per entry.
     ttlAutopurge: false,
+    // Read the clock on every check instead of caching it for 1 ms: the cache
+    // is refreshed with a new setTimeout each time it lapses, which on a
+    // server answering a hit every few hundred microseconds is a timer (and
+    // an event-loop wake-up) per hit. performance.now() costs less.
+    ttlResolution: 0,
     allowStale: false,
     updateAgeOnGet: false,
   })

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto'
+import { crc32 } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+import { BodyMemo } from './body-memo.js'
+
+/**
+ * Two different 16-byte bodies with the same CRC-32: a birthday search over
+ * pseudo-random bodies (SHA-256 of a counter), deterministic, about 10^5 tries.
+ */
+function crcCollision(): [Buffer, Buffer] {
+  const seen = new Map<number, Buffer>()
+  for (let index = 0; ; index++) {
+    const body = createHash('sha256').update(String(index)).digest().subarray(0, 16)
+    const crc = crc32(body)
+    const earlier = seen.get(crc)
+    if (earlier !== undefined) return [earlier, body]
+    seen.set(crc, body)
+  }
+}
+
+describe('BodyMemo', () => {
+  it('answers for the same bytes in another buffer', () => {
+    const memo = new BodyMemo<{ digest: string }>()
+    memo.set('chat', Buffer.from('{"model":"a"}'), { digest: 'A' })
+    expect(memo.get('chat', Buffer.from('{"model":"a"}'))).toEqual({ digest: 'A' })
+    expect(memo.get('chat', Buffer.from('{"model":"b"}'))).toBeUndefined()
+  })
+
+  it('keeps kinds apart', () => {
+    const memo = new BodyMemo<{ digest: string }>()
+    memo.set('chat', Buffer.from('{}'), { digest: 'A' })
+    expect(memo.get('embeddings', Buffer.from('{}'))).toBeUndefined()
+  })
+
+  it('never gives one body the result of another with the same CRC-32', () => {
+    const [first, second] = crcCollision()
+    expect(crc32(first)).toBe(crc32(second))
+    expect(first.equals(second)).toBe(false)
+    const memo = new BodyMemo<{ digest: string }>()
+    memo.set('chat', first, { digest: 'first' })
+    expect(memo.get('chat', second)).toBeUndefined()
+    memo.set('chat', second, { digest: 'second' })
+    expect(memo.get('chat', second)).toEqual({ digest: 'second' })
+    expect(memo.get('chat', first)).toBeUndefined()
+  })
+
+  it('copies the body, so a reused buffer does not change what it remembers', () => {
+    const memo = new BodyMemo<{ digest: string }>()
+    const socketBuffer = Buffer.from('{"model":"a"}')
+    memo.set('chat', socketBuffer, { digest: 'A' })
+    socketBuffer.write('{"model":"b"}')
+    expect(memo.get('chat', socketBuffer)).toBeUndefined()
+    expect(memo.get('chat', Buffer.from('{"model":"a"}'))).toEqual({ digest: 'A' })
+  })
+
+  it('does not remember bodies over its size limit, and holds no more bytes than it may', () => {
+    const memo = new BodyMemo<{ index: number }>({ maxBytes: 10_000, maxBodyBytes: 1_000 })
+    const large = Buffer.alloc(1_001, 'a')
+    memo.set('chat', large, { index: 0 })
+    expect(memo.get('chat', large)).toBeUndefined()
+    const bodies = Array.from({ length: 50 }, (_, index) => Buffer.from(`${index}`.padEnd(900, 'x')))
+    bodies.forEach((body, index) => memo.set('chat', body, { index }))
+    // About 1 KB counted per body: only the most recent nine or so fit in 10 KB.
+    expect(memo.get('chat', bodies[49]!)).toEqual({ index: 49 })
+    expect(memo.get('chat', bodies[0]!)).toBeUndefined()
+    expect(bodies.filter((body) => memo.get('chat', body) !== undefined).length).toBeLessThanOrEqual(10)
+  })
+})

@@ -1,0 +1,57 @@
+import { crc32 } from 'node:zlib'
+import { LRUCache } from 'lru-cache'
+
+/** Options of {@link BodyMemo}. */
+export interface BodyMemoOptions {
+  /** Bytes of bodies the memo keeps in all. @default 16 MiB */
+  maxBytes?: number
+  /** A body larger than this is never remembered. @default 256 KiB */
+  maxBodyBytes?: number
+}
+
+interface Remembered<T> {
+  readonly body: Buffer
+  readonly value: T
+}
+
+// What an entry costs besides its body: the entry objects and lru-cache's slots.
+const entryOverheadBytes = 160
+
+/**
+ * Remembers what was worked out from a request body, by the body's exact
+ * bytes. Lookup hashes the bytes with CRC-32 (native, about three times
+ * faster than SHA-256 for a 1 KB body) and then compares them with the
+ * remembered body, so two bodies with the same CRC never share a result: a
+ * collision, made on purpose or not, only costs a recomputation. The bodies
+ * are copied, so a remembered body never pins the socket buffer it came in.
+ */
+export class BodyMemo<T extends object> {
+  readonly #cache: LRUCache<string, Remembered<T>>
+  readonly #maxBodyBytes: number
+
+  constructor(options: BodyMemoOptions = {}) {
+    const maxBytes = options.maxBytes ?? 16 * 1024 * 1024
+    this.#maxBodyBytes = Math.min(options.maxBodyBytes ?? 256 * 1024, maxBytes)
+    this.#cache = new LRUCache<string, Remembered<T>>({
+      maxSize: maxBytes,
+      sizeCalculation: (remembered) => remembered.body.byteLength + entryOverheadBytes,
+    })
+  }
+
+  /** What was remembered for exactly these bytes in this namespace of results (`kind`). */
+  get(kind: string, body: Buffer): T | undefined {
+    if (body.byteLength > this.#maxBodyBytes) return undefined
+    const remembered = this.#cache.get(memoKey(kind, body))
+    return remembered !== undefined && remembered.body.equals(body) ? remembered.value : undefined
+  }
+
+  /** Remembers `value` for these bytes; a different body with the same CRC is replaced. */
+  set(kind: string, body: Buffer, value: T): void {
+    if (body.byteLength > this.#maxBodyBytes) return
+    this.#cache.set(memoKey(kind, body), { body: Buffer.from(body), value })
+  }
+}
+
+function memoKey(kind: string, body: Buffer): string {
+  return `${kind} ${body.byteLength} ${crc32(body)}`
+}
