@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { CacheEntry } from './entry.js'
 import { createMemoryTier } from './memory-tier.js'
 
@@ -19,6 +19,21 @@ function entry(bodyBytes: number, options: Partial<CacheEntry> = {}): CacheEntry
 }
 
 describe('memory tier', () => {
+  it('sets no timer to store or read an entry, so a hit costs the event loop no wake-up', () => {
+    vi.useFakeTimers()
+    try {
+      const tier = createMemoryTier({ maxBytes: 10_000 })
+      tier.set('k', entry(100))
+      for (let index = 0; index < 3; index++) {
+        expect(tier.get('k')).toBeDefined()
+        expect(vi.getTimerCount()).toBe(0)
+        vi.advanceTimersByTime(5)
+      }
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('never holds more than maxBytes, dropping the least recently used first', () => {
     const tier = createMemoryTier({ maxBytes: 10_000 })
     for (let index = 0; index < 50; index++) {
