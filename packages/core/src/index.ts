@@ -36,7 +36,7 @@ export type {
   TokenUsage,
   WrapCapture,
 } from './exchange/types.js'
-export { captureNodeResponse, nodeExchange, sendNodeOutcome, tapStream } from './exchange/node.js'
+export { bodyTooLargeError, captureNodeResponse, nodeExchange, sendNodeOutcome, tapStream } from './exchange/node.js'
 export type { NodeExchangeOptions } from './exchange/node.js'
 export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/canonical.js'
 export { cacheKey, credentialScope } from './request/key.js'

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { type AiCache, nodeExchange, type Outcome } from '@aicache/core'
+import { type AiCache, bodyTooLargeError, nodeExchange, type Outcome, toOpenAiError } from '@aicache/core'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 
 /** Sends an answer aicache made (a hit, an error, a proxied response) through Fastify, so onSend hooks apply. */
@@ -15,13 +15,12 @@ const cachedPaths = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'
  * context so that their body handling and error handler stay out of the app.
  */
 export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
+  const maxBodyBytes = engine.options.maxBodyBytes
   return async (gateway) => {
-    // Leave every body unread: the engine reads it (enforcing maxBodyBytes and
-    // answering bad JSON or a wrong Content-Type itself) or streams it upstream.
-    gateway.removeAllContentTypeParsers()
-    gateway.addContentTypeParser('*', (_request, _payload, done) => done(null))
-    // Fastify's own refusals (a malformed Content-Type header) answer in the OpenAI error shape too.
+    // Fastify's own refusals (a malformed Content-Type header, a body over the
+    // limit) answer in the OpenAI error shape too.
     gateway.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(toOpenAiError(bodyTooLargeError(maxBodyBytes)))
       const status = error.statusCode ?? 500
       if (status >= 500) request.log.error({ err: error }, 'aicache gateway route failed')
       const body =
@@ -34,14 +33,26 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
     const prefixLength = gateway.prefix.length
     async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
       const url = request.url.slice(prefixLength)
-      const exchange = nodeExchange(request.raw, reply.raw, { path: url.split('?', 1)[0]!, url, native: request })
+      const rawBody = Buffer.isBuffer(request.body) ? request.body : undefined
+      const exchange = nodeExchange(request.raw, reply.raw, { path: url.split('?', 1)[0]!, url, native: request, rawBody })
       const outcome = await engine.handle(exchange)
       if (outcome.type !== 'next') return sendOutcome(reply, outcome)
       reply.callNotFound()
       return reply
     }
-    for (const path of cachedPaths) gateway.post(path, handle)
-    // Every other /v1 route, any method, is forwarded untouched.
-    gateway.all('/v1/*', handle)
+    // The cached routes: Fastify reads the bytes of any body (the engine checks
+    // the Content-Type and parses the JSON itself, answering bad input), which
+    // costs a hit less than reading the stream in the handler.
+    await gateway.register(async (cached) => {
+      cached.removeAllContentTypeParsers()
+      cached.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body))
+      for (const path of cachedPaths) cached.post(path, handle)
+    })
+    // Every other /v1 route, any method, is forwarded untouched, its body unread.
+    await gateway.register(async (forwarded) => {
+      forwarded.removeAllContentTypeParsers()
+      forwarded.addContentTypeParser('*', (_request, _payload, done) => done(null))
+      forwarded.all('/v1/*', handle)
+    })
   }
 }

@@ -229,6 +229,7 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
           const json = (await response.json()) as { error: { param: string | null } }
           expectOpenAiError(json)
           if (param) expect(json.error.param, label).toBe(param)
+          if (status === 413) expect(json.error, label).toMatchObject({ code: 'body_too_large', message: expect.stringContaining(`${1024 * 1024} bytes`) })
         }
         expect(fake.callCount()).toBe(0)
         const fine = await client(url).chat.completions.create(chatBody)

@@ -10,10 +10,13 @@ export interface BodyMemoOptions {
 }
 
 interface Remembered<T> {
+  readonly kind: string
   readonly body: Buffer
   readonly value: T
 }
 
+// Bodies up to this size get a key of their own (see memoKey).
+const maxKeyedBodyBytes = 2 ** 21 - 1
 // What an entry costs besides its body: the entry objects and lru-cache's slots.
 const entryOverheadBytes = 160
 
@@ -26,13 +29,13 @@ const entryOverheadBytes = 160
  * are copied, so a remembered body never pins the socket buffer it came in.
  */
 export class BodyMemo<T extends object> {
-  readonly #cache: LRUCache<string, Remembered<T>>
+  readonly #cache: LRUCache<number, Remembered<T>>
   readonly #maxBodyBytes: number
 
   constructor(options: BodyMemoOptions = {}) {
     const maxBytes = options.maxBytes ?? 16 * 1024 * 1024
-    this.#maxBodyBytes = Math.min(options.maxBodyBytes ?? 256 * 1024, maxBytes)
-    this.#cache = new LRUCache<string, Remembered<T>>({
+    this.#maxBodyBytes = Math.min(options.maxBodyBytes ?? 256 * 1024, maxBytes, maxKeyedBodyBytes)
+    this.#cache = new LRUCache<number, Remembered<T>>({
       maxSize: maxBytes,
       sizeCalculation: (remembered) => remembered.body.byteLength + entryOverheadBytes,
     })
@@ -41,17 +44,19 @@ export class BodyMemo<T extends object> {
   /** What was remembered for exactly these bytes in this namespace of results (`kind`). */
   get(kind: string, body: Buffer): T | undefined {
     if (body.byteLength > this.#maxBodyBytes) return undefined
-    const remembered = this.#cache.get(memoKey(kind, body))
-    return remembered !== undefined && remembered.body.equals(body) ? remembered.value : undefined
+    const remembered = this.#cache.get(memoKey(body))
+    return remembered !== undefined && remembered.kind === kind && remembered.body.equals(body) ? remembered.value : undefined
   }
 
-  /** Remembers `value` for these bytes; a different body with the same CRC is replaced. */
+  /** Remembers `value` for these bytes; a different body (or kind) with the same length and CRC is replaced. */
   set(kind: string, body: Buffer, value: T): void {
     if (body.byteLength > this.#maxBodyBytes) return
-    this.#cache.set(memoKey(kind, body), { body: Buffer.from(body), value })
+    this.#cache.set(memoKey(body), { kind, body: Buffer.from(body), value })
   }
 }
 
-function memoKey(kind: string, body: Buffer): string {
-  return `${kind} ${body.byteLength} ${crc32(body)}`
+// Length and CRC in one number (a length below 2^21 and 32 bits of CRC fit a
+// double exactly): a number key spares building a string per lookup.
+function memoKey(body: Buffer): number {
+  return body.byteLength * 0x1_0000_0000 + crc32(body)
 }

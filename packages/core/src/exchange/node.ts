@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type Readable, Transform, pipeline as pipelineCallback } from 'node:stream'
+import { Readable, Transform, pipeline as pipelineCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AiCacheError } from '../errors.js'
 import type {
@@ -20,19 +20,22 @@ export interface NodeExchangeOptions {
   url: string
   /** The body, when a framework parser already consumed the stream. */
   parsedBody?: unknown
+  /** The body's bytes, when the framework already read them (Fastify's `parseAs: 'buffer'`). */
+  rawBody?: Buffer
   /** The framework's request object. */
   native?: unknown
   /** Cache settings of the route, under the request's own headers. */
   route?: RouteDirectives
 }
 
-function tooLarge(maxBytes: number): AiCacheError {
+/** The error of a request body over `maxBytes`, for adapters whose framework enforces the limit. */
+export function bodyTooLargeError(maxBytes: number): AiCacheError {
   return new AiCacheError('body_too_large', `The request body is larger than the limit of ${maxBytes} bytes.`)
 }
 
 function readNodeBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'])
-  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes))
+  if (declared > maxBytes) return Promise.reject(bodyTooLargeError(maxBytes))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let received = 0
@@ -42,7 +45,7 @@ function readNodeBody(request: IncomingMessage, maxBytes: number): Promise<Buffe
         cleanup()
         // Discard the rest so the connection can still carry the 413.
         request.resume()
-        reject(tooLarge(maxBytes))
+        reject(bodyTooLargeError(maxBytes))
         return
       }
       chunks.push(chunk)
@@ -81,6 +84,7 @@ class NodeExchange implements ExchangeRequest {
   readonly native: unknown
   readonly route: RouteDirectives | undefined
   readonly #request: IncomingMessage
+  readonly #rawBody: Buffer | undefined
   readonly #response: ServerResponse
   #controller: AbortController | undefined
 
@@ -92,16 +96,19 @@ class NodeExchange implements ExchangeRequest {
     this.parsedBody = options.parsedBody
     this.native = options.native
     this.route = options.route
+    this.#rawBody = options.rawBody
     this.#request = request
     this.#response = response
   }
 
   readBody(maxBytes: number): Promise<Buffer> {
-    return readNodeBody(this.#request, maxBytes)
+    const raw = this.#rawBody
+    if (raw === undefined) return readNodeBody(this.#request, maxBytes)
+    return raw.byteLength > maxBytes ? Promise.reject(bodyTooLargeError(maxBytes)) : Promise.resolve(raw)
   }
 
-  bodyStream(): IncomingMessage {
-    return this.#request
+  bodyStream(): Readable {
+    return this.#rawBody === undefined ? this.#request : Readable.from([this.#rawBody])
   }
 
   /** Aborted when the client leaves before the answer is complete. Created on first use only: hits never need it. */
