@@ -1,4 +1,5 @@
 import { PassThrough, Readable } from 'node:stream'
+import { createGunzip, gzipSync } from 'node:zlib'
 import compress from '@fastify/compress'
 import cors from '@fastify/cors'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
@@ -69,6 +70,33 @@ describe('fastify plugin', () => {
     expect(fake.callCount()).toBe(1)
     expect((await app.inject({ method: 'POST', url: '/echo', payload: { a: 1 } })).json()).toEqual({ a: 1 })
     expect((await app.inject({ method: 'GET', url: '/elsewhere' })).statusCode).toBe(404)
+  })
+
+  it("applies the app's preParsing hooks (gzip-encoded requests) to the cached gateway routes", async () => {
+    const app = create()
+    // As Fastify documents a decompressing hook: the new stream reports the bytes received.
+    app.addHook('preParsing', async (request, _reply, payload) => {
+      if (request.headers['content-encoding'] !== 'gzip') return payload
+      const gunzip = Object.assign(createGunzip(), { receivedEncodedLength: 0 })
+      payload.on('data', (chunk: Buffer) => (gunzip.receivedEncodedLength += chunk.byteLength))
+      return payload.pipe(gunzip)
+    })
+    await app.register(aiCache, { upstream: fake.url })
+    const call = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        payload: gzipSync(JSON.stringify(chatBody)),
+      })
+    const miss = await call()
+    expect(miss.statusCode, miss.body).toBe(200)
+    expect((await call()).headers['cache-status']).toMatch(/hit/)
+    // The same question sent plainly is the same entry.
+    const plain = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chatBody })
+    expect(plain.headers['cache-status']).toMatch(/hit/)
+    expect(plain.json()).toEqual(miss.json())
+    expect(fake.callCount()).toBe(1)
   })
 
   it('leaves a route with config: { aiCache: false } uncached', async () => {
