@@ -10,6 +10,7 @@ export type BenchServerName =
   | 'aicache-express'
   | 'lru-middleware'
   | 'bare-node'
+  | 'bare-proxy'
   | 'bare-koa'
   | 'aicache-koa'
   | 'bare-fastify'

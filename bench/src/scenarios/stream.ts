@@ -1,7 +1,7 @@
 /**
  * Scenario: streaming. (a) Time to first byte of a stream miss through
  * aicache-express against calling the fake upstream directly, every request
- * unique. (b) Replay of a recorded stream of about 500 events from memory
+ * unique, with a bare node:http proxy as the floor of any proxy. (b) Replay of a recorded stream of about 500 events from memory
  * against a bare Express route sending the very same bytes.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -45,6 +45,7 @@ const REPLAY_GOAL: Goal = { value: 0.8, direction: 'at-least' }
 
 const DIRECT_INDEX = 0
 const AICACHE_INDEX = 1
+const BARE_PROXY_INDEX = 2
 
 interface Stoppables {
   list: Array<{ stop(): Promise<void> }>
@@ -84,14 +85,20 @@ function pooledTtfbs(results: RoundResults<StreamLoadResult>, targetIndex: numbe
   return Float64Array.from(resultsOf(results, targetIndex).flatMap((result) => result.ttfbsMs)).sort()
 }
 
-function ttfbRatio(results: RoundResults<StreamLoadResult>): number {
-  return median(results.rounds.map((round) => round[AICACHE_INDEX]!.ttfbP50Ms / round[DIRECT_INDEX]!.ttfbP50Ms))
+/** Median over rounds of the target's TTFB p50 over the baseline's, in the same round. */
+function ttfbRatio(results: RoundResults<StreamLoadResult>, targetIndex = AICACHE_INDEX, baselineIndex = DIRECT_INDEX): number {
+  return median(results.rounds.map((round) => round[targetIndex]!.ttfbP50Ms / round[baselineIndex]!.ttfbP50Ms))
+}
+
+function addedTtfbMs(results: RoundResults<StreamLoadResult>, targetIndex: number, baselineIndex = DIRECT_INDEX): number {
+  return median(results.rounds.map((round) => round[targetIndex]!.ttfbP50Ms - round[baselineIndex]!.ttfbP50Ms))
 }
 
 function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tally: MissTally): { section: ReportSection; failures: string[] } {
   const failures: string[] = []
   const ratio = ttfbRatio(results)
-  const addedMs = median(results.rounds.map((round) => round[AICACHE_INDEX]!.ttfbP50Ms - round[DIRECT_INDEX]!.ttfbP50Ms))
+  const addedMs = addedTtfbMs(results, AICACHE_INDEX)
+  const overProxy = ttfbRatio(results, AICACHE_INDEX, BARE_PROXY_INDEX)
   const rows = results.targetNames.map((name, targetIndex) => {
     const rounds = resultsOf(results, targetIndex)
     const pooled = pooledTtfbs(results, targetIndex)
@@ -99,14 +106,14 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
     const failure = describeFailures(name, failureCount)
     if (failure !== undefined) failures.push(failure)
     const cpuMicroseconds = median(rounds.map((result) => ((result.serverCpuSeconds ?? Number.NaN) / result.responseCount) * 1e6))
-    const isAicache = targetIndex === AICACHE_INDEX
+    const isDirect = targetIndex === DIRECT_INDEX
     return [
       name,
       formatRate(median(rounds.map((result) => result.requestsPerSecond))),
       formatMs(percentile(pooled, 50)),
       formatMs(percentile(pooled, 99)),
-      isAicache ? formatRatio(ratio) : '—',
-      isAicache ? formatSignedMs(addedMs) : '—',
+      isDirect ? '—' : formatRatio(ttfbRatio(results, targetIndex)),
+      isDirect ? '—' : formatSignedMs(addedTtfbMs(results, targetIndex)),
       formatMs(median(rounds.map((result) => result.totalP50Ms))),
       formatMicroseconds(cpuMicroseconds),
       formatFailures(failureCount),
@@ -124,8 +131,10 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
         `${UPSTREAM_LATENCY_MS} ms and sends an event every ${CHUNK_DELAY_MS} ms; ${TTFB_CONNECTIONS} streams in flight. ` +
         `warm-up ${plan.warmUpSeconds * 2} s, then ${plan.roundCount} interleaved rounds of ${plan.roundSeconds} s per target. ` +
         'TTFB is timed per request in the runner with node:http, from the request handed to the socket to the first body byte. ' +
-        'TTFB p50 and p99 are over all measured streams; the ratio and added p50 are medians over rounds of aicache against direct in the same round. ' +
-        'Server CPU is of the process answering the client (the fake for direct, aicache for aicache-express), per stream.',
+        'TTFB p50 and p99 are over all measured streams; the ratio and added p50 are medians over rounds of each target against direct in the same round. ' +
+        'bare-proxy is fifteen lines of node:http that forward the body and pipe the answer back on a keep-alive agent, parsing and recording nothing: ' +
+        'the first byte through any proxy on this machine. ' +
+        'Server CPU is of the process answering the client (the fake for direct, the proxy for the others), per stream.',
       table: {
         columns: [
           { title: 'target', align: 'left' },
@@ -143,6 +152,9 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
       notes: [
         `Upstream calls during aicache runs (warm-up included): ${tally.upstreamCalls} for ${tally.aicacheResponses} aicache streams (every one a miss).`,
         `Goal aicache TTFB p50 ${describeGoal(TTFB_GOAL)} direct: ${verdict(ratio, TTFB_GOAL)} (${formatRatio(ratio)}, ${formatSignedMs(addedMs)} ms).`,
+        `aicache-express ÷ bare-proxy (no goal set; median of per-round ratios): ${formatRatio(overProxy)}, ` +
+          `${formatSignedMs(addedTtfbMs(results, AICACHE_INDEX, BARE_PROXY_INDEX))} ms; ` +
+          `bare-proxy ÷ direct: ${formatRatio(ttfbRatio(results, BARE_PROXY_INDEX))}.`,
       ],
     },
   }
@@ -153,7 +165,10 @@ async function runTtfb(plan: RunPlan, stoppables: Stoppables): Promise<{ results
   stoppables.list.push(fake.process)
   const server = await startBenchServer('aicache-express', fake.url)
   stoppables.list.push(server.process)
+  const proxy = await startBenchServer('bare-proxy', fake.url)
+  stoppables.list.push(proxy.process)
   const nextBody = uniqueChatRequestBodies({ stream: true, maxTokens: TTFB_MAX_TOKENS })
+  assertCompleteStream('bare-proxy', await sendStreamRequest(proxy.origin, nextBody()))
   assertCompleteStream('direct', await sendStreamRequest(fake.origin, nextBody()))
   const probe = await sendStreamRequest(server.origin, nextBody())
   assertCompleteStream('aicache-express', probe)
@@ -167,10 +182,11 @@ async function runTtfb(plan: RunPlan, stoppables: Stoppables): Promise<{ results
       tally.upstreamCalls += upstreamCalls
       tally.aicacheResponses += result.responseCount
     }),
+    ttfbTarget('bare-proxy', proxy.origin, proxy.process, fake, nextBody, () => undefined),
   ]
   // Misses are heavier than hits and come by the tens per second: a longer warm-up lets the JIT settle.
   const results = await runInterleavedRounds(targets, { ...plan, warmUpSeconds: plan.warmUpSeconds * 2 })
-  await Promise.all([fake.process.stop(), server.process.stop()])
+  await Promise.all([fake.process.stop(), server.process.stop(), proxy.process.stop()])
   return { results, ...ttfbSection(results, plan, tally) }
 }
 
