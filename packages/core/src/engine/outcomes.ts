@@ -83,11 +83,16 @@ export function respondOutcome(status: number, headers: ResponseHeaders, body: B
   return { type: 'respond', status, headers: { ...headers, 'cache-status': forwardStatus(cacheStatus) }, body }
 }
 
+/** The events of a production as they come, each batch in one write. */
 async function* followBytes(production: Production, includeUsage: boolean): AsyncGenerator<Uint8Array> {
-  for await (const event of production.follow()) {
-    // The usage chunk was asked for on the client's behalf; it did not want it.
-    if (!includeUsage && isUsageChunk(event)) continue
-    yield Buffer.from(serializeEvent(event))
+  for await (const batch of production.follow()) {
+    let text = ''
+    for (const event of batch) {
+      // The usage chunk was asked for on the client's behalf; it did not want it.
+      if (!includeUsage && isUsageChunk(event)) continue
+      text += serializeEvent(event)
+    }
+    if (text !== '') yield Buffer.from(text)
   }
 }
 

@@ -3,9 +3,15 @@ import { Production } from './production.js'
 
 const event = (data: string) => ({ data, offsetMs: 0 })
 
-async function collect(iterable: AsyncIterable<{ data: string }>): Promise<string[]> {
+async function collect(iterable: AsyncIterable<readonly { data: string }[]>): Promise<string[]> {
   const out: string[] = []
-  for await (const item of iterable) out.push(item.data)
+  for await (const batch of iterable) out.push(...batch.map((item) => item.data))
+  return out
+}
+
+async function batches(iterable: AsyncIterable<readonly { data: string }[]>): Promise<string[][]> {
+  const out: string[][] = []
+  for await (const batch of iterable) out.push(batch.map((item) => item.data))
   return out
 }
 
@@ -21,6 +27,22 @@ describe('Production', () => {
     production.finish({ body: Buffer.alloc(0), stored: true, complete: true })
     expect(await early).toEqual(['a', 'b', 'c'])
     expect(await late).toEqual(['a', 'b', 'c'])
+  })
+
+  it('hands a follower everything produced while it waited as one batch', async () => {
+    const production = new Production()
+    production.start({ status: 200, headers: {}, streaming: true })
+    production.append(event('a'))
+    production.append(event('b'))
+    const following = batches(production.follow())
+    // Appended in one go (one upstream chunk) before the follower runs again.
+    await Promise.resolve()
+    production.append(event('c'))
+    production.append(event('d'))
+    production.finish({ body: Buffer.alloc(0), stored: true, complete: true })
+    expect(await following).toEqual([['a', 'b'], ['c', 'd']])
+    // A follower that comes after the end gets the whole stream at once.
+    expect(await batches(production.follow())).toEqual([['a', 'b', 'c', 'd']])
   })
 
   it('makes every follower fail when production fails mid-way', async () => {

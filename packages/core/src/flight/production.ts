@@ -82,11 +82,20 @@ export class Production {
     this.#notify()
   }
 
-  /** Every event from the first, live until the end; throws if production failed. */
-  async *follow(): AsyncGenerator<SseEvent> {
+  /**
+   * Every event from the first, live until the end, in batches: each batch is
+   * what was produced since the previous one (a late follower gets all it
+   * missed at once). Throws if production failed.
+   */
+  async *follow(): AsyncGenerator<readonly SseEvent[]> {
     let next = 0
     for (;;) {
-      while (next < this.events.length) yield this.events[next++]!
+      if (next < this.events.length) {
+        const batch = next === 0 && this.#ended ? this.events : this.events.slice(next)
+        next = this.events.length
+        yield batch
+        continue
+      }
       if (this.#failure) throw this.#failure.reason
       if (this.#ended) return
       await new Promise<void>((resolve) => this.#wake.add(resolve))
