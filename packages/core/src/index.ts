@@ -38,6 +38,8 @@ export type {
 } from './exchange/types.js'
 export { bodyTooLargeError, captureNodeResponse, nodeExchange, sendNodeOutcome, tapStream } from './exchange/node.js'
 export type { NodeExchangeOptions } from './exchange/node.js'
+export { resolveRouteOptions } from './exchange/route-options.js'
+export type { RateLimitOptions } from './limits/rate-limit-options.js'
 export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/canonical.js'
 export { cacheKey, credentialScope } from './request/key.js'
 export type { KeyParts } from './request/key.js'

@@ -119,3 +119,39 @@ describe('express adapter on one route', () => {
     }
   })
 })
+
+describe('express adapter, per-route settings', () => {
+  it("gives a route its own rate limits on a shared engine, or none, and refuses bad ones at start-up", async () => {
+    const engine = createAiCache({ rateLimit: { requestsPerMinute: 100 } })
+    const app = express()
+    const answer = (req: express.Request, res: express.Response) => res.json({ answer: (req.body as { prompt: string }).prompt })
+    app.post('/chat', aiCache(engine), express.json(), answer)
+    app.post('/strict', aiCache(engine, { rateLimit: { requestsPerMinute: 2 } }), express.json(), answer)
+    app.post('/free', aiCache(engine, { rateLimit: false }), express.json(), answer)
+    const running = await listen(app)
+    try {
+      const ask = (path: string, prompt: string) =>
+        fetch(`${running.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' },
+          body: JSON.stringify({ prompt }),
+        })
+      const strict = [await ask('/strict', 'a'), await ask('/strict', 'b'), await ask('/strict', 'c')]
+      expect(strict.map((response) => response.status)).toEqual([200, 200, 429])
+      expect(strict[0]!.headers.get('x-ratelimit-limit-requests')).toBe('2')
+      expect(await strict[2]!.json()).toMatchObject({ error: { code: 'rate_limited' } })
+      // The route's budget is its own: the engine's limit still has room on other routes.
+      const chat = await ask('/chat', 'a')
+      expect(chat.status).toBe(200)
+      expect(chat.headers.get('x-ratelimit-limit-requests')).toBe('100')
+      expect(chat.headers.get('x-ratelimit-remaining-requests')).toBe('99')
+      const free = await ask('/free', 'a')
+      expect(free.status).toBe(200)
+      expect(free.headers.get('x-ratelimit-limit-requests')).toBeNull()
+    } finally {
+      await running.close()
+    }
+    expect(() => aiCache(engine, { rateLimit: { requestsPerMinute: -1 } })).toThrow(/route\.rateLimit\.requestsPerMinute/)
+    expect(() => aiCache(engine, { ttlMs: 1.5 })).toThrow(/route\.ttlMs/)
+  })
+})

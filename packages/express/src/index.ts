@@ -16,12 +16,17 @@ import {
   captureNodeResponse,
   createAiCache,
   nodeExchange,
+  resolveRouteOptions,
   type ResponseMeta,
+  type RouteDirectives,
   sendNodeOutcome,
 } from '@aicache/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
-export type { AiCacheOptions, AiCacheStats, ResponseMeta } from '@aicache/core'
+export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } from '@aicache/core'
+
+/** Settings of the routes one middleware is mounted on: namespace, TTL and rate limits of their own. */
+export type AiCacheRouteOptions = RouteDirectives
 export { AiCache, createAiCache } from '@aicache/core'
 
 /** The middleware, with the engine it uses (for `stats()` and `invalidate()`). */
@@ -52,13 +57,23 @@ function parsedBody(req: Request): unknown {
 /**
  * Express middleware. Pass options to create an engine, or an engine from
  * `createAiCache()` to share one between several apps or adapters. Works
- * with or without `express.json()` before it.
+ * with or without `express.json()` before it. `route` gives the routes this
+ * middleware is mounted on a namespace, TTL or rate limits of their own.
+ *
+ * @example
+ * ```ts
+ * const cache = createAiCache({ rateLimit: { requestsPerMinute: 60 } })
+ * app.post('/chat', aiCache(cache), chatHandler)
+ * // The same cache; this route allows 10 requests a minute per caller.
+ * app.post('/summarise', aiCache(cache, { rateLimit: { requestsPerMinute: 10 } }), summariseHandler)
+ * ```
  */
-export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddleware {
+export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheRouteOptions): AiCacheMiddleware {
   const engine = options instanceof AiCache ? options : createAiCache(options)
+  const routeOptions = resolveRouteOptions(route)
 
   function aiCacheMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req })
+    const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req, route: routeOptions })
     engine.handle(exchange).then((outcome) => {
       if (outcome.type !== 'next') return sendNodeOutcome(res, outcome)
       if (outcome.body !== undefined) {

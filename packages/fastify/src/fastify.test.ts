@@ -133,6 +133,27 @@ describe('fastify plugin', () => {
     expect(() => app.post('/chat', { config: { aiCache: { ttlMs: -1 } } }, async () => ({}))).toThrow(/POST \/chat/)
   })
 
+  it('gives a route its own rate limits through config.aiCache, or none', async () => {
+    const app = create()
+    await app.register(aiCache, { rateLimit: { requestsPerMinute: 100 } })
+    const answer = async (request: { body: unknown }) => ({ answer: (request.body as { prompt: string }).prompt })
+    app.post('/chat', answer)
+    app.post('/strict', { config: { aiCache: { rateLimit: { requestsPerMinute: 2 } } } }, answer)
+    app.post('/free', { config: { aiCache: { rateLimit: false } } }, answer)
+    expect(() => app.post('/bad', { config: { aiCache: { rateLimit: { requestsPerMinute: -5 } } } }, answer)).toThrow(
+      /POST \/bad.*aiCache\.rateLimit\.requestsPerMinute/,
+    )
+    const call = (url: string, prompt: string) =>
+      app.inject({ method: 'POST', url, payload: { prompt }, headers: { authorization: 'Bearer sk-a' } })
+    const strict = [await call('/strict', 'a'), await call('/strict', 'b'), await call('/strict', 'c')]
+    expect(strict.map((response) => response.statusCode)).toEqual([200, 200, 429])
+    expect(strict[0]!.headers['x-ratelimit-limit-requests']).toBe('2')
+    expect((await call('/chat', 'a')).headers['x-ratelimit-remaining-requests']).toBe('99')
+    const free = await call('/free', 'a')
+    expect(free.statusCode).toBe(200)
+    expect(free.headers['x-ratelimit-limit-requests']).toBeUndefined()
+  })
+
   it("still runs other plugins' hooks on a hit: onSend headers, CORS and compression", async () => {
     const app = create()
     await app.register(cors, { origin: '*' })

@@ -1,5 +1,14 @@
 import { Readable } from 'node:stream'
-import { type AiCache, AiCacheError, nodeExchange, type ResponseMeta, tapStream, type WrapCapture } from '@aicache/core'
+import {
+  type AiCache,
+  AiCacheError,
+  nodeExchange,
+  type RateLimitOptions,
+  resolveRouteOptions,
+  type ResponseMeta,
+  tapStream,
+  type WrapCapture,
+} from '@aicache/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { sendOutcome } from './gateway-routes.js'
 
@@ -9,25 +18,33 @@ export interface AiCacheRouteOptions {
   namespace?: string
   /** Freshness of this route's entries, unless the request sends `x-aicache-ttl`. */
   ttlMs?: number
+  /**
+   * This route's own inbound rate limits instead of the plugin's `rateLimit`
+   * (`false`: none on this route), with counters of their own.
+   */
+  rateLimit?: RateLimitOptions | false
 }
 
 const captures = new WeakMap<FastifyRequest, WrapCapture>()
 /** Set by `setCacheMeta`. */
 export const metas = new WeakMap<FastifyReply, ResponseMeta>()
 
+/** Checks a route's `config.aiCache` when the route is declared, and keeps it resolved. */
 function checkRouteOptions(route: RouteOptions): void {
   const options: unknown = route.config?.aiCache
   if (options === undefined || options === false) return
-  const { namespace, ttlMs } = (options ?? {}) as AiCacheRouteOptions
-  if (
-    typeof options !== 'object' ||
-    (namespace !== undefined && typeof namespace !== 'string') ||
-    (ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && ttlMs >= 0))
-  ) {
-    const where = `${String(route.method)} ${route.url}`
-    const message = `Route config 'aiCache' of ${where} must be false or { namespace?: string, ttlMs?: integer >= 0 }`
-    throw new AiCacheError('invalid_option', message, { param: 'aiCache' })
+  const where = `${String(route.method)} ${route.url}`
+  let resolved: AiCacheRouteOptions | undefined
+  try {
+    if (typeof options !== 'object' || options === null) throw new TypeError('not an object')
+    resolved = resolveRouteOptions(options as AiCacheRouteOptions, 'aiCache')
+  } catch (cause) {
+    const reason = cause instanceof AiCacheError ? `: ${cause.message}` : ''
+    const message = `Route config 'aiCache' of ${where} must be false or { namespace?: string, ttlMs?: integer >= 0, rateLimit? }${reason}`
+    throw new AiCacheError('invalid_option', message, { param: 'aiCache', cause })
   }
+  // A copy: the config object may be shared with other routes.
+  route.config = { ...route.config, aiCache: resolved }
 }
 
 /** Reports the payload a handler sent (as this hook sees it) to the capture of its request. */

@@ -17,14 +17,19 @@ import {
   type AiCacheOptions,
   createAiCache,
   nodeExchange,
+  resolveRouteOptions,
   type ResponseHeaders,
   type ResponseMeta,
+  type RouteDirectives,
   tapStream,
   type WrapCapture,
 } from '@aicache/core'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
 
-export type { AiCacheOptions, AiCacheStats, ResponseMeta } from '@aicache/core'
+export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } from '@aicache/core'
+
+/** Settings of the routes one middleware is mounted on: namespace, TTL and rate limits of their own. */
+export type AiCacheRouteOptions = RouteDirectives
 export { AiCache, createAiCache } from '@aicache/core'
 
 /** The middleware, with the engine it uses (for `stats()` and `invalidate()`). */
@@ -102,10 +107,19 @@ async function captureDownstream(ctx: ParameterizedContext, next: Next, capture:
  * `createAiCache()` to share one between several apps or adapters. Works
  * with or without `@koa/bodyparser` before it. Answers are set as
  * `ctx.status`, headers and `ctx.body`, so middleware around it (compression,
- * CORS) still applies.
+ * CORS) still applies. `route` gives the routes this middleware is mounted
+ * on a namespace, TTL or rate limits of their own.
+ *
+ * @example
+ * ```ts
+ * const cache = createAiCache({ rateLimit: { requestsPerMinute: 60 } })
+ * // The same cache; this route allows 10 requests a minute per caller.
+ * router.post('/summarise', aiCache(cache, { rateLimit: { requestsPerMinute: 10 } }), summarise)
+ * ```
  */
-export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddleware {
+export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheRouteOptions): AiCacheMiddleware {
   const engine = options instanceof AiCache ? options : createAiCache(options)
+  const routeOptions = resolveRouteOptions(route)
 
   async function aiCacheMiddleware(ctx: ParameterizedContext, next: Next): Promise<void> {
     const exchange = nodeExchange(ctx.req, ctx.res, {
@@ -113,6 +127,7 @@ export function aiCache(options: AiCacheOptions | AiCache = {}): AiCacheMiddlewa
       url: ctx.url,
       parsedBody: parsedBody(ctx),
       native: ctx,
+      route: routeOptions,
     })
     const outcome = await engine.handle(exchange)
     if (outcome.type !== 'next') {

@@ -111,6 +111,30 @@ describe('koa adapter', () => {
     expect(await other.json()).toEqual({ other: { prompt: 'x' }, call: 3 })
   })
 
+  it('gives a @koa/router route its own rate limits on a shared engine, or none', async () => {
+    const engine = createAiCache({ rateLimit: { requestsPerMinute: 100 } })
+    const app = new Koa()
+    const router = new Router()
+    const answer = (ctx: Koa.Context) => {
+      ctx.body = { answer: (ctx.request.body as { prompt: string }).prompt }
+    }
+    router.post('/chat', aiCache(engine), bodyParser(), answer)
+    router.post('/strict', aiCache(engine, { rateLimit: { requestsPerMinute: 2 } }), bodyParser(), answer)
+    router.post('/free', aiCache(engine, { rateLimit: false }), bodyParser(), answer)
+    app.use(router.routes())
+    const url = await serve(app)
+    const init = { headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' } }
+    const strict = [await ask(`${url}/strict`, { prompt: 'a' }, init), await ask(`${url}/strict`, { prompt: 'b' }, init), await ask(`${url}/strict`, { prompt: 'c' }, init)]
+    expect(strict.map((response) => response.status)).toEqual([200, 200, 429])
+    expect(strict[0]!.headers.get('x-ratelimit-limit-requests')).toBe('2')
+    const chat = await ask(`${url}/chat`, { prompt: 'a' }, init)
+    expect(chat.headers.get('x-ratelimit-remaining-requests')).toBe('99')
+    const free = await ask(`${url}/free`, { prompt: 'a' }, init)
+    expect(free.status).toBe(200)
+    expect(free.headers.get('x-ratelimit-limit-requests')).toBeNull()
+    expect(() => aiCache(engine, { rateLimit: { tokensPerMinute: 0 } })).toThrow(/route\.rateLimit\.tokensPerMinute/)
+  })
+
   it("sends a handler's error through Koa's error handling and stores nothing", async () => {
     const app = new Koa()
     const seen: unknown[] = []

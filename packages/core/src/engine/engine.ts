@@ -29,6 +29,7 @@ import { errorOutcome, hitOutcome, pacedHitOutcome, streamOutcome, withHeaders }
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
 import { pumpUpstream, upstreamTarget } from './pump.js'
 import { RateLimitGate } from './rate-limit-gate.js'
+import { RouteLimiters } from './route-limits.js'
 import type { StorePlan } from './recording.js'
 import { represent } from './representation.js'
 import { type AiCacheStats, StatsRecorder } from './stats.js'
@@ -60,7 +61,8 @@ export class AiCache {
   readonly #upstream: Upstream | undefined
   readonly #telemetry: Telemetry
   #limiter: RateLimiter | undefined
-  readonly #gate = new RateLimitGate(() => this.#limiter)
+  readonly #gate = new RateLimitGate()
+  readonly #routeLimiters = new RouteLimiters()
   #redis: RedisLayer | undefined
   #closed = false
   readonly #ready: Promise<void>
@@ -119,6 +121,7 @@ export class AiCache {
       if (this.options.rateLimit) {
         this.#limiter = createRateLimiter(this.options.rateLimit, { store: createRedisCounterStore(layer.client) })
       }
+      this.#routeLimiters.useStore((prefix) => createRedisCounterStore(layer.client, { prefix }))
     } catch (error) {
       console.warn(`aicache: Redis is not used: ${(error as Error).message}`)
     }
@@ -225,9 +228,10 @@ export class AiCache {
   ): Promise<Outcome> {
     const directives = parseDirectives(request.headers, request.route)
     const scope = resolveScope(this.options.scope, request)
+    const limiter = request.route === undefined ? this.#limiter : this.#routeLimiters.for(request.route, this.#limiter)
     if (directives.noStore) {
       observation.result = 'bypass'
-      const { admission, estimatedTokens } = await this.#gate.admitMiss(scope, prepared, observation)
+      const { admission, estimatedTokens } = await this.#gate.admitMiss(limiter, scope, prepared, observation)
       // The answer is passed through unread: keep the estimate as what it spent.
       void admission?.settle(estimatedTokens)
       return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
@@ -263,7 +267,7 @@ export class AiCache {
           if (hit !== undefined) {
             // An L2 hit is promoted to L1 for the rest of its freshness.
             if (tier === 'l2') this.#memory.set(key, entry)
-            const rateLimitHeaders = this.#limiter && (await this.#gate.admitHit(scope, entry.usage, observation))
+            const rateLimitHeaders = limiter && (await this.#gate.admitHit(limiter, scope, entry.usage, observation))
             observation.result = 'hit'
             observation.tier = tier
             observation.saved = { usage: entry.usage, model: entry.model }
@@ -275,8 +279,8 @@ export class AiCache {
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
-    const { admission, estimatedTokens } = this.#limiter
-      ? await this.#gate.admitMiss(scope, prepared, observation)
+    const { admission, estimatedTokens } = limiter
+      ? await this.#gate.admitMiss(limiter, scope, prepared, observation)
       : { admission: undefined, estimatedTokens: 0 }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)

@@ -9,22 +9,17 @@ import type { PreparedRequest } from './prepare.js'
  * The inbound rate limit, applied where the engine learns what a request
  * costs: a miss reserves a request and its estimated tokens (settled with the
  * real usage later), a hit counts as `countHits` says. A refusal throws a 429.
+ * The engine passes the limiter that applies to the request (its route's, or
+ * its own).
  */
 export class RateLimitGate {
-  readonly #limiter: () => RateLimiter | undefined
-
-  /** `limiter` is looked up on each use: it moves to Redis once Redis is connected. */
-  constructor(limiter: () => RateLimiter | undefined) {
-    this.#limiter = limiter
-  }
-
   /** A request that will (or may) reach the upstream. */
   async admitMiss(
+    limiter: RateLimiter | undefined,
     scope: string,
     prepared: PreparedRequest,
     observation: RequestObservation,
   ): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
-    const limiter = this.#limiter()
     if (limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
     const estimatedTokens = await estimateRequestTokens(prepared.body(), {
       defaultMaxTokens: limiter.options.defaultMaxTokens,
@@ -36,11 +31,11 @@ export class RateLimitGate {
 
   /** A hit; returns the headers to answer with. */
   async admitHit(
+    limiter: RateLimiter | undefined,
     scope: string,
     usage: TokenUsage | undefined,
     observation: RequestObservation,
   ): Promise<Readonly<Record<string, string>> | undefined> {
-    const limiter = this.#limiter()
     if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
     const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
     const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })

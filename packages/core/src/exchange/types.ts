@@ -1,3 +1,4 @@
+import type { RateLimitOptions } from '../limits/rate-limit-options.js'
 /**
  * The framework-neutral port between adapters and the engine. An adapter
  * describes the incoming request as an {@link ExchangeRequest}, asks the
@@ -22,6 +23,12 @@ export interface RouteDirectives {
   namespace?: string
   /** TTL unless the request sends `x-aicache-ttl`. */
   ttlMs?: number
+  /**
+   * This route's own inbound rate limits instead of the engine's `rateLimit`
+   * (`false`: none on this route). Its counters are its own: a scope's
+   * budget on this route is separate from its budget elsewhere.
+   */
+  rateLimit?: RateLimitOptions | false
 }
 
 export interface ExchangeRequest {
