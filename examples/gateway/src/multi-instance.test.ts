@@ -85,3 +85,51 @@ describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () =
     expect(fake.callCount()).toBe(before + 1)
   })
 })
+
+describe.skipIf(skipWithoutRedis())('three gateway processes with a rate limit on one Redis', () => {
+  const requestsPerMinute = 60
+  let fake: FakeUpstream
+  let redis: RedisServer
+  let gateways: Array<{ url: string; child: ChildProcess }> = []
+  const configFolder = mkdtempSync(join(tmpdir(), 'aicache-multi-instance-limit-'))
+  beforeAll(async () => {
+    fake = await startFakeUpstream()
+    redis = await startRedisServer()
+    const configPath = join(configFolder, 'config.json')
+    writeFileSync(configPath, JSON.stringify({ redis: { redis: redis.url, timeoutMs: 2000 }, rateLimit: { requestsPerMinute } }))
+    gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, configPath)))
+  })
+  afterAll(async () => {
+    await Promise.all(
+      gateways.map(({ child }) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        return exited
+      }),
+    )
+    await fake.close()
+    await redis.stop()
+    rmSync(configFolder, { recursive: true, force: true })
+  })
+
+  it('hold one global limit per key within 5%', async () => {
+    const startedAt = performance.now()
+    const statuses = await Promise.all(
+      Array.from({ length: 3 * requestsPerMinute }, async (_, index) => {
+        const response = await fetch(`${gateways[index % 3]!.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-limited' },
+          body: JSON.stringify({ ...question, messages: [{ role: 'user', content: `Question ${index}` }] }),
+        })
+        await response.arrayBuffer()
+        return response.status
+      }),
+    )
+    const elapsedSeconds = (performance.now() - startedAt) / 1000
+    const allowed = statuses.filter((status) => status === 200).length
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([])
+    // A minute's budget at once, plus what refilled (one a second) while the burst ran.
+    expect(allowed).toBeGreaterThanOrEqual(requestsPerMinute)
+    expect(allowed).toBeLessThanOrEqual(Math.ceil(requestsPerMinute * 1.05 + elapsedSeconds * (requestsPerMinute / 60)))
+  })
+})

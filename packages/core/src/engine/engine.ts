@@ -118,10 +118,12 @@ export class AiCache {
       layer.onInvalidate((message) => {
         if (message.kind === 'key') this.#memory.delete(message.key)
       })
+      // The limiter's Redis calls keep the layer's deadline when one was set (else the limiter's own, 200 ms).
+      const storeTimeoutMs = options.timeoutMs
       if (this.options.rateLimit) {
-        this.#limiter = createRateLimiter(this.options.rateLimit, { store: createRedisCounterStore(layer.client) })
+        this.#limiter = createRateLimiter(this.options.rateLimit, { store: createRedisCounterStore(layer.client), storeTimeoutMs })
       }
-      this.#routeLimiters.useStore((prefix) => createRedisCounterStore(layer.client, { prefix }))
+      this.#routeLimiters.useStore((prefix) => createRedisCounterStore(layer.client, { prefix }), storeTimeoutMs)
     } catch (error) {
       console.warn(`aicache: Redis is not used: ${(error as Error).message}`)
     }

@@ -21,6 +21,7 @@ export class RouteLimiters {
   // Adapters hand the same options object on every request: it is resolved once.
   #byObject = new WeakMap<object, RateLimiter>()
   #storeFactory: RouteCounterStoreFactory | undefined
+  #storeTimeoutMs: number | undefined
 
   /** The limiter for a request on `route`: the route's own, none (`false`), or the engine's. */
   for(route: RouteDirectives | undefined, engineLimiter: RateLimiter | undefined): RateLimiter | undefined {
@@ -34,7 +35,10 @@ export class RouteLimiters {
       limiter = this.#limiters.get(id)
       if (limiter === undefined) {
         const prefix = `aicache:rate:route:${digest(id).slice(0, 16)}:`
-        limiter = createRateLimiter(resolved, this.#storeFactory ? { store: this.#storeFactory(prefix) } : {})
+        limiter = createRateLimiter(
+          resolved,
+          this.#storeFactory ? { store: this.#storeFactory(prefix), storeTimeoutMs: this.#storeTimeoutMs } : {},
+        )
         this.#limiters.set(id, limiter)
       }
       this.#byObject.set(limits, limiter)
@@ -43,8 +47,9 @@ export class RouteLimiters {
   }
 
   /** From now on, counters live where `factory` puts them (Redis once connected); limiters are made anew. */
-  useStore(factory: RouteCounterStoreFactory): void {
+  useStore(factory: RouteCounterStoreFactory, storeTimeoutMs?: number): void {
     this.#storeFactory = factory
+    this.#storeTimeoutMs = storeTimeoutMs
     this.#limiters.clear()
     this.#byObject = new WeakMap()
   }
