@@ -27,34 +27,51 @@ function startGateway(upstreamUrl: string, configPath: string): Promise<{ url: s
   })
 }
 
-describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () => {
-  let fake: FakeUpstream
-  let redis: RedisServer
-  let gateways: Array<{ url: string; child: ChildProcess }> = []
+/** A fake upstream, a Redis server and three gateways on it, configured with `options` (and Redis). */
+interface Cluster {
+  fake: FakeUpstream
+  gateways: Array<{ url: string; child: ChildProcess }>
+  stop(): Promise<void>
+}
+
+async function startCluster(options: Record<string, unknown> = {}): Promise<Cluster> {
+  const fake = await startFakeUpstream()
+  const redis: RedisServer = await startRedisServer()
   const configFolder = mkdtempSync(join(tmpdir(), 'aicache-multi-instance-'))
+  // What is tested is sharing through Redis, not its deadline: when every
+  // test of the repository runs at once on two cores, a Redis answer can
+  // take longer than the default 100 ms, and the instance then (rightly)
+  // goes on without Redis (fail-open is tested in the core).
+  const configPath = join(configFolder, 'config.json')
+  writeFileSync(configPath, JSON.stringify({ ...options, redis: { redis: redis.url, timeoutMs: 2000 } }))
+  const gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, configPath)))
+  return {
+    fake,
+    gateways,
+    async stop() {
+      await Promise.all(
+        gateways.map(({ child }) => {
+          const exited = new Promise((resolve) => child.once('exit', resolve))
+          child.kill('SIGTERM')
+          return exited
+        }),
+      )
+      await fake.close()
+      await redis.stop()
+      rmSync(configFolder, { recursive: true, force: true })
+    },
+  }
+}
+
+describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () => {
+  let cluster: Cluster
+  let fake: FakeUpstream
+  let gateways: Cluster['gateways']
   beforeAll(async () => {
-    fake = await startFakeUpstream()
-    redis = await startRedisServer()
-    // What is tested is sharing through Redis, not its deadline: when every
-    // test of the repository runs at once on two cores, a Redis answer can
-    // take longer than the default 100 ms, and the instance then (rightly)
-    // goes on without Redis (fail-open is tested in the core).
-    const configPath = join(configFolder, 'config.json')
-    writeFileSync(configPath, JSON.stringify({ redis: { redis: redis.url, timeoutMs: 2000 } }))
-    gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, configPath)))
+    cluster = await startCluster()
+    ;({ fake, gateways } = cluster)
   })
-  afterAll(async () => {
-    await Promise.all(
-      gateways.map(({ child }) => {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        return exited
-      }),
-    )
-    await fake.close()
-    await redis.stop()
-    rmSync(configFolder, { recursive: true, force: true })
-  })
+  afterAll(() => cluster.stop())
 
   const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-shared', maxRetries: 0 })
 
@@ -88,35 +105,17 @@ describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () =
 
 describe.skipIf(skipWithoutRedis())('three gateway processes with a rate limit on one Redis', () => {
   const requestsPerMinute = 60
-  let fake: FakeUpstream
-  let redis: RedisServer
-  let gateways: Array<{ url: string; child: ChildProcess }> = []
-  const configFolder = mkdtempSync(join(tmpdir(), 'aicache-multi-instance-limit-'))
+  let cluster: Cluster
   beforeAll(async () => {
-    fake = await startFakeUpstream()
-    redis = await startRedisServer()
-    const configPath = join(configFolder, 'config.json')
-    writeFileSync(configPath, JSON.stringify({ redis: { redis: redis.url, timeoutMs: 2000 }, rateLimit: { requestsPerMinute } }))
-    gateways = await Promise.all([0, 1, 2].map(() => startGateway(fake.url, configPath)))
+    cluster = await startCluster({ rateLimit: { requestsPerMinute } })
   })
-  afterAll(async () => {
-    await Promise.all(
-      gateways.map(({ child }) => {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        return exited
-      }),
-    )
-    await fake.close()
-    await redis.stop()
-    rmSync(configFolder, { recursive: true, force: true })
-  })
+  afterAll(() => cluster.stop())
 
   it('hold one global limit per key within 5%', async () => {
     const startedAt = performance.now()
     const statuses = await Promise.all(
       Array.from({ length: 3 * requestsPerMinute }, async (_, index) => {
-        const response = await fetch(`${gateways[index % 3]!.url}/v1/chat/completions`, {
+        const response = await fetch(`${cluster.gateways[index % 3]!.url}/v1/chat/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: 'Bearer sk-limited' },
           body: JSON.stringify({ ...question, messages: [{ role: 'user', content: `Question ${index}` }] }),

@@ -3,27 +3,17 @@ import {
   type AiCache,
   AiCacheError,
   nodeExchange,
-  type RateLimitOptions,
   resolveRouteOptions,
   type ResponseMeta,
+  type RouteDirectives,
   tapStream,
   type WrapCapture,
 } from '@aicache/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { sendOutcome } from './gateway-routes.js'
 
-/** Per-route settings, in a route's `config.aiCache`. */
-export interface AiCacheRouteOptions {
-  /** Namespace of this route's entries, unless the request sends `x-aicache-namespace`. */
-  namespace?: string
-  /** Freshness of this route's entries, unless the request sends `x-aicache-ttl`. */
-  ttlMs?: number
-  /**
-   * This route's own inbound rate limits instead of the plugin's `rateLimit`
-   * (`false`: none on this route), with counters of their own.
-   */
-  rateLimit?: RateLimitOptions | false
-}
+/** Per-route settings, in a route's `config.aiCache`: namespace, TTL and rate limits of its own. */
+export type AiCacheRouteOptions = RouteDirectives
 
 const captures = new WeakMap<FastifyRequest, WrapCapture>()
 /** Set by `setCacheMeta`. */

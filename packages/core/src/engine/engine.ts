@@ -28,7 +28,7 @@ import { feedFromEntry, followProduction } from './follow.js'
 import { errorOutcome, hitOutcome, pacedHitOutcome, streamOutcome, withHeaders } from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
 import { pumpUpstream, upstreamTarget } from './pump.js'
-import { RateLimitGate } from './rate-limit-gate.js'
+import { admitHit, admitMiss } from './rate-limit-gate.js'
 import { RouteLimiters } from './route-limits.js'
 import type { StorePlan } from './recording.js'
 import { represent } from './representation.js'
@@ -61,7 +61,6 @@ export class AiCache {
   readonly #upstream: Upstream | undefined
   readonly #telemetry: Telemetry
   #limiter: RateLimiter | undefined
-  readonly #gate = new RateLimitGate()
   readonly #routeLimiters = new RouteLimiters()
   #redis: RedisLayer | undefined
   #closed = false
@@ -233,7 +232,7 @@ export class AiCache {
     const limiter = request.route === undefined ? this.#limiter : this.#routeLimiters.for(request.route, this.#limiter)
     if (directives.noStore) {
       observation.result = 'bypass'
-      const { admission, estimatedTokens } = await this.#gate.admitMiss(limiter, scope, prepared, observation)
+      const { admission, estimatedTokens } = await admitMiss(limiter, scope, prepared, observation)
       // The answer is passed through unread: keep the estimate as what it spent.
       void admission?.settle(estimatedTokens)
       return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
@@ -269,7 +268,7 @@ export class AiCache {
           if (hit !== undefined) {
             // An L2 hit is promoted to L1 for the rest of its freshness.
             if (tier === 'l2') this.#memory.set(key, entry)
-            const rateLimitHeaders = limiter && (await this.#gate.admitHit(limiter, scope, entry.usage, observation))
+            const rateLimitHeaders = limiter && (await admitHit(limiter, scope, entry.usage, observation))
             observation.result = 'hit'
             observation.tier = tier
             observation.saved = { usage: entry.usage, model: entry.model }
@@ -282,7 +281,7 @@ export class AiCache {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
     const { admission, estimatedTokens } = limiter
-      ? await this.#gate.admitMiss(limiter, scope, prepared, observation)
+      ? await admitMiss(limiter, scope, prepared, observation)
       : { admission: undefined, estimatedTokens: 0 }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)

@@ -12,37 +12,36 @@ import type { PreparedRequest } from './prepare.js'
  * The engine passes the limiter that applies to the request (its route's, or
  * its own).
  */
-export class RateLimitGate {
-  /** A request that will (or may) reach the upstream. */
-  async admitMiss(
-    limiter: RateLimiter | undefined,
-    scope: string,
-    prepared: PreparedRequest,
-    observation: RequestObservation,
-  ): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
-    if (limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
-    const estimatedTokens = await estimateRequestTokens(prepared.body(), {
-      defaultMaxTokens: limiter.options.defaultMaxTokens,
-    })
-    const verdict = await limiter.admit(scope, { estimatedTokens })
-    if (!verdict.allowed) refuse(verdict, observation)
-    return { admission: verdict, estimatedTokens }
-  }
 
-  /** A hit; returns the headers to answer with. */
-  async admitHit(
-    limiter: RateLimiter | undefined,
-    scope: string,
-    usage: TokenUsage | undefined,
-    observation: RequestObservation,
-  ): Promise<Readonly<Record<string, string>> | undefined> {
-    if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
-    const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
-    const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })
-    if (!verdict.allowed) refuse(verdict, observation)
-    void verdict.settleHit(cachedTokens)
-    return verdict.headers
-  }
+/** A request that will (or may) reach the upstream. */
+export async function admitMiss(
+  limiter: RateLimiter | undefined,
+  scope: string,
+  prepared: PreparedRequest,
+  observation: RequestObservation,
+): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
+  if (limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
+  const estimatedTokens = await estimateRequestTokens(prepared.body(), {
+    defaultMaxTokens: limiter.options.defaultMaxTokens,
+  })
+  const verdict = await limiter.admit(scope, { estimatedTokens })
+  if (!verdict.allowed) refuse(verdict, observation)
+  return { admission: verdict, estimatedTokens }
+}
+
+/** A hit; returns the headers to answer with. */
+export async function admitHit(
+  limiter: RateLimiter | undefined,
+  scope: string,
+  usage: TokenUsage | undefined,
+  observation: RequestObservation,
+): Promise<Readonly<Record<string, string>> | undefined> {
+  if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
+  const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
+  const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })
+  if (!verdict.allowed) refuse(verdict, observation)
+  void verdict.settleHit(cachedTokens)
+  return verdict.headers
 }
 
 function refuse(verdict: Rejection, observation: RequestObservation): never {

@@ -15,7 +15,7 @@ describe('RouteLimiters', () => {
     expect(limiters.for({ rateLimit: false }, engineLimiter)).toBeUndefined()
     const strict = limiters.for({ rateLimit: { requestsPerMinute: 2 } }, engineLimiter)
     expect(strict).not.toBe(engineLimiter)
-    // Equal limits from another route (another object, keys in another order) share counters.
+    // Equal limits from another route (another object, and below in another key order) share counters.
     expect(limiters.for({ rateLimit: { requestsPerMinute: 2 } }, engineLimiter)).toBe(strict)
     const both = limiters.for({ rateLimit: { requestsPerMinute: 2, tokensPerMinute: 10 } }, engineLimiter)
     expect(limiters.for({ rateLimit: { tokensPerMinute: 10, requestsPerMinute: 2 } }, engineLimiter)).toBe(both)
