@@ -16,6 +16,7 @@ import {
   captureNodeResponse,
   createAiCache,
   nodeExchange,
+  type Outcome,
   resolveRouteOptions,
   type ResponseMeta,
   type RouteDirectives,
@@ -54,6 +55,21 @@ function parsedBody(req: Request): unknown {
   return req.readableEnded ? req.body : undefined
 }
 
+/** Sends aicache's answer, or hands the request on to the app (with the body read, and wrap mode's capture). */
+function carryOut(req: Request, res: Response, next: NextFunction, outcome: Outcome): void {
+  if (outcome.type !== 'next') return void sendNodeOutcome(res, outcome)
+  if (outcome.body !== undefined) {
+    req.body = outcome.body
+    // body-parser 1 (Express 4) skips a request marked as already parsed.
+    ;(req as Request & { _body?: boolean })._body = true
+  }
+  if (outcome.headers) for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
+  if (outcome.capture) {
+    captureNodeResponse(res, outcome.capture, () => res.locals['aicache'] as ResponseMeta | undefined)
+  }
+  next()
+}
+
 /**
  * Express middleware. Pass options to create an engine, or an engine from
  * `createAiCache()` to share one between several apps or adapters. Works
@@ -74,19 +90,15 @@ export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheR
 
   function aiCacheMiddleware(req: Request, res: Response, next: NextFunction): void {
     const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req, route: routeOptions })
-    engine.handle(exchange).then((outcome) => {
-      if (outcome.type !== 'next') return sendNodeOutcome(res, outcome)
-      if (outcome.body !== undefined) {
-        req.body = outcome.body
-        // body-parser 1 (Express 4) skips a request marked as already parsed.
-        ;(req as Request & { _body?: boolean })._body = true
-      }
-      if (outcome.headers) for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
-      if (outcome.capture) {
-        captureNodeResponse(res, outcome.capture, () => res.locals['aicache'] as ResponseMeta | undefined)
-      }
-      next()
-    }, next)
+    let outcome: Outcome | Promise<Outcome>
+    try {
+      outcome = engine.respond(exchange)
+    } catch (error) {
+      return next(error)
+    }
+    // A hit whose body Express already parsed is answered without a promise.
+    if (outcome instanceof Promise) outcome.then((settled) => carryOut(req, res, next, settled), next)
+    else carryOut(req, res, next, outcome)
   }
   return Object.assign(aiCacheMiddleware, { engine })
 }

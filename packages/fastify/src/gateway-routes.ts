@@ -8,6 +8,12 @@ export function sendOutcome(reply: FastifyReply, outcome: Exclude<Outcome, { typ
   return reply.send(outcome.type === 'respond' ? outcome.body : Readable.from(outcome.body))
 }
 
+function carryOut(reply: FastifyReply, outcome: Outcome): FastifyReply {
+  if (outcome.type !== 'next') return sendOutcome(reply, outcome)
+  reply.callNotFound()
+  return reply
+}
+
 const cachedPaths = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']
 
 /**
@@ -31,14 +37,16 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
     })
     // The engine sees paths relative to the prefix, as `/v1/...`.
     const prefixLength = gateway.prefix.length
-    async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    // Not async: a hit on a cached route (its body already read by Fastify)
+    // is answered without a promise.
+    function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
       const url = request.url.slice(prefixLength)
       const rawBody = Buffer.isBuffer(request.body) ? request.body : undefined
       const exchange = nodeExchange(request.raw, reply.raw, { path: url.split('?', 1)[0]!, url, native: request, rawBody })
-      const outcome = await engine.handle(exchange)
-      if (outcome.type !== 'next') return sendOutcome(reply, outcome)
-      reply.callNotFound()
-      return reply
+      const outcome = engine.respond(exchange)
+      if (outcome instanceof Promise) return outcome.then((settled) => carryOut(reply, settled))
+      carryOut(reply, outcome)
+      return undefined
     }
     // The cached routes: Fastify reads the bytes of any body (the engine checks
     // the Content-Type and parses the JSON itself, answering bad input), which

@@ -129,7 +129,9 @@ export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheR
       native: ctx,
       route: routeOptions,
     })
-    const outcome = await engine.handle(exchange)
+    const answer = engine.respond(exchange)
+    // A hit whose body a parser already read needs no await.
+    const outcome = answer instanceof Promise ? await answer : answer
     if (outcome.type !== 'next') {
       ctx.status = outcome.status
       setHeaders(ctx, outcome.headers)

@@ -44,7 +44,7 @@ export class BodyMemo<T extends object> {
   /** What was remembered for exactly these bytes in this namespace of results (`kind`). */
   get(kind: string, body: Buffer): T | undefined {
     if (body.byteLength > this.#maxBodyBytes) return undefined
-    const remembered = this.#cache.get(memoKey(body))
+    const remembered = this.#cache.get(memoKey(body), getOptions)
     return remembered !== undefined && remembered.kind === kind && remembered.body.equals(body) ? remembered.value : undefined
   }
 
@@ -54,6 +54,9 @@ export class BodyMemo<T extends object> {
     this.#cache.set(memoKey(body), { kind, body: Buffer.from(body), value })
   }
 }
+
+// One options object for every get, instead of the default `{}` lru-cache makes per call.
+const getOptions = {}
 
 // Length and CRC in one number (a length below 2^21 and 32 bits of CRC fit a
 // double exactly): a number key spares building a string per lookup.

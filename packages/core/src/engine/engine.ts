@@ -8,7 +8,7 @@ import { createRedisCounterStore } from '../limits/redis-counter-store.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
 import { createPricing } from '../pricing/pricing.js'
 import { parseDirectives, type RequestDirectives } from '../request/directives.js'
-import { cacheKey, resolveScope } from '../request/key.js'
+import { cacheKeyOf, resolveScope } from '../request/key.js'
 import { type Operation, operationOfPath } from '../request/operation.js'
 import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
@@ -134,13 +134,29 @@ export class AiCache {
    * mode LLM-shaped `POST` requests are served from the cache or captured.
    */
   async handle(request: ExchangeRequest): Promise<Outcome> {
+    return this.respond(request)
+  }
+
+  /**
+   * {@link handle}, answering at once when nothing has to be waited for: a
+   * memory-tier hit whose body the adapter already holds (`readBody`
+   * returned bytes, not a promise) and that no Redis call or rate limit
+   * delays comes back as an outcome, not a promise, so a hit costs no
+   * promise and no microtask. Adapters call this one; it throws only what
+   * `handle` would reject with.
+   */
+  respond(request: ExchangeRequest): Outcome | Promise<Outcome> {
     try {
-      if (this.#upstream === undefined) return await this.#handleWrapped(request)
+      if (this.#upstream === undefined) return this.#caught(request, this.#handleWrapped(request))
       if (!request.path.startsWith(gatewayPrefix)) return { type: 'next' }
+      const upstream = this.#upstream
       const operation = request.method === 'POST' ? operationOfPath(request.path) : undefined
-      if (operation === undefined) return await this.#passthrough(request, this.#upstream)
-      const prepared = await this.#preparer.openAi(request, operation)
-      return await this.#serve(request, prepared, this.#upstream)
+      if (operation === undefined) return this.#caught(request, this.#passthrough(request, upstream))
+      const prepared = this.#preparer.openAi(request, operation)
+      const served = isPromise(prepared)
+        ? prepared.then((ready) => this.#serve(request, ready, upstream))
+        : this.#serve(request, prepared, upstream)
+      return isPromise(served) ? this.#caught(request, served) : served
     } catch (error) {
       return this.#failed(request, error)
     }
@@ -207,76 +223,87 @@ export class AiCache {
   }
 
   /** Serves a cacheable request, observed from start to the end of its answer. */
-  async #serve(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Promise<Outcome> {
+  #serve(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Outcome | Promise<Outcome> {
     const observation = this.#telemetry.request(prepared.operation, prepared.model, prepared.stream)
     try {
-      return await this.#serveObserved(request, prepared, producer, observation)
+      const served = this.#serveObserved(request, prepared, producer, observation)
+      return isPromise(served) ? served.catch((error: unknown) => serveFailed(request, observation, error)) : served
     } catch (error) {
-      if (error instanceof AiCacheError) {
-        observation.fail(error.code)
-        return errorOutcome(error)
-      }
-      observation.fail(request.signal.aborted ? 'client_aborted' : (error as Error)?.name ?? 'error')
-      throw error
+      return serveFailed(request, observation, error)
     }
   }
 
-  async #serveObserved(
+  #serveObserved(
     request: ExchangeRequest,
     prepared: PreparedRequest,
     producer: Producer,
     observation: RequestObservation,
-  ): Promise<Outcome> {
+  ): Outcome | Promise<Outcome> {
     const directives = parseDirectives(request.headers, request.route)
     const scope = resolveScope(this.options.scope, request)
     const limiter = request.route === undefined ? this.#limiter : this.#routeLimiters.for(request.route, this.#limiter)
-    if (directives.noStore) {
-      observation.result = 'bypass'
-      const { admission, estimatedTokens } = await admitMiss(limiter, scope, prepared, observation)
-      // The answer is passed through unread: keep the estimate as what it spent.
-      void admission?.settle(estimatedTokens)
-      return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
-    }
-
+    const serving: Serving = { request, prepared, producer, observation, directives, scope, limiter }
+    if (directives.noStore) return this.#serveUnstored(serving)
     const namespace = directives.namespace ?? this.options.namespace
     const generation = this.#generationOf(namespace)
-    const key = cacheKey({
-      namespace,
-      generation: typeof generation === 'number' ? generation : await generation,
-      scope,
-      requestDigest: prepared.requestDigest,
-    })
+    return typeof generation === 'number'
+      ? this.#lookUp(serving, namespace, generation)
+      : generation.then((loaded) => this.#lookUp(serving, namespace, loaded))
+  }
+
+  /** `Cache-Control: no-store`: forwarded, neither looked up nor stored. */
+  async #serveUnstored(serving: Serving): Promise<Outcome> {
+    const { request, prepared, producer, observation, scope, limiter } = serving
+    observation.result = 'bypass'
+    const { admission, estimatedTokens } = await admitMiss(limiter, scope, prepared, observation)
+    // The answer is passed through unread: keep the estimate as what it spent.
+    void admission?.settle(estimatedTokens)
+    return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
+  }
+
+  /** Looks the key up in the memory tier, then in Redis; without a usable entry, a miss. */
+  #lookUp(serving: Serving, namespace: string, generation: number): Outcome | Promise<Outcome> {
+    const { observation } = serving
+    const { prepared } = serving
+    const key = cacheKeyOf(prepared.keySlot, namespace, generation, serving.scope, prepared.requestDigest)
     observation.namespace = namespace
     observation.keyHash = key.slice(0, 12)
-    let reason: ForwardReason = directives.noCache ? 'request' : 'uri-miss'
-    if (!directives.noCache) {
-      let tier: Tier = 'l1'
-      let lookupStartedAt = performance.now()
-      let entry = this.#memory.get(key)
-      observation.lookedUp('l1', lookupStartedAt, entry !== undefined)
-      if (entry === undefined && this.#redis) {
-        tier = 'l2'
-        lookupStartedAt = performance.now()
-        entry = await this.#redis.get(key)
-        observation.lookedUp('l2', lookupStartedAt, entry !== undefined)
-      }
-      if (entry !== undefined) {
-        const nowMs = Date.now()
-        if (isTooOld(entry, directives, nowMs)) reason = 'stale'
-        else {
-          const hit = this.#hit(entry, prepared, nowMs, tier)
-          if (hit !== undefined) {
-            // An L2 hit is promoted to L1 for the rest of its freshness.
-            if (tier === 'l2') this.#memory.set(key, entry)
-            const rateLimitHeaders = limiter && (await admitHit(limiter, scope, entry.usage, observation))
-            observation.result = 'hit'
-            observation.tier = tier
-            observation.saved = { usage: entry.usage, model: entry.model }
-            return observation.settle(withHeaders(hit, rateLimitHeaders))
-          }
-        }
-      }
+    if (serving.directives.noCache) return this.#serveMiss(serving, key, 'request')
+    const entry = this.#memory.get(key)
+    if (entry !== undefined) return this.#serveEntry(serving, key, entry, 'l1')
+    const redis = this.#redis
+    return redis === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#lookUpRemote(serving, key, redis)
+  }
+
+  async #lookUpRemote(serving: Serving, key: string, redis: RedisLayer): Promise<Outcome> {
+    const lookupStartedAt = performance.now()
+    const entry = await redis.get(key)
+    serving.observation.lookedUp('l2', lookupStartedAt, entry !== undefined)
+    return entry === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#serveEntry(serving, key, entry, 'l2')
+  }
+
+  /** A stored entry: a hit, unless it is too old for the request or cannot be shown the way it asks. */
+  #serveEntry(serving: Serving, key: string, entry: CacheEntry, tier: Tier): Outcome | Promise<Outcome> {
+    const nowMs = Date.now()
+    if (isTooOld(entry, serving.directives, nowMs)) return this.#serveMiss(serving, key, 'stale')
+    const hit = this.#hit(entry, serving.prepared, nowMs, tier)
+    if (hit === undefined) return this.#serveMiss(serving, key, 'uri-miss')
+    // An L2 hit is promoted to L1 for the rest of its freshness.
+    if (tier === 'l2') this.#memory.set(key, entry)
+    const { observation } = serving
+    const answer = (rateLimitHeaders: Readonly<Record<string, string>> | undefined): Outcome => {
+      observation.result = 'hit'
+      observation.tier = tier
+      observation.saved = { usage: entry.usage, model: entry.model }
+      return observation.settle(withHeaders(hit, rateLimitHeaders))
     }
+    const admitted = admitHit(serving.limiter, serving.scope, entry.usage, observation)
+    return admitted === undefined ? answer(undefined) : admitted.then(answer)
+  }
+
+  /** No fresh entry (`reason` says why): the request is answered by the upstream or the handler, or follows a call in flight. */
+  async #serveMiss(serving: Serving, key: string, reason: ForwardReason): Promise<Outcome> {
+    const { request, prepared, producer, observation, directives, scope, limiter } = serving
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
@@ -442,6 +469,10 @@ export class AiCache {
     return streamOutcome(response, { reason: 'bypass' })
   }
 
+  #caught(request: ExchangeRequest, served: Promise<Outcome>): Promise<Outcome> {
+    return served.catch((error: unknown) => this.#failed(request, error))
+  }
+
   #failed(request: ExchangeRequest, error: unknown): Outcome {
     if (error instanceof AiCacheError) {
       this.#stats.errors++
@@ -468,6 +499,31 @@ const noMemoryTier: MemoryTier = {
 
 
 
+
+/** What one request is being served with, passed along its stages. */
+interface Serving {
+  request: ExchangeRequest
+  prepared: PreparedRequest
+  producer: Producer
+  observation: RequestObservation
+  directives: RequestDirectives
+  scope: string
+  limiter: RateLimiter | undefined
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value instanceof Promise
+}
+
+/** An error while serving: an aicache error becomes its answer, anything else is rethrown; either way the observation ends. */
+function serveFailed(request: ExchangeRequest, observation: RequestObservation, error: unknown): Outcome {
+  if (error instanceof AiCacheError) {
+    observation.fail(error.code)
+    return errorOutcome(error)
+  }
+  observation.fail(request.signal.aborted ? 'client_aborted' : (error as Error)?.name ?? 'error')
+  throw error
+}
 
 function isTooOld(entry: CacheEntry, directives: RequestDirectives, nowMs: number): boolean {
   return directives.maxAgeSeconds !== undefined && entryAgeSeconds(entry, nowMs) > directives.maxAgeSeconds

@@ -2,7 +2,7 @@ import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { ResolvedAiCacheOptions } from '../options.js'
 import { canonicalRequest } from '../request/canonical.js'
-import { digest } from '../request/key.js'
+import { digest, type KeySlot } from '../request/key.js'
 import { type Operation, operationOfBody, operationOfPath } from '../request/operation.js'
 import { validateRequest } from '../request/validate.js'
 import { BodyMemo } from './body-memo.js'
@@ -20,9 +20,11 @@ export interface PreparedRequest {
   raw: Buffer
   /** The parsed body, parsed on first use. */
   body(): unknown
+  /** The key last made for this body (shared by every request with the same bytes). */
+  keySlot: KeySlot
 }
 
-type Understood = Pick<PreparedRequest, 'operation' | 'requestDigest' | 'model' | 'stream' | 'includeUsage'>
+type Understood = Pick<PreparedRequest, 'operation' | 'requestDigest' | 'model' | 'stream' | 'includeUsage' | 'keySlot'>
 
 /** The request is not one aicache caches; `body` is set when it was read. */
 export interface NotCached {
@@ -70,14 +72,21 @@ export class RequestPreparer {
     this.#options = options
   }
 
-  /** An OpenAI-compatible call (proxy and client mode). Throws on bad input. */
-  async openAi(request: ExchangeRequest, operation: Operation): Promise<PreparedRequest> {
+  /**
+   * An OpenAI-compatible call (proxy and client mode). Throws on bad input.
+   * Synchronous when the body's bytes are at hand (`readBody` returned them).
+   */
+  openAi(request: ExchangeRequest, operation: Operation): PreparedRequest | Promise<PreparedRequest> {
     if (request.parsedBody !== undefined) {
       const body = request.parsedBody
       return { ...this.#understand(operation, body), raw: Buffer.from(JSON.stringify(body)), body: () => body }
     }
     this.#checkContentType(request.headers)
-    const raw = await request.readBody(this.#options.maxBodyBytes)
+    const raw = request.readBody(this.#options.maxBodyBytes)
+    return raw instanceof Promise ? raw.then((bytes) => this.#prepare(operation, bytes)) : this.#prepare(operation, raw)
+  }
+
+  #prepare(operation: Operation, raw: Buffer): PreparedRequest {
     let understood = this.#memo.get(operation, raw)
     let parsed: unknown
     if (understood === undefined) {
@@ -94,6 +103,7 @@ export class RequestPreparer {
       includeUsage: understood.includeUsage,
       raw,
       body: lazyBody(raw, parsed),
+      keySlot: understood.keySlot,
     }
   }
 
@@ -128,13 +138,14 @@ export class RequestPreparer {
       includeUsage: (record?.['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true,
       raw,
       body: () => body,
+      keySlot: {},
     }
   }
 
   #understand(operation: Operation, body: unknown): Understood {
     const { model, stream, includeUsage } = validateRequest(operation, body)
     const requestDigest = digest(operation + '\n' + canonicalRequest(body, this.#options.normalize))
-    return { operation, requestDigest, model, stream, includeUsage }
+    return { operation, requestDigest, model, stream, includeUsage, keySlot: {} }
   }
 
   #checkContentType(headers: RequestHeaders): void {

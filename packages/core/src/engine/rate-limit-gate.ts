@@ -29,14 +29,26 @@ export async function admitMiss(
   return { admission: verdict, estimatedTokens }
 }
 
-/** A hit; returns the headers to answer with. */
-export async function admitHit(
+/**
+ * A hit; resolves to the headers to answer with. `undefined` (not a promise)
+ * when hits are not counted, so such a hit waits for nothing.
+ */
+export function admitHit(
   limiter: RateLimiter | undefined,
   scope: string,
   usage: TokenUsage | undefined,
   observation: RequestObservation,
-): Promise<Readonly<Record<string, string>> | undefined> {
+): Promise<Readonly<Record<string, string>>> | undefined {
   if (limiter === undefined || (!limiter.options.countHits.requests && !limiter.options.countHits.tokens)) return undefined
+  return admitCountedHit(limiter, scope, usage, observation)
+}
+
+async function admitCountedHit(
+  limiter: RateLimiter,
+  scope: string,
+  usage: TokenUsage | undefined,
+  observation: RequestObservation,
+): Promise<Readonly<Record<string, string>>> {
   const cachedTokens = usage ? usage.inputTokens + usage.outputTokens : 0
   const verdict = await limiter.admit(scope, { estimatedTokens: limiter.options.countHits.tokens ? cachedTokens : 0 })
   if (!verdict.allowed) refuse(verdict, observation)

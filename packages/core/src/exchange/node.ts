@@ -101,10 +101,11 @@ class NodeExchange implements ExchangeRequest {
     this.#response = response
   }
 
-  readBody(maxBytes: number): Promise<Buffer> {
+  readBody(maxBytes: number): Buffer | Promise<Buffer> {
     const raw = this.#rawBody
     if (raw === undefined) return readNodeBody(this.#request, maxBytes)
-    return raw.byteLength > maxBytes ? Promise.reject(bodyTooLargeError(maxBytes)) : Promise.resolve(raw)
+    if (raw.byteLength > maxBytes) throw bodyTooLargeError(maxBytes)
+    return raw
   }
 
   bodyStream(): Readable {
@@ -133,14 +134,19 @@ function withLength(headers: ResponseHeaders, length: number): ResponseHeaders {
   return { ...headers, 'content-length': length }
 }
 
-/** Sends a complete or streamed outcome on a Node response. */
-export async function sendNodeOutcome(response: ServerResponse, outcome: RespondOutcome | StreamOutcome): Promise<void> {
-  if (outcome.type === 'respond') {
-    const headers = outcome.headers['content-length'] === undefined ? withLength(outcome.headers, outcome.body.byteLength) : outcome.headers
-    response.writeHead(outcome.status, headers)
-    response.end(outcome.body)
-    return
-  }
+/**
+ * Sends a complete or streamed outcome on a Node response. A complete one is
+ * written at once; a stream resolves when it ended (or broke off).
+ */
+export function sendNodeOutcome(response: ServerResponse, outcome: RespondOutcome | StreamOutcome): Promise<void> | undefined {
+  if (outcome.type === 'stream') return sendNodeStream(response, outcome)
+  const headers = outcome.headers['content-length'] === undefined ? withLength(outcome.headers, outcome.body.byteLength) : outcome.headers
+  response.writeHead(outcome.status, headers)
+  response.end(outcome.body)
+  return undefined
+}
+
+async function sendNodeStream(response: ServerResponse, outcome: StreamOutcome): Promise<void> {
   response.writeHead(outcome.status, outcome.headers)
   response.flushHeaders()
   try {

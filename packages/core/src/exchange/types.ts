@@ -42,10 +42,12 @@ export interface ExchangeRequest {
   /** The body when a framework parser (such as `express.json()`) already read it. */
   parsedBody?: unknown
   /**
-   * Reads the raw body. Rejects with an `AiCacheError` of code
-   * `body_too_large` past `maxBytes`. Called at most once.
+   * Reads the raw body. Fails (rejects, or throws when answering at once)
+   * with an `AiCacheError` of code `body_too_large` past `maxBytes`. Called
+   * at most once. May return the bytes themselves when it already holds
+   * them: the engine then answers a hit without waiting on anything.
    */
-  readBody(maxBytes: number): Promise<Buffer>
+  readBody(maxBytes: number): Buffer | Promise<Buffer>
   /** The raw body as a stream, for routes forwarded untouched. Not combined with `readBody`. */
   bodyStream(): AsyncIterable<Uint8Array>
   /** Aborted when the client goes away before its response is complete. */

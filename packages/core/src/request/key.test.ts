@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cacheKey, credentialScope } from './key.js'
+import { cacheKey, cacheKeyOf, credentialScope, type KeySlot } from './key.js'
 
 describe('credentialScope', () => {
   it('is a hash of the credential, never the credential', () => {
@@ -7,6 +7,15 @@ describe('credentialScope', () => {
     expect(scope).not.toContain('sk-secret-value')
     expect(scope).toBe(credentialScope({ authorization: 'Bearer sk-secret-value' }))
     expect(scope).not.toBe(credentialScope({ authorization: 'Bearer sk-other' }))
+  })
+
+  it('gives each credential its own scope when requests from several keys interleave', () => {
+    const credentials = ['Bearer sk-a', 'Bearer sk-a', 'Bearer sk-b', 'Bearer sk-a', 'Bearer sk-c', 'Bearer sk-b']
+    const scopes = credentials.map((authorization) => credentialScope({ authorization }))
+    expect(new Set(scopes).size).toBe(3)
+    credentials.forEach((credential, index) => {
+      expect(scopes[index]).toBe(scopes[credentials.indexOf(credential)])
+    })
   })
 
   it('reads Azure and Anthropic style key headers too', () => {
@@ -32,5 +41,22 @@ describe('cacheKey', () => {
 
   it('cannot be forged by moving text between parts', () => {
     expect(cacheKey({ ...parts, namespace: 'a\n0', generation: 0 })).not.toBe(cacheKey({ ...parts, namespace: 'a' }))
+  })
+})
+
+describe('cacheKeyOf', () => {
+  it('gives the key cacheKey gives, as scope, namespace and generation change on one slot', () => {
+    const slot: KeySlot = {}
+    const sequence = [
+      ['default', 0, 'shared'],
+      ['default', 0, 'shared'],
+      ['default', 0, 'credential:b'],
+      ['other', 0, 'credential:b'],
+      ['other', 4, 'credential:b'],
+      ['default', 0, 'shared'],
+    ] as const
+    for (const [namespace, generation, scope] of sequence) {
+      expect(cacheKeyOf(slot, namespace, generation, scope, 'digest')).toBe(cacheKey({ namespace, generation, scope, requestDigest: 'digest' }))
+    }
   })
 })

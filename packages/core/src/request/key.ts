@@ -78,3 +78,28 @@ export function cacheKey(parts: KeyParts): string {
   lastKeyOfDigest.set(parts.requestDigest, { ...parts, key })
   return key
 }
+
+/**
+ * The key last made from one request body, with the parts it was made of.
+ * The body memo keeps one per distinct body, so a repeated request finds its
+ * key without a lookup.
+ */
+export interface KeySlot {
+  namespace?: string
+  generation?: number
+  scope?: string
+  key?: string
+}
+
+/** {@link cacheKey}, remembered in `slot` while the scope, namespace and generation stay the same. */
+export function cacheKeyOf(slot: KeySlot, namespace: string, generation: number, scope: string, requestDigest: string): string {
+  if (slot.key !== undefined && slot.scope === scope && slot.namespace === namespace && slot.generation === generation) {
+    return slot.key
+  }
+  const key = cacheKey({ namespace, generation, scope, requestDigest })
+  slot.namespace = namespace
+  slot.generation = generation
+  slot.scope = scope
+  slot.key = key
+  return key
+}

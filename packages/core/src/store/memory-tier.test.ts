@@ -63,6 +63,24 @@ describe('memory tier', () => {
     expect(tier.get('long')).toBeDefined()
   })
 
+  it('deletes an expired entry when it is read, giving back its bytes', () => {
+    vi.useFakeTimers()
+    try {
+      const tier = createMemoryTier({ maxBytes: 1_000_000 })
+      tier.set('short', entry(100, { ttlMs: 1_000 }))
+      const bytes = tier.bytes
+      expect(bytes).toBeGreaterThan(100)
+      vi.advanceTimersByTime(999)
+      expect(tier.get('short')).toBeDefined()
+      vi.advanceTimersByTime(1)
+      expect(tier.get('short')).toBeUndefined()
+      expect(tier.entries).toBe(0)
+      expect(tier.bytes).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('counts TTL from when the answer was made, not when it was stored', () => {
     const tier = createMemoryTier({ maxBytes: 1_000_000 })
     tier.set('old', entry(10, { createdAt: Date.now() - 120_000, ttlMs: 60_000 }))

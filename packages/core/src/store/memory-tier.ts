@@ -22,27 +22,28 @@ export interface MemoryTierOptions {
  * A memory tier on `lru-cache`: each entry expires after its own `ttlMs`,
  * and the total size never exceeds `maxBytes` (an entry larger than that is
  * not kept at all).
+ *
+ * Expiry is checked here, on read, against the entry's own `createdAt` and
+ * `ttlMs`, rather than by lru-cache's TTL tracking: that reads the clock on
+ * every get (or, caching it, sets a timer per hit) for a check the entry
+ * already answers. An expired entry is deleted when read, and until then is
+ * the least recently used to go, as with lru-cache's own lazy expiry.
  */
 export function createMemoryTier(options: MemoryTierOptions): MemoryTier {
   const cache = new LRUCache<string, CacheEntry>({
     maxSize: options.maxBytes,
     sizeCalculation: entrySizeBytes,
-    // Expiry is checked on read; no timers per entry.
-    ttlAutopurge: false,
-    // Read the clock on every check instead of caching it for 1 ms: the cache
-    // is refreshed with a new setTimeout each time it lapses, which on a
-    // server answering a hit every few hundred microseconds is a timer (and
-    // an event-loop wake-up) per hit. performance.now() costs less.
-    ttlResolution: 0,
-    allowStale: false,
-    updateAgeOnGet: false,
   })
   return {
-    get: (key) => cache.get(key),
+    get(key) {
+      const entry = cache.get(key, getOptions)
+      if (entry === undefined || entry.createdAt + entry.ttlMs > Date.now()) return entry
+      cache.delete(key)
+      return undefined
+    },
     set(key, entry) {
-      // lru-cache counts ttl from insertion; entries can arrive already aged.
-      const remainingMs = entry.createdAt + entry.ttlMs - Date.now()
-      if (remainingMs > 0) cache.set(key, entry, { ttl: remainingMs })
+      // Entries can arrive already aged (from Redis): keep only fresh ones.
+      if (entry.createdAt + entry.ttlMs > Date.now()) cache.set(key, entry)
     },
     delete: (key) => cache.delete(key),
     clear: () => cache.clear(),
@@ -54,3 +55,7 @@ export function createMemoryTier(options: MemoryTierOptions): MemoryTier {
     },
   }
 }
+
+// One options object for every get, instead of the default `{}` lru-cache
+// makes per call (it writes `status` into it, undefined without diagnostics subscribers).
+const getOptions: LRUCache.GetOptions<string, CacheEntry, unknown> = {}

@@ -25,6 +25,30 @@ describe('RequestTally', () => {
     expect(tally.add('hit', 'l1', 'chat', 'gpt-4o', undefined, undefined).durationAttributes).toBe(first.durationAttributes)
   })
 
+  it('keeps every result, tier, operation and model apart, however the requests interleave', () => {
+    const tally = new RequestTally()
+    const results = ['hit', 'miss', 'bypass', 'coalesced', 'error'] as const
+    const tiers = [undefined, 'l1', 'l2'] as const
+    const operations = [undefined, 'chat', 'text_completion', 'embeddings', 'responses'] as const
+    const models = [undefined, 'gpt-4o', 'gpt-4o-mini']
+    const combinations = results.flatMap((result) =>
+      tiers.flatMap((tier) => operations.flatMap((operation) => models.map((model) => ({ result, tier, operation, model })))),
+    )
+    // Twice, the second time in reverse: each set is counted twice, none mixed up with another.
+    for (const { result, tier, operation, model } of [...combinations, ...combinations.reverse()]) {
+      const series = tally.add(result, tier, operation, model, undefined, undefined)
+      expect(series.attributes).toEqual({
+        [attribute.result]: result,
+        ...(tier === undefined ? {} : { [attribute.tier]: tier }),
+        ...(operation === undefined ? {} : { [genAi.operationName]: operation }),
+        ...(model === undefined ? {} : { [genAi.requestModel]: model }),
+      })
+    }
+    const points = observed((observer) => tally.observeRequests(observer))
+    expect(points).toHaveLength(combinations.length)
+    expect(points.every((point) => point.value === 2)).toBe(true)
+  })
+
   it('sums tokens and dollars saved by model across results and tiers, and prices only priced models', () => {
     const tally = new RequestTally()
     tally.add('hit', 'l1', 'chat', 'gpt-4o', { inputTokens: 10, outputTokens: 5 }, 0.002)

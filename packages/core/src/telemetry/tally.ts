@@ -31,6 +31,16 @@ export interface Series {
 const maxSeries = 1000
 const overflowAttributes: Attributes = Object.freeze({ 'otel.metric.overflow': true })
 
+const resultSlots: Record<RequestResult, number> = { hit: 0, miss: 1, bypass: 2, coalesced: 3, error: 4 }
+const operationSlots = new Map<string | undefined, number>([[undefined, 0], ['chat', 1], ['text_completion', 2], ['embeddings', 3]])
+
+/** A number below 60 for each result, tier and operation; -1 for an operation it does not know. */
+function slotOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined): number {
+  const tierSlot = tier === undefined ? 0 : tier === 'l1' ? 1 : 2
+  const operationSlot = operationSlots.get(operationName)
+  return operationSlot === undefined ? -1 : (resultSlots[result] * 3 + tierSlot) * 4 + operationSlot
+}
+
 /**
  * Running totals of every request, by result, tier, operation and model,
  * read by observable counters when a metric reader collects. A hit then
@@ -40,6 +50,9 @@ const overflowAttributes: Attributes = Object.freeze({ 'otel.metric.overflow': t
  */
 export class RequestTally {
   readonly #series = new Map<string, Series>()
+  // The same series by model, then by a small number for result, tier and
+  // operation: a request finds its series without building a string.
+  readonly #slots = new Map<string | undefined, Array<Series | undefined>>()
   readonly #durationAttributes = new Map<string, Attributes>()
 
   /**
@@ -100,6 +113,19 @@ export class RequestTally {
   }
 
   #seriesOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined, model: string | undefined): Series {
+    const slot = slotOf(result, tier, operationName)
+    if (slot < 0) return this.#findOrCreate(result, tier, operationName, model)
+    let slots = this.#slots.get(model)
+    const known = slots?.[slot]
+    if (known !== undefined) return known
+    const series = this.#findOrCreate(result, tier, operationName, model)
+    // Models past the series limit all share the overflow series: keep no slots for them.
+    if (slots === undefined && this.#slots.size < maxSeries) this.#slots.set(model, (slots = []))
+    if (slots !== undefined) slots[slot] = series
+    return series
+  }
+
+  #findOrCreate(result: RequestResult, tier: Tier | undefined, operationName: string | undefined, model: string | undefined): Series {
     const key = `${result}\n${tier ?? ''}\n${operationName ?? ''}\n${model ?? ''}`
     let series = this.#series.get(key)
     if (series !== undefined) return series

@@ -156,14 +156,17 @@ export class RequestObservation {
   readonly #operation: Operation | undefined
   readonly #model: string | undefined
   readonly #span: Span
-  readonly #startedAt = performance.now()
+  // Read only when a span or a histogram will use it (0 otherwise): without an SDK a hit does not read the clock.
+  readonly #startedAt: number
   #ended = false
 
   constructor(telemetry: Telemetry, operation: Operation | undefined, model: string | undefined, stream: boolean) {
     this.#telemetry = telemetry
     this.#operation = operation
     this.#model = model
-    this.#span = telemetry.tracing()
+    const tracing = telemetry.tracing()
+    this.#startedAt = tracing || telemetry.instruments !== undefined ? performance.now() : 0
+    this.#span = tracing
       ? telemetry.tracer.startSpan(`aicache ${operation ? genAiOperation[operation] : 'request'}`, {
           kind: SpanKind.INTERNAL,
           attributes: {
@@ -180,10 +183,8 @@ export class RequestObservation {
     return trace.setSpan(context.active(), this.#span)
   }
 
-  /** Records a lookup of one tier. */
-  lookedUp(tier: Tier, startedAt: number, found: boolean): void {
-    // An L1 lookup takes less time than recording it would: only remote tiers are timed.
-    if (tier === 'l1') return
+  /** Records a lookup of a remote tier (an L1 lookup takes less time than recording it would: it is not timed). */
+  lookedUp(tier: Exclude<Tier, 'l1'>, startedAt: number, found: boolean): void {
     this.#telemetry.instruments?.lookupDuration.record((performance.now() - startedAt) / 1000, {
       [attribute.tier]: tier,
       [attribute.result]: found ? 'hit' : 'miss',
@@ -234,7 +235,8 @@ export class RequestObservation {
     const attributes = series.attributes
     const instruments = telemetry.instruments
     if (instruments !== undefined) {
-      instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, series.durationAttributes)
+      // An SDK registered while this request was served has no start time for it.
+      if (this.#startedAt > 0) instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, series.durationAttributes)
       if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
     }
     const span = this.#span
@@ -265,6 +267,9 @@ export class Telemetry {
   readonly tally = new RequestTally()
   readonly #instruments: InstrumentSet
   readonly #fixedTracerProvider: TracerProvider | undefined
+  // The global provider's delegate last seen, and whether it records.
+  #delegate: TracerProvider | undefined | null = null
+  #tracing = false
 
   constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: Omit<GaugeSources, 'tally'>) {
     // The API's global tracer is a proxy: an SDK registered later still gets the spans.
@@ -283,7 +288,12 @@ export class Telemetry {
   tracing(): boolean {
     if (this.#fixedTracerProvider) return true
     const provider = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider }
-    return provider.getDelegate?.().constructor.name !== 'NoopTracerProvider'
+    const delegate = provider.getDelegate?.()
+    if (delegate !== this.#delegate) {
+      this.#delegate = delegate
+      this.#tracing = delegate?.constructor.name !== 'NoopTracerProvider'
+    }
+    return this.#tracing
   }
 
   /** `undefined` while no SDK is registered. */
