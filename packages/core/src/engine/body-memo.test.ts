@@ -65,4 +65,34 @@ describe('BodyMemo', () => {
     expect(memo.get('chat', bodies[0]!)).toBeUndefined()
     expect(bodies.filter((body) => memo.get('chat', body) !== undefined).length).toBeLessThanOrEqual(10)
   })
+
+  it('keeps bodies of one length apart that differ only between the sampled words', () => {
+    // 1,000-byte bodies that differ in one digit near the middle: their sampled keys are the same.
+    const bodies = ['1', '2', '3'].map((digit) => Buffer.from(`{"a":"${'x'.repeat(495)}${digit}${'x'.repeat(490)}"}`))
+    expect(new Set(bodies.map((body) => body.byteLength)).size).toBe(1)
+    const memo = new BodyMemo<{ digit: number }>()
+    bodies.forEach((body, index) => memo.set('chat', body, { digit: index + 1 }))
+    expect(memo.sampledEntries).toBe(1)
+    // However they alternate, each gets its own result (the CRC index decides where the samples cannot).
+    for (const index of [0, 1, 2, 2, 0, 1, 0]) {
+      expect(memo.get('chat', Buffer.from(bodies[index]!))).toEqual({ digit: index + 1 })
+    }
+  })
+
+  it('drops a body from the sampled index when the memo lets it go', () => {
+    const memo = new BodyMemo<{ index: number }>({ maxBytes: 10_000, maxBodyBytes: 1_000 })
+    const bodies = Array.from({ length: 50 }, (_, index) => Buffer.from(`${index}`.padEnd(900, 'x')))
+    bodies.forEach((body, index) => memo.set('chat', body, { index }))
+    const held = bodies.filter((body) => memo.get('chat', body) !== undefined).length
+    expect(memo.sampledEntries).toBeLessThanOrEqual(held)
+    expect(memo.get('chat', bodies[0]!)).toBeUndefined()
+  })
+
+  it('remembers short bodies too, by their CRC alone', () => {
+    const memo = new BodyMemo<{ digest: string }>()
+    memo.set('chat', Buffer.from('{"m":1}'), { digest: 'short' })
+    expect(memo.sampledEntries).toBe(0)
+    expect(memo.get('chat', Buffer.from('{"m":1}'))).toEqual({ digest: 'short' })
+    expect(memo.get('chat', Buffer.from('{"m":2}'))).toBeUndefined()
+  })
 })

@@ -153,9 +153,21 @@ export class AiCache {
       const operation = request.method === 'POST' ? operationOfPath(request.path) : undefined
       if (operation === undefined) return this.#caught(request, this.#passthrough(request, upstream))
       const prepared = this.#preparer.openAi(request, operation)
-      const served = isPromise(prepared)
-        ? prepared.then((ready) => this.#serve(request, ready, upstream))
-        : this.#serve(request, prepared, upstream)
+      if (isPromise(prepared)) {
+        return prepared.then(
+          (ready) => this.#serveCaught(request, ready, upstream),
+          (error: unknown) => this.#failed(request, error),
+        )
+      }
+      return this.#serveCaught(request, prepared, upstream)
+    } catch (error) {
+      return this.#failed(request, error)
+    }
+  }
+
+  #serveCaught(request: ExchangeRequest, prepared: PreparedRequest, upstream: Upstream): Outcome | Promise<Outcome> {
+    try {
+      const served = this.#serve(request, prepared, upstream)
       return isPromise(served) ? this.#caught(request, served) : served
     } catch (error) {
       return this.#failed(request, error)

@@ -135,6 +135,12 @@ export class UpstreamObservation {
   }
 }
 
+const requestSpanNames: Record<Operation, string> = {
+  chat: `aicache ${genAiOperation.chat}`,
+  completion: `aicache ${genAiOperation.completion}`,
+  embeddings: `aicache ${genAiOperation.embeddings}`,
+}
+
 // Stands in for the span while no SDK traces; it records nothing, so one serves all.
 const notRecording = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
 
@@ -167,7 +173,7 @@ export class RequestObservation {
     const tracing = telemetry.tracing()
     this.#startedAt = tracing || telemetry.instruments !== undefined ? performance.now() : 0
     this.#span = tracing
-      ? telemetry.tracer.startSpan(`aicache ${operation ? genAiOperation[operation] : 'request'}`, {
+      ? telemetry.tracer.startSpan(operation === undefined ? 'aicache request' : requestSpanNames[operation], {
           kind: SpanKind.INTERNAL,
           attributes: {
             [attribute.stream]: stream,
@@ -241,7 +247,9 @@ export class RequestObservation {
     }
     const span = this.#span
     if (!span.isRecording()) return void span.end()
-    span.setAttributes(attributes)
+    // Operation and model went on at the start; the series' attributes would set them again.
+    span.setAttribute(attribute.result, this.result)
+    if (this.tier !== undefined) span.setAttribute(attribute.tier, this.tier)
     if (this.namespace !== undefined) span.setAttribute(attribute.namespace, this.namespace)
     if (this.keyHash !== undefined) span.setAttribute(attribute.keyHash, this.keyHash)
     if (this.rateLimited) span.setAttribute(attribute.rateLimited, true)
