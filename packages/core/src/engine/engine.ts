@@ -279,7 +279,7 @@ export class AiCache {
     const { prepared } = serving
     const key = cacheKeyOf(prepared.keySlot, namespace, generation, serving.scope, prepared.requestDigest)
     observation.namespace = namespace
-    observation.keyHash = key.slice(0, 12)
+    observation.key = key
     if (serving.directives.noCache) return this.#serveMiss(serving, key, 'request')
     const entry = this.#memory.get(key)
     if (entry !== undefined) return this.#serveEntry(serving, key, entry, 'l1')
@@ -303,14 +303,9 @@ export class AiCache {
     // An L2 hit is promoted to L1 for the rest of its freshness.
     if (tier === 'l2') this.#memory.set(key, entry)
     const { observation } = serving
-    const answer = (rateLimitHeaders: Readonly<Record<string, string>> | undefined): Outcome => {
-      observation.result = 'hit'
-      observation.tier = tier
-      observation.saved = { usage: entry.usage, model: entry.model }
-      return observation.settle(withHeaders(hit, rateLimitHeaders))
-    }
     const admitted = admitHit(serving.limiter, serving.scope, entry.usage, observation)
-    return admitted === undefined ? answer(undefined) : admitted.then(answer)
+    if (admitted === undefined) return answerHit(observation, hit, entry, tier, undefined)
+    return admitted.then((rateLimitHeaders) => answerHit(observation, hit, entry, tier, rateLimitHeaders))
   }
 
   /** No fresh entry (`reason` says why): the request is answered by the upstream or the handler, or follows a call in flight. */
@@ -337,7 +332,7 @@ export class AiCache {
     const ttlMs = directives.ttlMs ?? this.options.ttlMs
     const plan: StorePlan | undefined =
       ttlMs > 0
-        ? { key, ttlMs, operation: prepared.operation, model: prepared.model, requestBody: prepared.body }
+        ? { key, ttlMs, operation: prepared.operation, model: prepared.model, requestBody: () => prepared.body() }
         : undefined
     const production = new Production()
     const flight = this.#flights.start(key, production)
@@ -511,6 +506,20 @@ const noMemoryTier: MemoryTier = {
 
 
 
+
+/** A hit's answer, recorded as one. The entry is what the hit saved (its usage, priced by its model). */
+function answerHit(
+  observation: RequestObservation,
+  hit: Outcome,
+  entry: CacheEntry,
+  tier: Tier,
+  rateLimitHeaders: Readonly<Record<string, string>> | undefined,
+): Outcome {
+  observation.result = 'hit'
+  observation.tier = tier
+  observation.saved = entry
+  return observation.settle(withHeaders(hit, rateLimitHeaders))
+}
 
 /** What one request is being served with, passed along its stages. */
 interface Serving {

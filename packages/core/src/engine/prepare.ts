@@ -53,9 +53,34 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-function lazyBody(raw: Buffer, parsed?: unknown): () => unknown {
-  let body = parsed
-  return () => (body ??= parseJson(raw))
+/**
+ * A request read from its bytes. A class, so a hit makes one object (no
+ * closure for `body()`), its fields written out rather than spread.
+ */
+class Prepared implements PreparedRequest {
+  readonly operation: Operation | undefined
+  readonly requestDigest: string
+  readonly model: string | undefined
+  readonly stream: boolean
+  readonly includeUsage: boolean
+  readonly raw: Buffer
+  readonly keySlot: KeySlot
+  #parsed: unknown
+
+  constructor(understood: Understood, raw: Buffer, parsed: unknown) {
+    this.operation = understood.operation
+    this.requestDigest = understood.requestDigest
+    this.model = understood.model
+    this.stream = understood.stream
+    this.includeUsage = understood.includeUsage
+    this.keySlot = understood.keySlot
+    this.raw = raw
+    this.#parsed = parsed
+  }
+
+  body(): unknown {
+    return (this.#parsed ??= parseJson(this.raw))
+  }
 }
 
 /**
@@ -94,17 +119,7 @@ export class RequestPreparer {
       understood = this.#understand(operation, parsed)
       this.#memo.set(operation, raw, understood)
     }
-    // Written out rather than spread: this runs on every hit.
-    return {
-      operation: understood.operation,
-      requestDigest: understood.requestDigest,
-      model: understood.model,
-      stream: understood.stream,
-      includeUsage: understood.includeUsage,
-      raw,
-      body: lazyBody(raw, parsed),
-      keySlot: understood.keySlot,
-    }
+    return new Prepared(understood, raw, parsed)
   }
 
   /** A request to one of the app's own routes (wrap mode). */

@@ -20,6 +20,13 @@ describe('pricing', () => {
     expect(priceOf('gpt-4o-mini', undefined)).toBeUndefined()
   })
 
+  it('reads overrides as a table of model names, not an object with a prototype', () => {
+    const priceOf = createPricing({ overrides: { 'gpt-4o-mini': { inputPerMillionUsd: 1, outputPerMillionUsd: 2 } } })
+    for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(priceOf(model, { inputTokens: 10, outputTokens: 10 })).toBeUndefined()
+    }
+  })
+
   it('refuses a negative override at start-up', () => {
     expect(() => createPricing({ overrides: { m: { inputPerMillionUsd: -1, outputPerMillionUsd: 0 } } })).toThrow(/'prices'/)
   })

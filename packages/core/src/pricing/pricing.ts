@@ -40,7 +40,8 @@ export function createPricing(options: PricingOptions = {}): PriceOf {
   const known = new LRUCache<string, { usd: number | undefined }>({ max: 10_000 })
   return (model, usage) => {
     if (model === undefined || usage === undefined) return undefined
-    const override = overrides[model]
+    // Own properties only: a model named 'constructor' is not an override.
+    const override = Object.hasOwn(overrides, model) ? overrides[model] : undefined
     if (override) {
       return (usage.inputTokens * override.inputPerMillionUsd + usage.outputTokens * override.outputPerMillionUsd) / 1e6
     }

@@ -153,9 +153,10 @@ export class RequestObservation {
   result: RequestResult = 'miss'
   tier: Tier | undefined
   namespace: string | undefined
-  keyHash: string | undefined
+  /** The cache key; its first 12 characters go on the span as the key hash. */
+  key: string | undefined
   /** Tokens (and the model they were priced by) a hit did not spend. */
-  saved: { usage: TokenUsage | undefined; model: string | undefined } | undefined
+  saved: SavedAnswer | undefined
   errorType: string | undefined
   rateLimited = false
   readonly #telemetry: Telemetry
@@ -164,6 +165,7 @@ export class RequestObservation {
   readonly #span: Span
   // Read only when a span or a histogram will use it (0 otherwise): without an SDK a hit does not read the clock.
   readonly #startedAt: number
+  readonly #instruments: Instruments | undefined
   #ended = false
 
   constructor(telemetry: Telemetry, operation: Operation | undefined, model: string | undefined, stream: boolean) {
@@ -171,7 +173,9 @@ export class RequestObservation {
     this.#operation = operation
     this.#model = model
     const tracing = telemetry.tracing()
-    this.#startedAt = tracing || telemetry.instruments !== undefined ? performance.now() : 0
+    // Looked up once per request: an SDK registered meanwhile records from the next one.
+    this.#instruments = telemetry.instruments
+    this.#startedAt = tracing || this.#instruments !== undefined ? performance.now() : 0
     this.#span = tracing
       ? telemetry.tracer.startSpan(operation === undefined ? 'aicache request' : requestSpanNames[operation], {
           kind: SpanKind.INTERNAL,
@@ -191,7 +195,7 @@ export class RequestObservation {
 
   /** Records a lookup of a remote tier (an L1 lookup takes less time than recording it would: it is not timed). */
   lookedUp(tier: Exclude<Tier, 'l1'>, startedAt: number, found: boolean): void {
-    this.#telemetry.instruments?.lookupDuration.record((performance.now() - startedAt) / 1000, {
+    this.#instruments?.lookupDuration.record((performance.now() - startedAt) / 1000, {
       [attribute.tier]: tier,
       [attribute.result]: found ? 'hit' : 'miss',
     })
@@ -234,15 +238,14 @@ export class RequestObservation {
     this.#ended = true
     const telemetry = this.#telemetry
     const saved = this.saved
-    const costSavedUsd = saved && telemetry.priceOf(saved.model ?? this.#model, saved.usage)
+    const costSavedUsd = saved && telemetry.savedCost(saved, this.#model)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
     const operationName = this.#operation === undefined ? undefined : genAiOperation[this.#operation]
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
     const attributes = series.attributes
-    const instruments = telemetry.instruments
+    const instruments = this.#instruments
     if (instruments !== undefined) {
-      // An SDK registered while this request was served has no start time for it.
-      if (this.#startedAt > 0) instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, series.durationAttributes)
+      instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, series.durationAttributes)
       if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
     }
     const span = this.#span
@@ -251,7 +254,7 @@ export class RequestObservation {
     span.setAttribute(attribute.result, this.result)
     if (this.tier !== undefined) span.setAttribute(attribute.tier, this.tier)
     if (this.namespace !== undefined) span.setAttribute(attribute.namespace, this.namespace)
-    if (this.keyHash !== undefined) span.setAttribute(attribute.keyHash, this.keyHash)
+    if (this.key !== undefined) span.setAttribute(attribute.keyHash, this.key.slice(0, 12))
     if (this.rateLimited) span.setAttribute(attribute.rateLimited, true)
     if (saved?.usage) {
       span.setAttribute(attribute.tokensSavedInput, saved.usage.inputTokens)
@@ -266,6 +269,12 @@ export class RequestObservation {
   }
 }
 
+/** What a hit did not spend: a stored answer's usage, and the model it was priced by. */
+export interface SavedAnswer {
+  readonly usage: TokenUsage | undefined
+  readonly model: string | undefined
+}
+
 /** The tracer, the instruments and the pricing of one engine. */
 export class Telemetry {
   readonly tracer: Tracer
@@ -273,6 +282,7 @@ export class Telemetry {
   readonly priceOf: PriceOf
   readonly stats: StatsRecorder
   readonly tally = new RequestTally()
+  readonly #savedCosts = new WeakMap<SavedAnswer, { usd: number | undefined }>()
   readonly #instruments: InstrumentSet
   readonly #fixedTracerProvider: TracerProvider | undefined
   // The global provider's delegate last seen, and whether it records.
@@ -307,6 +317,19 @@ export class Telemetry {
   /** `undefined` while no SDK is registered. */
   get instruments(): Instruments | undefined {
     return this.#instruments.get()
+  }
+
+  /**
+   * Dollars a hit of `saved` did not spend. An answer that names its model
+   * costs the same on every hit: its price is remembered with it.
+   */
+  savedCost(saved: SavedAnswer, requestModel: string | undefined): number | undefined {
+    if (saved.model === undefined) return this.priceOf(requestModel, saved.usage)
+    const known = this.#savedCosts.get(saved)
+    if (known !== undefined) return known.usd
+    const usd = this.priceOf(saved.model, saved.usage)
+    this.#savedCosts.set(saved, { usd })
+    return usd
   }
 
   request(operation: Operation | undefined, model: string | undefined, stream: boolean): RequestObservation {
