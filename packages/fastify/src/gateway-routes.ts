@@ -40,9 +40,11 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
     // Not async: a hit on a cached route (its body already read by Fastify)
     // is answered without a promise.
     function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
-      const url = request.url.slice(prefixLength)
+      const url = prefixLength === 0 ? request.url : request.url.slice(prefixLength)
+      const query = url.indexOf('?')
+      const path = query < 0 ? url : url.slice(0, query)
       const rawBody = Buffer.isBuffer(request.body) ? request.body : undefined
-      const exchange = nodeExchange(request.raw, reply.raw, { path: url.split('?', 1)[0]!, url, native: request, rawBody })
+      const exchange = nodeExchange(request.raw, reply.raw, { path, url, native: request, rawBody })
       const outcome = engine.respond(exchange)
       if (outcome instanceof Promise) return outcome.then((settled) => carryOut(reply, settled))
       carryOut(reply, outcome)
