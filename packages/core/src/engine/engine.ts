@@ -281,8 +281,9 @@ export class AiCache {
     observation.namespace = namespace
     observation.key = key
     if (serving.directives.noCache) return this.#serveMiss(serving, key, 'request')
-    const entry = this.#memory.get(key)
-    if (entry !== undefined) return this.#serveEntry(serving, key, entry, 'l1')
+    const nowMs = Date.now()
+    const entry = this.#memory.get(key, nowMs)
+    if (entry !== undefined) return this.#serveEntry(serving, key, entry, 'l1', nowMs)
     const redis = this.#redis
     return redis === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#lookUpRemote(serving, key, redis)
   }
@@ -291,12 +292,11 @@ export class AiCache {
     const lookupStartedAt = performance.now()
     const entry = await redis.get(key)
     serving.observation.lookedUp('l2', lookupStartedAt, entry !== undefined)
-    return entry === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#serveEntry(serving, key, entry, 'l2')
+    return entry === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#serveEntry(serving, key, entry, 'l2', Date.now())
   }
 
   /** A stored entry: a hit, unless it is too old for the request or cannot be shown the way it asks. */
-  #serveEntry(serving: Serving, key: string, entry: CacheEntry, tier: Tier): Outcome | Promise<Outcome> {
-    const nowMs = Date.now()
+  #serveEntry(serving: Serving, key: string, entry: CacheEntry, tier: Tier, nowMs: number): Outcome | Promise<Outcome> {
     if (isTooOld(entry, serving.directives, nowMs)) return this.#serveMiss(serving, key, 'stale')
     const hit = this.#hit(entry, serving.prepared, nowMs, tier)
     if (hit === undefined) return this.#serveMiss(serving, key, 'uri-miss')

@@ -3,6 +3,7 @@ import { AiCacheError, toOpenAiError } from '../errors.js'
 import type { Outcome, RespondOutcome, ResponseHeaders, StreamOutcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import { type CacheEntry, entryAgeSeconds, entryTtlSeconds } from '../store/entry.js'
+import { entryMemo } from '../store/entry-memo.js'
 import { isUsageChunk, type SseEvent, serializeEvent } from '../stream/sse.js'
 import type { UpstreamResponse } from '../upstream/types.js'
 import { type ForwardStatus, forwardStatus, hitStatus, type Tier } from './cache-status.js'
@@ -17,7 +18,6 @@ interface LastHitHeaders {
   readonly headers: ResponseHeaders
 }
 
-const lastHitHeaders = new WeakMap<CacheEntry, LastHitHeaders>()
 
 /**
  * `Cache-Status`, `Age` (RFC 9111 section 5.1) and, for a complete body,
@@ -28,7 +28,8 @@ const lastHitHeaders = new WeakMap<CacheEntry, LastHitHeaders>()
 function hitHeaders(entry: CacheEntry, representation: Representation, tier: Tier, nowMs: number, withLength: boolean): ResponseHeaders {
   const ttlSeconds = entryTtlSeconds(entry, nowMs)
   const ageSeconds = entryAgeSeconds(entry, nowMs)
-  const last = lastHitHeaders.get(entry)
+  const memo = entryMemo(entry)
+  const last = memo.hitHeaders as LastHitHeaders | undefined
   if (
     last !== undefined &&
     last.body === representation.body &&
@@ -45,7 +46,7 @@ function hitHeaders(entry: CacheEntry, representation: Representation, tier: Tie
     age: String(ageSeconds),
     ...(withLength ? { 'content-length': representation.body.byteLength } : {}),
   })
-  lastHitHeaders.set(entry, { body: representation.body, tier, ttlSeconds, ageSeconds, headers })
+  memo.hitHeaders = { body: representation.body, tier, ttlSeconds, ageSeconds, headers } satisfies LastHitHeaders
   return headers
 }
 

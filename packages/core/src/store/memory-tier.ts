@@ -3,7 +3,8 @@ import { type CacheEntry, entrySizeBytes } from './entry.js'
 
 /** The in-process tier: synchronous, bounded by bytes, least recently used out first. */
 export interface MemoryTier {
-  get(key: string): CacheEntry | undefined
+  /** The fresh entry of `key`; `nowMs` is the caller's `Date.now()`, when it has one. */
+  get(key: string, nowMs?: number): CacheEntry | undefined
   set(key: string, entry: CacheEntry): void
   delete(key: string): boolean
   clear(): void
@@ -35,9 +36,9 @@ export function createMemoryTier(options: MemoryTierOptions): MemoryTier {
     sizeCalculation: entrySizeBytes,
   })
   return {
-    get(key) {
+    get(key, nowMs) {
       const entry = cache.get(key, getOptions)
-      if (entry === undefined || entry.createdAt + entry.ttlMs > Date.now()) return entry
+      if (entry === undefined || entry.createdAt + entry.ttlMs > (nowMs ?? Date.now())) return entry
       cache.delete(key)
       return undefined
     },

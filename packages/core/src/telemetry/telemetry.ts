@@ -12,6 +12,8 @@ import {
   trace,
 } from '@opentelemetry/api'
 import type { Outcome, TokenUsage } from '../exchange/types.js'
+import type { CacheEntry } from '../store/entry.js'
+import { entryMemo } from '../store/entry-memo.js'
 import type { PriceOf } from '../pricing/pricing.js'
 import type { Operation } from '../request/operation.js'
 import type { Tier } from '../engine/cache-status.js'
@@ -156,7 +158,8 @@ export class RequestObservation {
   /** The cache key; its first 12 characters go on the span as the key hash. */
   key: string | undefined
   /** Tokens (and the model they were priced by) a hit did not spend. */
-  saved: SavedAnswer | undefined
+  /** The entry a hit answered from: its usage is what the hit did not spend. */
+  saved: CacheEntry | undefined
   errorType: string | undefined
   rateLimited = false
   readonly #telemetry: Telemetry
@@ -269,12 +272,6 @@ export class RequestObservation {
   }
 }
 
-/** What a hit did not spend: a stored answer's usage, and the model it was priced by. */
-export interface SavedAnswer {
-  readonly usage: TokenUsage | undefined
-  readonly model: string | undefined
-}
-
 /** The tracer, the instruments and the pricing of one engine. */
 export class Telemetry {
   readonly tracer: Tracer
@@ -282,7 +279,6 @@ export class Telemetry {
   readonly priceOf: PriceOf
   readonly stats: StatsRecorder
   readonly tally = new RequestTally()
-  readonly #savedCosts = new WeakMap<SavedAnswer, { usd: number | undefined }>()
   readonly #instruments: InstrumentSet
   readonly #fixedTracerProvider: TracerProvider | undefined
   // The global provider's delegate last seen, and whether it records.
@@ -323,12 +319,14 @@ export class Telemetry {
    * Dollars a hit of `saved` did not spend. An answer that names its model
    * costs the same on every hit: its price is remembered with it.
    */
-  savedCost(saved: SavedAnswer, requestModel: string | undefined): number | undefined {
+  savedCost(saved: CacheEntry, requestModel: string | undefined): number | undefined {
     if (saved.model === undefined) return this.priceOf(requestModel, saved.usage)
-    const known = this.#savedCosts.get(saved)
-    if (known !== undefined) return known.usd
+    const memo = entryMemo(saved)
+    // Remembered with the pricing that made it: entries may be shared by engines priced differently.
+    if (memo.savedCost !== undefined && memo.savedCostBy === this) return memo.savedCost.usd
     const usd = this.priceOf(saved.model, saved.usage)
-    this.#savedCosts.set(saved, { usd })
+    memo.savedCost = { usd }
+    memo.savedCostBy = this
     return usd
   }
 
