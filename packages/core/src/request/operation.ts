@@ -1,19 +1,24 @@
 /** The OpenAI-compatible calls aicache caches. */
 export type Operation = 'chat' | 'completion' | 'embeddings'
 
-const proxyPaths: Record<string, Operation> = {
-  '/v1/chat/completions': 'chat',
-  '/v1/completions': 'completion',
-  '/v1/embeddings': 'embeddings',
-}
-
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
 
 /** The operation of a gateway path, or `undefined` for any other path. */
 export function operationOfPath(path: string): Operation | undefined {
-  return proxyPaths[trimSlash(path)]
+  // Compared, not looked up in an object: a request's path is a new string,
+  // and using it as a property name first looks it up in V8's string table.
+  switch (trimSlash(path)) {
+    case '/v1/chat/completions':
+      return 'chat'
+    case '/v1/completions':
+      return 'completion'
+    case '/v1/embeddings':
+      return 'embeddings'
+    default:
+      return undefined
+  }
 }
 
 /**
