@@ -302,4 +302,21 @@ describe('fastify plugin', () => {
     expect(response.statusCode).toBe(415)
     expect(response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: expect.any(String) } })
   })
+
+  it("counts a body over Fastify's limit with the engine's own refusals", async () => {
+    const engine = createAiCache({ upstream: fake.url, maxBodyBytes: 1024 })
+    const app = create()
+    await app.register(aiCache, { engine })
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
+    })
+    expect(response.statusCode).toBe(413)
+    expect(response.json()).toMatchObject({ error: { code: 'body_too_large' } })
+    expect(response.headers['cache-status']).toMatch(/detail=body_too_large/)
+    expect(engine.stats().errors).toBe(1)
+    expect(fake.callCount()).toBe(0)
+  })
 })

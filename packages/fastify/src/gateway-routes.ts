@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { type AiCache, bodyTooLargeError, nodeExchange, type Outcome, toOpenAiError } from '@aicache/core'
+import { type AiCache, bodyTooLargeError, nodeExchange, type Outcome } from '@aicache/core'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 
 /** Sends an answer aicache made (a hit, an error, a proxied response) through Fastify, so onSend hooks apply. */
@@ -26,7 +26,7 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
     // Fastify's own refusals (a malformed Content-Type header, a body over the
     // limit) answer in the OpenAI error shape too.
     gateway.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(toOpenAiError(bodyTooLargeError(maxBodyBytes)))
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return carryOut(reply, engine.refused(bodyTooLargeError(maxBodyBytes)))
       const status = error.statusCode ?? 500
       if (status >= 500) request.log.error({ err: error }, 'aicache gateway route failed')
       const body =

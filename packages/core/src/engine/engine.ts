@@ -193,6 +193,17 @@ export class AiCache {
     }
   }
 
+  /**
+   * The answer to an error the framework found before the engine saw the
+   * request (Fastify's own body limit, say): the same OpenAI-style body and
+   * `Cache-Status` as the engine's own refusals, and counted with them in
+   * `stats().errors`.
+   */
+  refused(error: AiCacheError): Outcome {
+    this.#stats.errors++
+    return errorOutcome(error)
+  }
+
   /** Counters since creation. */
   stats(): AiCacheStats {
     const redis = this.#redis && { state: this.#redis.state, errors: this.#redis.errors }
