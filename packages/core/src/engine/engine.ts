@@ -286,8 +286,7 @@ export class AiCache {
 
   /** Looks the key up in the memory tier, then in Redis; without a usable entry, a miss. */
   #lookUp(serving: Serving, namespace: string, generation: number): Outcome | Promise<Outcome> {
-    const { observation } = serving
-    const { prepared } = serving
+    const { observation, prepared } = serving
     const key = cacheKeyOf(prepared.keySlot, namespace, generation, serving.scope, prepared.requestDigest)
     observation.namespace = namespace
     observation.key = key

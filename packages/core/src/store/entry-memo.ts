@@ -9,8 +9,6 @@ import type { CacheEntry } from './entry.js'
 export interface EntryMemo {
   hitHeaders?: unknown
   savedCost?: { usd: number | undefined }
-  /** Whose pricing worked `savedCost` out (an entry can be shared by engines). */
-  savedCostBy?: object
 }
 
 const memos = new WeakMap<CacheEntry, EntryMemo>()

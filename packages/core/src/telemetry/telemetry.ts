@@ -157,7 +157,6 @@ export class RequestObservation {
   namespace: string | undefined
   /** The cache key; its first 12 characters go on the span as the key hash. */
   key: string | undefined
-  /** Tokens (and the model they were priced by) a hit did not spend. */
   /** The entry a hit answered from: its usage is what the hit did not spend. */
   saved: CacheEntry | undefined
   errorType: string | undefined
@@ -321,12 +320,11 @@ export class Telemetry {
    */
   savedCost(saved: CacheEntry, requestModel: string | undefined): number | undefined {
     if (saved.model === undefined) return this.priceOf(requestModel, saved.usage)
+    // An entry lives in one engine's memory tier, so one pricing prices it.
     const memo = entryMemo(saved)
-    // Remembered with the pricing that made it: entries may be shared by engines priced differently.
-    if (memo.savedCost !== undefined && memo.savedCostBy === this) return memo.savedCost.usd
+    if (memo.savedCost !== undefined) return memo.savedCost.usd
     const usd = this.priceOf(saved.model, saved.usage)
     memo.savedCost = { usd }
-    memo.savedCostBy = this
     return usd
   }
 
