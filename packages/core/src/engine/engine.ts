@@ -15,6 +15,7 @@ import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
 import { createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
+import { recordQueued } from '../telemetry/end-of-turn.js'
 import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
 import type { CircuitState } from '../upstream/circuit-breaker.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
@@ -235,6 +236,8 @@ export class AiCache {
   /** Closes upstream and Redis connections. */
   async close(): Promise<void> {
     this.#closed = true
+    // Spans and latency points still waiting for the end of this turn go to the SDK now, before it may shut down too.
+    recordQueued()
     this.#upstream?.close()
     await this.#redis?.close()
   }

@@ -65,7 +65,7 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     const one = await instance({ memoryTier: false, telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider } })
     await one.status()
     expect(await one.status()).toMatch(/detail=l2/)
-    const [, hit] = byName(telemetry.spans(), 'aicache chat')
+    const [, hit] = byName(await telemetry.spans(), 'aicache chat')
     expect(hit?.attributes).toMatchObject({ [attribute.result]: 'hit', [attribute.tier]: 'l2' })
     expect(hit?.attributes[attribute.tokensSavedOutput]).toBeGreaterThan(0)
     expect(await telemetry.sum(metric.requests, { [attribute.result]: 'hit', [attribute.tier]: 'l2' })).toBe(1)

@@ -44,7 +44,7 @@ describe('telemetry', () => {
     const miss = await openai.chat.completions.create(question)
     await openai.chat.completions.create(question)
 
-    const [missSpan, hitSpan] = byName(spans(), 'aicache chat')
+    const [missSpan, hitSpan] = byName(await spans(), 'aicache chat')
     expect(missSpan?.attributes).toMatchObject({ [attribute.result]: 'miss', [genAi.requestModel]: 'gpt-4o-mini' })
     expect(hitSpan?.attributes).toMatchObject({
       [attribute.result]: 'hit',
@@ -57,7 +57,7 @@ describe('telemetry', () => {
     // A hit spent nothing: no GenAI usage on it.
     expect(hitSpan?.attributes[genAi.usageInputTokens]).toBeUndefined()
 
-    const [client] = byName(spans(), 'chat gpt-4o-mini')
+    const [client] = byName(await spans(), 'chat gpt-4o-mini')
     expect(client?.parentSpanContext?.spanId).toBe(missSpan?.spanContext().spanId)
     expect(client?.attributes).toMatchObject({
       [genAi.operationName]: 'chat',
@@ -88,7 +88,7 @@ describe('telemetry', () => {
     const { openai, spans, sum } = await observedGateway({ retry: { maxAttempts: 3, baseDelayMs: 1 } })
     fake.inject({ status: 503, times: 3 })
     await expect(openai.chat.completions.create(question)).rejects.toThrow()
-    const [client] = byName(spans(), 'chat gpt-4o-mini')
+    const [client] = byName(await spans(), 'chat gpt-4o-mini')
     expect(client?.attributes[genAi.errorType]).toBe('503')
     expect(client?.attributes[attribute.upstreamAttempts]).toBe(3)
     expect(client?.events.filter((event) => event.name === 'aicache.retry')).toHaveLength(2)
@@ -108,7 +108,7 @@ describe('telemetry', () => {
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 })
     await openai.chat.completions.create(question)
     await expect(openai.chat.completions.create({ ...question, seed: 1 })).rejects.toThrow(/Rate limit/)
-    const limited = byName(telemetry.spans(), 'aicache chat')[1]
+    const limited = byName(await telemetry.spans(), 'aicache chat')[1]
     expect(limited?.attributes).toMatchObject({ [attribute.rateLimited]: true, [attribute.result]: 'error', [genAi.errorType]: 'rate_limited' })
     expect(await telemetry.sum(metric.rateLimitRejections)).toBe(1)
   })
@@ -119,8 +119,8 @@ describe('telemetry', () => {
     let chunks = 0
     for await (const _chunk of stream) chunks++
     expect(chunks).toBeGreaterThan(2)
-    const [request] = byName(spans(), 'aicache chat')
-    const [client] = byName(spans(), 'chat gpt-4o-mini')
+    const [request] = byName(await spans(), 'aicache chat')
+    const [client] = byName(await spans(), 'chat gpt-4o-mini')
     expect(request?.attributes[attribute.stream]).toBe(true)
     expect(client?.attributes[genAi.usageOutputTokens]).toBeGreaterThan(0)
   })
@@ -147,7 +147,7 @@ describe('telemetry', () => {
     const openai = new OpenAI({ baseURL: fake.url, apiKey: 'sk-a', fetch: cache.fetch, maxRetries: 0 })
     await openai.chat.completions.create(question)
     await openai.chat.completions.create(question)
-    expect(byName(telemetry.spans(), 'aicache chat')).toHaveLength(2)
+    expect(byName(await telemetry.spans(), 'aicache chat')).toHaveLength(2)
     expect(await telemetry.sum(metric.requests)).toBe(2)
   })
 })

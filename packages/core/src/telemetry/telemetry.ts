@@ -20,6 +20,7 @@ import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
 import { type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
 import { attribute, genAi, genAiOperation, instrumentationName, type RequestResult } from './names.js'
+import { type Recordable, recordAtEndOfTurn } from './end-of-turn.js'
 import { RequestTally } from './tally.js'
 
 /** Telemetry options of the engine. */
@@ -148,10 +149,11 @@ const notRecording = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
 
 /**
  * One request to a cacheable operation. The engine fills in what happened;
- * `end()` records it once, to the span, the metrics and `stats()` alike, so
- * the three can never disagree.
+ * `end()` counts it in `stats()` and the request tally at once, and queues
+ * its span and latency point for the end of the event loop's turn
+ * (`end-of-turn.ts`), so the three can never disagree.
  */
-export class RequestObservation {
+export class RequestObservation implements Recordable {
   result: RequestResult = 'miss'
   tier: Tier | undefined
   namespace: string | undefined
@@ -164,35 +166,53 @@ export class RequestObservation {
   readonly #telemetry: Telemetry
   readonly #operation: Operation | undefined
   readonly #model: string | undefined
-  readonly #span: Span
-  // Read only when a span or a histogram will use it (0 otherwise): without an SDK a hit does not read the clock.
+  readonly #stream: boolean
+  // The context the request ran in (a framework's HTTP span, say) while spans record; undefined otherwise.
+  readonly #parent: Context | undefined
+  // Started when an upstream call needs it as its parent; otherwise made whole when the request is recorded.
+  #span: Span | undefined
+  // Read only when a span or a histogram will use them (0 otherwise): without an SDK a hit does not read the clock.
   readonly #startedAt: number
+  #endedAt = 0
   readonly #instruments: Instruments | undefined
+  #durationAttributes: Attributes | undefined
+  #costSavedUsd: number | undefined
   #ended = false
 
   constructor(telemetry: Telemetry, operation: Operation | undefined, model: string | undefined, stream: boolean) {
     this.#telemetry = telemetry
     this.#operation = operation
     this.#model = model
-    const tracing = telemetry.tracing()
+    this.#stream = stream
     // Looked up once per request: an SDK registered meanwhile records from the next one.
     this.#instruments = telemetry.instruments
-    this.#startedAt = tracing || this.#instruments !== undefined ? performance.now() : 0
-    this.#span = tracing
-      ? telemetry.tracer.startSpan(operation === undefined ? 'aicache request' : requestSpanNames[operation], {
-          kind: SpanKind.INTERNAL,
-          attributes: {
-            [attribute.stream]: stream,
-            ...(operation === undefined ? {} : { [genAi.operationName]: genAiOperation[operation] }),
-            ...(model === undefined ? {} : { [genAi.requestModel]: model }),
-          },
-        })
-      : notRecording
+    this.#parent = telemetry.tracing() ? context.active() : undefined
+    this.#startedAt = this.#parent !== undefined || this.#instruments !== undefined ? performance.now() : 0
+  }
+
+  /** The attributes known when the request starts. */
+  #startAttributes(): Attributes {
+    const operation = this.#operation
+    const model = this.#model
+    return {
+      [attribute.stream]: this.#stream,
+      ...(operation === undefined ? {} : { [genAi.operationName]: genAiOperation[operation] }),
+      ...(model === undefined ? {} : { [genAi.requestModel]: model }),
+    }
+  }
+
+  /** Starts the request's span, dated from the request's start. */
+  #startSpan(attributes: Attributes, parent: Context): Span {
+    const name = this.#operation === undefined ? 'aicache request' : requestSpanNames[this.#operation]
+    return this.#telemetry.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: this.#startedAt }, parent)
   }
 
   /** Context with this request's span, parent of its upstream call. */
   get context(): Context {
-    return trace.setSpan(context.active(), this.#span)
+    const parent = this.#parent
+    if (parent === undefined) return trace.setSpan(context.active(), notRecording)
+    this.#span ??= this.#startSpan(this.#startAttributes(), parent)
+    return trace.setSpan(parent, this.#span)
   }
 
   /** Records a lookup of a remote tier (an L1 lookup takes less time than recording it would: it is not timed). */
@@ -244,30 +264,38 @@ export class RequestObservation {
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
     const operationName = this.#operation === undefined ? undefined : genAiOperation[this.#operation]
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
-    const attributes = series.attributes
-    const instruments = this.#instruments
-    if (instruments !== undefined) {
-      instruments.requestDuration.record((performance.now() - this.#startedAt) / 1000, series.durationAttributes)
-      if (this.rateLimited) instruments.rateLimitRejections.add(1, attributes)
+    if (this.rateLimited) this.#instruments?.rateLimitRejections.add(1, series.attributes)
+    if (this.#startedAt === 0) return
+    this.#endedAt = performance.now()
+    this.#durationAttributes = series.durationAttributes
+    this.#costSavedUsd = costSavedUsd
+    recordAtEndOfTurn(this)
+  }
+
+  /** The latency point and the span, from what `end()` kept. */
+  record(): void {
+    const parent = this.#parent
+    this.#instruments?.requestDuration.record((this.#endedAt - this.#startedAt) / 1000, this.#durationAttributes, parent)
+    if (parent === undefined) return
+    // Operation and model are among the start attributes; the series' attributes would set them again.
+    const attributes: Attributes = this.#span === undefined ? this.#startAttributes() : {}
+    attributes[attribute.result] = this.result
+    if (this.tier !== undefined) attributes[attribute.tier] = this.tier
+    if (this.namespace !== undefined) attributes[attribute.namespace] = this.namespace
+    if (this.key !== undefined) attributes[attribute.keyHash] = this.key.slice(0, 12)
+    if (this.rateLimited) attributes[attribute.rateLimited] = true
+    const usage = this.saved?.usage
+    if (usage) {
+      attributes[attribute.tokensSavedInput] = usage.inputTokens
+      attributes[attribute.tokensSavedOutput] = usage.outputTokens
     }
-    const span = this.#span
-    if (!span.isRecording()) return void span.end()
-    // Operation and model went on at the start; the series' attributes would set them again.
-    span.setAttribute(attribute.result, this.result)
-    if (this.tier !== undefined) span.setAttribute(attribute.tier, this.tier)
-    if (this.namespace !== undefined) span.setAttribute(attribute.namespace, this.namespace)
-    if (this.key !== undefined) span.setAttribute(attribute.keyHash, this.key.slice(0, 12))
-    if (this.rateLimited) span.setAttribute(attribute.rateLimited, true)
-    if (saved?.usage) {
-      span.setAttribute(attribute.tokensSavedInput, saved.usage.inputTokens)
-      span.setAttribute(attribute.tokensSavedOutput, saved.usage.outputTokens)
-    }
-    if (costSavedUsd !== undefined) span.setAttribute(attribute.costSavedUsd, costSavedUsd)
-    if (this.errorType !== undefined) {
-      span.setAttribute(genAi.errorType, this.errorType)
-      span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
-    }
-    span.end()
+    if (this.#costSavedUsd !== undefined) attributes[attribute.costSavedUsd] = this.#costSavedUsd
+    if (this.errorType !== undefined) attributes[genAi.errorType] = this.errorType
+    let span = this.#span
+    if (span === undefined) span = this.#startSpan(attributes, parent)
+    else span.setAttributes(attributes)
+    if (this.errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
+    span.end(this.#endedAt)
   }
 }
 

@@ -13,7 +13,10 @@ export function sdk() {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
   const reader = new TestReader()
   const meterProvider = new MeterProvider({ readers: [reader] })
+  // A request's span and latency point are recorded at the end of the event loop's turn.
+  const endOfTurn = () => new Promise((resolve) => setImmediate(resolve))
   async function points(name: string): Promise<DataPoint<number | Histogram>[]> {
+    await endOfTurn()
     const { resourceMetrics } = await reader.collect()
     return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<number | Histogram>[]))
   }
@@ -21,7 +24,7 @@ export function sdk() {
     (await points(name))
       .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
       .reduce((total, point) => total + (typeof point.value === 'number' ? point.value : point.value.sum ?? 0), 0)
-  return { exporter, tracerProvider, meterProvider, points, sum, spans: () => exporter.getFinishedSpans() }
+  return { exporter, tracerProvider, meterProvider, points, sum, spans: async () => (await endOfTurn(), exporter.getFinishedSpans()) }
 }
 
 /** The finished spans with this name. */
