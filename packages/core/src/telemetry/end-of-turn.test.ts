@@ -71,4 +71,28 @@ describe('recording at the end of the turn', () => {
     expect(byName(telemetry.exporter.getFinishedSpans(), 'aicache chat').map((span) => span.attributes[attribute.result])).toEqual(['miss', 'hit'])
     await closed
   })
+
+  it('keeps recording the rest of a turn, and serving, when one SDK throws', async () => {
+    const telemetry = sdk()
+    const throwing = {
+      getTracer: () => ({
+        startSpan: () => {
+          throw new Error('exporter misconfigured')
+        },
+        startActiveSpan: () => {
+          throw new Error('exporter misconfigured')
+        },
+      }),
+    }
+    const broken = createAiCache({ upstream: fake.url, telemetry: { tracerProvider: throwing } })
+    const working = createAiCache({ upstream: fake.url, telemetry: { tracerProvider: telemetry.tracerProvider } })
+    // The miss starts its span for the upstream call; the hit's is made at the end of the turn, beside the working engine's.
+    expect((await broken.handle(chatExchange())).type).toBe('respond')
+    expect((await broken.handle(chatExchange())).type).toBe('respond')
+    expect((await working.handle(chatExchange())).type).toBe('respond')
+    expect((await working.handle(chatExchange())).type).toBe('respond')
+    expect(byName(await telemetry.spans(), 'aicache chat').map((span) => span.attributes[attribute.result])).toEqual(['miss', 'hit'])
+    expect(broken.stats()).toMatchObject({ requests: 2, hits: { l1: 1 }, misses: 1 })
+    await Promise.all([broken.close(), working.close()])
+  })
 })

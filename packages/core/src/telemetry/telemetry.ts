@@ -4,6 +4,7 @@ import {
   context,
   type MeterProvider,
   type Span,
+  type SpanOptions,
   SpanKind,
   SpanStatusCode,
   INVALID_SPAN_CONTEXT,
@@ -54,6 +55,18 @@ export interface UpstreamTarget {
   promptText?: () => string
 }
 
+// Stands in for the span while no SDK traces; it records nothing, so one serves all.
+const notRecording = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+
+/** A span, or one that records nothing when the SDK throws: telemetry never fails a request. */
+function startSpan(tracer: Tracer, name: string, options: SpanOptions, parent: Context): Span {
+  try {
+    return tracer.startSpan(name, options, parent)
+  } catch {
+    return notRecording
+  }
+}
+
 /** One upstream call: a GenAI client span and the GenAI metrics. */
 export class UpstreamObservation {
   readonly #telemetry: Telemetry
@@ -67,7 +80,8 @@ export class UpstreamObservation {
     this.#telemetry = telemetry
     this.#target = target
     const operation = genAiOperation[target.operation]
-    this.#span = telemetry.tracer.startSpan(
+    this.#span = startSpan(
+      telemetry.tracer,
       `${operation} ${target.model ?? ''}`.trim(),
       {
         kind: SpanKind.CLIENT,
@@ -144,9 +158,6 @@ const requestSpanNames: Record<Operation, string> = {
   embeddings: `aicache ${genAiOperation.embeddings}`,
 }
 
-// Stands in for the span while no SDK traces; it records nothing, so one serves all.
-const notRecording = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
-
 /**
  * One request to a cacheable operation. The engine fills in what happened;
  * `end()` counts it in `stats()` and the request tally at once, and queues
@@ -204,7 +215,7 @@ export class RequestObservation implements Recordable {
   /** Starts the request's span, dated from the request's start. */
   #startSpan(attributes: Attributes, parent: Context): Span {
     const name = this.#operation === undefined ? 'aicache request' : requestSpanNames[this.#operation]
-    return this.#telemetry.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: this.#startedAt }, parent)
+    return startSpan(this.#telemetry.tracer, name, { kind: SpanKind.INTERNAL, attributes, startTime: this.#startedAt }, parent)
   }
 
   /** Context with this request's span, parent of its upstream call. */
@@ -265,7 +276,7 @@ export class RequestObservation implements Recordable {
     const operationName = this.#operation === undefined ? undefined : genAiOperation[this.#operation]
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
     if (this.rateLimited) this.#instruments?.rateLimitRejections.add(1, series.attributes)
-    if (this.#startedAt === 0) return
+    if (this.#parent === undefined && this.#instruments === undefined) return
     this.#endedAt = performance.now()
     this.#durationAttributes = series.durationAttributes
     this.#costSavedUsd = costSavedUsd
