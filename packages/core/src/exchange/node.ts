@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable, Transform, pipeline as pipelineCallback } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { AiCacheError } from '../errors.js'
 import type {
   ExchangeRequest,
@@ -148,13 +147,44 @@ export function sendNodeOutcome(response: ServerResponse, outcome: RespondOutcom
 
 async function sendNodeStream(response: ServerResponse, outcome: StreamOutcome): Promise<void> {
   response.writeHead(outcome.status, outcome.headers)
-  response.flushHeaders()
+  let started = false
+  // The head leaves with the first chunk when that chunk is ready in this turn
+  // of the event loop (one write, one packet: the first token arrives sooner);
+  // otherwise alone at the end of the turn, so the client sees the answer
+  // begin before a slow first token.
+  const flush = setImmediate(() => {
+    if (!started && !response.destroyed) response.flushHeaders()
+  })
   try {
-    await pipeline(outcome.body, response)
+    // A loop rather than stream.pipeline: this is all a stream of chunks to a
+    // response needs, without pipeline's per-stream setup on every miss.
+    for await (const chunk of outcome.body) {
+      // The client left: leaving the loop ends the source (the follower goes, a piped upstream answer is destroyed).
+      if (response.destroyed) return
+      started = true
+      if (!response.write(chunk)) await drained(response)
+    }
+    response.end()
   } catch {
     // The upstream broke off or the client left; either way the response is over.
     response.destroy()
+  } finally {
+    clearImmediate(flush)
   }
+}
+
+/** Resolves when the response can take more, or is gone. */
+function drained(response: ServerResponse): Promise<void> {
+  if (response.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done)
+      response.off('close', done)
+      resolve()
+    }
+    response.on('drain', done)
+    response.on('close', done)
+  })
 }
 
 type WriteArguments = [chunk: unknown, encoding?: unknown, callback?: unknown]
