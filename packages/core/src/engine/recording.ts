@@ -94,7 +94,8 @@ export function streamEntry(
   completion = assembleCompletion(events),
 ): StreamRecording | undefined {
   if (status < 200 || status > 299 || events.length === 0) return undefined
-  const usageEvent = events.find(isUsageChunk)
+  // The usage chunk comes last, just before [DONE].
+  const usageEvent = events.findLast(isUsageChunk)
   const usage = meta?.usage ?? (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined)
   const model = meta?.model ?? (typeof completion?.['model'] === 'string' ? completion['model'] : plan.model)
   const entry: CacheEntry = {

@@ -40,13 +40,27 @@ export class SseParser {
   }
 
   #drain(final: boolean, nowMs: number): SseEvent[] {
+    let text = this.#buffer
+    if (text.includes('\r')) {
+      // A '\r' ending this chunk may be the first half of a "\r\n" split across chunks: keep it as it is
+      // until the next chunk says, or it would read as a line end of its own and the '\n' as a blank line.
+      const held = !final && text.endsWith('\r')
+      text = (held ? text.slice(0, -1) : text).replace(/\r\n?/g, '\n') + (held ? '\r' : '')
+    }
     const events: SseEvent[] = []
-    const blocks = this.#buffer.replace(/\r\n?/g, '\n').split('\n\n')
-    this.#buffer = final ? '' : blocks.pop()!
     const offsetMs = nowMs - this.#startedAt
-    for (const block of blocks) {
-      const event = parseBlock(block, offsetMs)
+    let start = 0
+    for (let end = text.indexOf('\n\n'); end !== -1; end = text.indexOf('\n\n', start)) {
+      const event = parseBlock(text.slice(start, end), offsetMs)
       if (event !== undefined) events.push(event)
+      start = end + 2
+    }
+    if (final) {
+      const event = start < text.length ? parseBlock(text.slice(start), offsetMs) : undefined
+      if (event !== undefined) events.push(event)
+      this.#buffer = ''
+    } else {
+      this.#buffer = start === 0 ? text : text.slice(start)
     }
     return events
   }
