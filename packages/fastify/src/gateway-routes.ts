@@ -55,7 +55,13 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
     // costs a hit less than reading the stream in the handler.
     await gateway.register(async (cached) => {
       cached.removeAllContentTypeParsers()
-      cached.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body))
+      const asBuffer = { parseAs: 'buffer', bodyLimit: maxBodyBytes } as const
+      const keepBytes = (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) => done(null, body)
+      // JSON by name as well as the catch-all: Fastify remembers which parser a
+      // Content-Type got only for parsers registered by name, and parses the
+      // header anew on every request that falls through to '*'.
+      cached.addContentTypeParser('application/json', asBuffer, keepBytes)
+      cached.addContentTypeParser('*', asBuffer, keepBytes)
       for (const path of cachedPaths) cached.post(path, handle)
     })
     // Every other /v1 route, any method, is forwarded untouched, its body unread.

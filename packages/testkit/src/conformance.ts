@@ -119,6 +119,19 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(fake.callCount('/v1/chat/completions')).toBe(1)
       })
 
+      it('reads a JSON body whatever the spelling of its Content-Type, and answers the repeat from the cache', async () => {
+        const url = await proxy()
+        const endpoint = `${url}/v1/chat/completions`
+        const spellings = ['application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8']
+        for (const [index, contentType] of spellings.entries()) {
+          const response = await post(endpoint, chatBody, { 'content-type': contentType })
+          expect(response.status, contentType).toBe(200)
+          expect(response.headers.get('cache-status'), contentType).toMatch(index === 0 ? /fwd=uri-miss/ : /; hit;/)
+          expect(((await response.json()) as { object: string }).object, contentType).toBe('chat.completion')
+        }
+        expect(fake.callCount('/v1/chat/completions')).toBe(1)
+      })
+
       it('records a streamed chat call and replays it to the official client', async () => {
         const openai = client(await proxy())
         const read = async () => {
