@@ -3,6 +3,8 @@
  * each one through aicache goes to the upstream; the baseline calls that
  * upstream directly. Portkey's open-source gateway proxying the same
  * upstream is the peer: the part of a cache layer every request pays.
+ * bare-proxy, node:http forwarding the bytes and nothing else, is the floor:
+ * what the extra hop costs any proxy on this machine (decision 12).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type BenchServer, startBenchServer } from '../bench-server.js'
@@ -60,11 +62,19 @@ function targetOf(target: MissTarget, fake: FakeUpstreamProcess, nextBody: () =>
   }
 }
 
+/** The origins of the targets besides the direct one. */
+interface ProxyOrigins {
+  aicache: string
+  portkey: string
+  bareProxy: string
+}
+
 /** Checks that every target answers, and that aicache answers a new request with a miss. */
-async function probe(directOrigin: string, aicacheOrigin: string, portkeyOrigin: string, upstreamUrl: string, nextBody: () => string): Promise<void> {
+async function probe(directOrigin: string, origins: ProxyOrigins, upstreamUrl: string, nextBody: () => string): Promise<void> {
   assertChatCompletion('direct', await sendChatRequest(directOrigin, nextBody()))
-  assertChatCompletion(PORTKEY, await sendChatRequest(portkeyOrigin, nextBody(), portkeyHeaders(upstreamUrl)))
-  const throughAicache = await sendChatRequest(aicacheOrigin, nextBody())
+  assertChatCompletion(PORTKEY, await sendChatRequest(origins.portkey, nextBody(), portkeyHeaders(upstreamUrl)))
+  assertChatCompletion('bare-proxy', await sendChatRequest(origins.bareProxy, nextBody()))
+  const throughAicache = await sendChatRequest(origins.aicache, nextBody())
   assertChatCompletion('aicache-express', throughAicache)
   if (!throughAicache.cacheStatus.includes('fwd=uri-miss')) {
     throw new Error(`aicache-express did not forward a new request as a miss (cache-status: '${throughAicache.cacheStatus}')`)
@@ -76,13 +86,13 @@ async function runMissOverhead(plan: RunPlan): Promise<ScenarioReport> {
   try {
     const fake = await startFakeUpstream('slow-fake-upstream', UPSTREAM_LATENCY_MS)
     stoppables.push(fake.process)
-    const [server, portkey] = (await startTogether([startBenchServer('aicache-express', fake.url), startPortkey(fake.url)], stoppables)) as [
-      BenchServer,
-      BenchServer,
-    ]
+    const [server, portkey, bareProxy] = (await startTogether(
+      [startBenchServer('aicache-express', fake.url), startPortkey(fake.url), startBenchServer('bare-proxy', fake.url)],
+      stoppables,
+    )) as [BenchServer, BenchServer, BenchServer]
     // One sequence for every target, so no body is ever sent twice.
     const nextBody = uniqueChatRequestBodies()
-    await probe(fake.origin, server.origin, portkey.origin, fake.url, nextBody)
+    await probe(fake.origin, { aicache: server.origin, portkey: portkey.origin, bareProxy: bareProxy.origin }, fake.url, nextBody)
     const tally: MissTally = { upstreamCalls: 0, aicacheResponses: 0, portkeyUpstreamCalls: 0, portkeyResponses: 0 }
     const countMisses = (result: LoadResult, upstreamCalls: number): void => {
       tally.upstreamCalls += upstreamCalls
@@ -100,6 +110,7 @@ async function runMissOverhead(plan: RunPlan): Promise<ScenarioReport> {
         fake,
         nextBody,
       ),
+      targetOf({ name: 'bare-proxy', origin: bareProxy.origin, server: bareProxy.process, onRun: () => undefined }, fake, nextBody),
     ]
     const results = await runInterleavedRounds(targets, plan)
     return missOverheadReport(results, { plan, upstreamLatencyMs: UPSTREAM_LATENCY_MS, connections: CONNECTIONS }, tally)
@@ -112,7 +123,7 @@ async function runMissOverhead(plan: RunPlan): Promise<ScenarioReport> {
 export const missOverheadScenario: Scenario = {
   name: 'miss-overhead',
   // A longer warm-up than for hits: at a few hundred requests per second, the JIT needs several seconds to settle.
-  // Three targets since Portkey joined: one round and two seconds of warm-up fewer keep the full run within its budget.
+  // Four targets since Portkey and bare-proxy joined: one round and two seconds of warm-up fewer keep the full run within its budget.
   fullPlan: { warmUpSeconds: 6, roundCount: 6, roundSeconds: 3 },
   run: runMissOverhead,
 }

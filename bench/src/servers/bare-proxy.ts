@@ -1,8 +1,9 @@
 /**
- * Floor for a stream miss through any proxy: plain node:http reading the
- * request body, sending it to the fake upstream on a keep-alive agent and
- * piping the answer's bytes back untouched, with no framework, no parsing
- * and no recording. What aicache adds to a miss beyond this is its own work.
+ * Floor for a miss (streamed or not) through any proxy: plain node:http
+ * reading the request body, sending it to the fake upstream on a keep-alive
+ * agent and piping the answer's bytes back untouched, with no framework, no
+ * parsing and no recording. What aicache adds to a miss beyond this is its
+ * own work.
  */
 import { Agent, request as httpRequest } from 'node:http'
 import { assertEntryScript } from './entry-script.js'
@@ -32,8 +33,12 @@ await serve((request, response) => {
         },
       },
       (answer) => {
-        response.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'application/json' })
-        response.flushHeaders()
+        const type = answer.headers['content-type'] ?? 'application/json'
+        const length = answer.headers['content-length']
+        response.writeHead(answer.statusCode ?? 502, length === undefined ? { 'content-type': type } : { 'content-type': type, 'content-length': length })
+        // A stream's head goes out at once, so the client sees the answer begin;
+        // a whole answer's head goes out with its body.
+        if (length === undefined) response.flushHeaders()
         answer.pipe(response)
       },
     )
