@@ -22,6 +22,10 @@ export type BenchServerName =
   | 'apicache-express'
   | 'portkey-gateway'
 
+/** What `bare-proxy` is, for the method text of every scenario that measures it. */
+export const BARE_PROXY_METHOD =
+  'bare-proxy is node:http alone, some thirty lines that forward the body and pipe the answer back on a keep-alive agent, parsing and recording nothing'
+
 /** A running benchmark server. */
 export interface BenchServer {
   readonly process: RunningProcess

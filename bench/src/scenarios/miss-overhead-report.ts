@@ -3,6 +3,7 @@
  * calling the upstream directly, against Portkey's gateway proxying it, and
  * against a bare node:http proxy, the floor of any proxy here.
  */
+import { BARE_PROXY_METHOD } from '../bench-server.js'
 import { countFailures, describeFailures, formatFailures } from '../failures.js'
 import { formatMicroseconds, formatMs, formatRate, formatRatio, formatSignedMs } from '../format.js'
 import type { LoadResult } from '../load.js'
@@ -127,8 +128,7 @@ export function missOverheadReport(results: RoundResults<LoadResult>, setup: Mis
       `warm-up ${plan.warmUpSeconds} s, then ${plan.roundCount} interleaved rounds of ${plan.roundSeconds} s per target. ` +
       `${results.targetNames[PORTKEY_INDEX]!} is Portkey’s open-source gateway from npm (node build/start-server.js), ` +
       'told per request to use provider openai at the fake upstream (x-portkey-provider, x-portkey-custom-host). ' +
-      'bare-proxy is fifteen lines of node:http that forward the body and pipe the answer back on a keep-alive agent, parsing and storing nothing: ' +
-      'the least any proxy adds here. ' +
+      `${BARE_PROXY_METHOD}: the least any proxy adds here. ` +
       'Columns are from the median round by p50; added p50 is the median over rounds of target p50 − direct p50 in the same round. ' +
       'Server CPU is of the process answering the client (the fake upstream for direct), per request, median over rounds.',
     table: {

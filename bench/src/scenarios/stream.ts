@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type BenchServer, startBenchServer } from '../bench-server.js'
+import { BARE_PROXY_METHOD, type BenchServer, startBenchServer } from '../bench-server.js'
 import { withServerCpu } from '../cpu-time.js'
 import { countFailures, describeFailures, formatFailures } from '../failures.js'
 import { type FakeUpstreamProcess, startFakeUpstream } from '../fake-upstream.js'
@@ -132,8 +132,7 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
         `warm-up ${plan.warmUpSeconds * 2} s, then ${plan.roundCount} interleaved rounds of ${plan.roundSeconds} s per target. ` +
         'TTFB is timed per request in the runner with node:http, from the request handed to the socket to the first body byte. ' +
         'TTFB p50 and p99 are over all measured streams; the ratio and added p50 are medians over rounds of each target against direct in the same round. ' +
-        'bare-proxy is fifteen lines of node:http that forward the body and pipe the answer back on a keep-alive agent, parsing and recording nothing: ' +
-        'the first byte through any proxy on this machine. ' +
+        `${BARE_PROXY_METHOD}: the first byte through any proxy on this machine. ` +
         'Server CPU is of the process answering the client (the fake for direct, the proxy for the others), per stream.',
       table: {
         columns: [
