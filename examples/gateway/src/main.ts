@@ -1,8 +1,19 @@
 import type { AddressInfo } from 'node:net'
-import { createAiCache } from '@aicache/express'
+import { type AiCache, createAiCache } from '@aicache/express'
 import { startFakeUpstream } from '@aicache/testkit'
 import { createGatewayApp } from './app.js'
 import { loadConfig } from './config.js'
+
+/**
+ * What the start-up line says about Redis. A closed breaker only means no
+ * call has failed yet, so the connection itself is what says "connected".
+ */
+function redisState(engine: AiCache): string {
+  const redis = engine.stats().redis
+  if (!redis) return 'not used (see the warning above), serving without it'
+  if (redis.connected && redis.state === 'closed') return 'connected'
+  return 'unavailable, serving without it (it is used as soon as it answers)'
+}
 
 async function main(): Promise<void> {
   const config = loadConfig()
@@ -20,8 +31,7 @@ async function main(): Promise<void> {
     const base = `http://${config.host}:${port}`
     console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1)`)
     console.log(`upstream: ${engine.options.upstream?.href}`)
-    const redis = engine.stats().redis
-    if (redis) console.log(`redis: ${redis.state === 'closed' ? 'connected' : `unavailable (${redis.state}), serving without it`}`)
+    if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
     if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
   })
   const shutdown = () => {

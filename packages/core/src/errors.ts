@@ -49,6 +49,11 @@ export interface AiCacheErrorOptions {
   headers?: Record<string, string>
 }
 
+// Symbol.for: the ESM and the CommonJS build each define this class, and an
+// app can load both; the registered symbol is the same in both, `instanceof`
+// is not (see docs/decisions/0015-brands-across-module-builds.md).
+const errorBrand = Symbol.for('aicache.error')
+
 /**
  * The one error class of aicache. Errors caused by a request are turned into
  * an OpenAI-style error response with {@link toOpenAiError}; errors in options
@@ -61,6 +66,8 @@ export interface AiCacheErrorOptions {
  */
 export class AiCacheError extends Error {
   override readonly name = 'AiCacheError'
+  /** Marks aicache errors of either module build; see {@link AiCacheError.isInstance}. */
+  readonly [errorBrand] = true
   readonly code: AiCacheErrorCode
   /** The HTTP status this error is answered with. */
   readonly status: number
@@ -84,6 +91,20 @@ export class AiCacheError extends Error {
       headers['retry-after'] = String(Math.max(0, Math.ceil(options.retryAfterMs / 1000)))
     }
     this.headers = Object.freeze(headers)
+  }
+
+  /**
+   * Whether `value` is an aicache error, from this build or the other one
+   * (ESM or CommonJS). Use it instead of `instanceof`, which is false for an
+   * error made by the other build.
+   *
+   * @example
+   * ```ts
+   * if (AiCacheError.isInstance(error) && error.code === 'rate_limited') retryLater(error.retryAfterMs)
+   * ```
+   */
+  static isInstance(value: unknown): value is AiCacheError {
+    return typeof value === 'object' && value !== null && (value as { [errorBrand]?: unknown })[errorBrand] === true
   }
 }
 

@@ -21,6 +21,7 @@ export { AiCacheError, toOpenAiError } from './errors.js'
 export type { AiCacheErrorCode, OpenAiErrorBody } from './errors.js'
 export { resolveOptions } from './options.js'
 export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOption } from './options.js'
+export type { IoredisClient } from './store/redis-client.js'
 export type {
   CapturedHeaders,
   CapturedResponse,

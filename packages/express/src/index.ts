@@ -28,7 +28,7 @@ export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } fro
 
 /** Settings of the routes one middleware is mounted on: namespace, TTL and rate limits of their own. */
 export type AiCacheRouteOptions = RouteDirectives
-export { AiCache, createAiCache } from '@aicache/core'
+export { AiCache, AiCacheError, createAiCache } from '@aicache/core'
 
 /** The middleware, with the engine it uses (for `stats()` and `invalidate()`). */
 export type AiCacheMiddleware = RequestHandler & { readonly engine: AiCache }
@@ -85,7 +85,7 @@ function carryOut(req: Request, res: Response, next: NextFunction, outcome: Outc
  * ```
  */
 export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheRouteOptions): AiCacheMiddleware {
-  const engine = options instanceof AiCache ? options : createAiCache(options)
+  const engine = AiCache.isInstance(options) ? options : createAiCache(options)
   const routeOptions = resolveRouteOptions(route)
 
   function aiCacheMiddleware(req: Request, res: Response, next: NextFunction): void {

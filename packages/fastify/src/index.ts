@@ -10,14 +10,14 @@
  * await app.register(aiCache, { upstream: 'https://api.openai.com/v1' })
  * ```
  */
-import { AiCache, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
+import { AiCache, AiCacheError, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { gatewayRoutes } from './gateway-routes.js'
 import { type AiCacheRouteOptions, metas, wrapRoutes } from './wrap-hooks.js'
 
 export type { AiCacheOptions, AiCacheStats, ResponseMeta } from '@aicache/core'
-export { AiCache, createAiCache } from '@aicache/core'
+export { AiCache, AiCacheError, createAiCache } from '@aicache/core'
 export type { AiCacheRouteOptions } from './wrap-hooks.js'
 
 /** Plugin options: engine options, or `engine` to share an engine from `createAiCache()`. */
@@ -53,6 +53,10 @@ export function setCacheMeta(reply: FastifyReply, meta: ResponseMeta): void {
 
 const plugin: FastifyPluginAsync<FastifyAiCacheOptions> = async (fastify, options) => {
   const { engine: shared, ...engineOptions } = options
+  // A brand, not instanceof: the engine may come from the other module build (ESM or CommonJS).
+  if (shared !== undefined && !AiCache.isInstance(shared)) {
+    throw new AiCacheError('invalid_option', "Option 'engine' must be an engine made by createAiCache()", { param: 'engine' })
+  }
   const engine = shared ?? createAiCache(engineOptions)
   fastify.decorate('aiCache', engine)
   if (shared === undefined) fastify.addHook('onClose', () => engine.close())

@@ -29,7 +29,7 @@ function checkRouteOptions(route: RouteOptions): void {
     if (typeof options !== 'object' || options === null) throw new TypeError('not an object')
     resolved = resolveRouteOptions(options as AiCacheRouteOptions, 'aiCache')
   } catch (cause) {
-    const reason = cause instanceof AiCacheError ? `: ${cause.message}` : ''
+    const reason = AiCacheError.isInstance(cause) ? `: ${cause.message}` : ''
     const message = `Route config 'aiCache' of ${where} must be false or { namespace?: string, ttlMs?: integer >= 0, rateLimit? }${reason}`
     throw new AiCacheError('invalid_option', message, { param: 'aiCache', cause })
   }

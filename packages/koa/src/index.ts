@@ -30,7 +30,7 @@ export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } fro
 
 /** Settings of the routes one middleware is mounted on: namespace, TTL and rate limits of their own. */
 export type AiCacheRouteOptions = RouteDirectives
-export { AiCache, createAiCache } from '@aicache/core'
+export { AiCache, AiCacheError, createAiCache } from '@aicache/core'
 
 /** The middleware, with the engine it uses (for `stats()` and `invalidate()`). */
 export type AiCacheMiddleware = Middleware & { readonly engine: AiCache }
@@ -118,7 +118,7 @@ async function captureDownstream(ctx: ParameterizedContext, next: Next, capture:
  * ```
  */
 export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheRouteOptions): AiCacheMiddleware {
-  const engine = options instanceof AiCache ? options : createAiCache(options)
+  const engine = AiCache.isInstance(options) ? options : createAiCache(options)
   const routeOptions = resolveRouteOptions(route)
 
   async function aiCacheMiddleware(ctx: ParameterizedContext, next: Next): Promise<void> {

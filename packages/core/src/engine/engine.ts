@@ -40,6 +40,8 @@ type Producer = Upstream | 'handler'
 
 
 const gatewayPrefix = '/v1/'
+// The same symbol in the ESM and the CommonJS build (decision 0015).
+const engineBrand = Symbol.for('aicache.engine')
 const noBody = Buffer.alloc(0)
 
 /**
@@ -48,6 +50,8 @@ const noBody = Buffer.alloc(0)
  * the {@link Outcome}; the client-mode `fetch` uses it the same way.
  */
 export class AiCache {
+  /** Marks engines of either module build; see {@link AiCache.isInstance}. */
+  readonly [engineBrand] = true
   readonly options: ResolvedAiCacheOptions
   /**
    * Client mode: a drop-in `fetch` for `new OpenAI({ fetch: cache.fetch })`
@@ -99,6 +103,20 @@ export class AiCache {
    */
   ready(): Promise<void> {
     return this.#ready
+  }
+
+  /**
+   * Whether `value` is an engine, made by this build of `@aicache/core` or
+   * the other one (an app can load the ESM and the CommonJS build side by
+   * side, and `instanceof` is false across them).
+   *
+   * @example
+   * ```ts
+   * const engine = AiCache.isInstance(input) ? input : createAiCache(input)
+   * ```
+   */
+  static isInstance(value: unknown): value is AiCache {
+    return typeof value === 'object' && value !== null && (value as { [engineBrand]?: unknown })[engineBrand] === true
   }
 
   async #connectRedis(options: RedisLayerOptions): Promise<void> {
@@ -207,7 +225,7 @@ export class AiCache {
 
   /** Counters since creation. */
   stats(): AiCacheStats {
-    const redis = this.#redis && { state: this.#redis.state, errors: this.#redis.errors }
+    const redis = this.#redis && { connected: this.#redis.connected, state: this.#redis.state, errors: this.#redis.errors }
     return this.#stats.snapshot({ entries: this.#memory.entries, bytes: this.#memory.bytes }, redis)
   }
 
@@ -494,7 +512,7 @@ export class AiCache {
   }
 
   #failed(request: ExchangeRequest, error: unknown): Outcome {
-    if (error instanceof AiCacheError) {
+    if (AiCacheError.isInstance(error)) {
       this.#stats.errors++
       return errorOutcome(error)
     }
@@ -551,7 +569,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 
 /** An error while serving: an aicache error becomes its answer, anything else is rethrown; either way the observation ends. */
 function serveFailed(request: ExchangeRequest, observation: RequestObservation, error: unknown): Outcome {
-  if (error instanceof AiCacheError) {
+  if (AiCacheError.isInstance(error)) {
     observation.fail(error.code)
     return errorOutcome(error)
   }

@@ -91,7 +91,7 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     call.end({ status, ...facts })
     production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
   } catch (error) {
-    call.end({ errorType: error instanceof AiCacheError ? error.code : signal.aborted ? 'client_aborted' : 'error' })
+    call.end({ errorType: AiCacheError.isInstance(error) ? error.code : signal.aborted ? 'client_aborted' : 'error' })
     production.fail(error)
   } finally {
     // Instances waiting on the lock look for the entry when it is released.

@@ -26,8 +26,12 @@ export interface AiCacheStats {
   costSpentUsd: number
   /** The memory tier now. */
   memory: { entries: number; bytes: number }
-  /** The Redis layer now (when configured): circuit state and failed calls so far. */
-  redis?: { state: 'closed' | 'open' | 'half-open'; errors: number }
+  /**
+   * The Redis layer now (when configured): whether its connection is up,
+   * its circuit breaker's state (`closed` only means calls are not failing
+   * yet) and failed calls so far.
+   */
+  redis?: { connected: boolean; state: 'closed' | 'open' | 'half-open'; errors: number }
 }
 
 /**

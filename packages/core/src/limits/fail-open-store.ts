@@ -45,7 +45,7 @@ export function failOpen(store: CounterStore, { now = Date.now, timeoutMs = 200,
         )
       } catch (error) {
         // An open breaker stands for failures already reported.
-        if (!(error instanceof AiCacheError && error.code === 'circuit_open')) onStoreError?.(error)
+        if (!(AiCacheError.isInstance(error) && error.code === 'circuit_open')) onStoreError?.(error)
         return undefined
       }
     },

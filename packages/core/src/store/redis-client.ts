@@ -1,10 +1,35 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 
-/** A single-node (or Sentinel) client or a Cluster client of ioredis. */
+/**
+ * A single-node (or Sentinel) client or a Cluster client of ioredis, as the
+ * layer uses it. Internal: the public options take {@link IoredisClient}.
+ */
 export type RedisClient = Redis | Cluster
 
-/** How the layer reaches Redis: a URL (`redis://`, `rediss://`) or a ready client. */
-export type RedisConnection = string | RedisClient
+/**
+ * An ioredis `Redis` (single node, Sentinel) or `Cluster` client, described
+ * by the members aicache recognises it by. Public types name this instead of
+ * ioredis's classes so that the declarations of `@aicache/core` do not import
+ * `ioredis`, an optional peer dependency: an app without it type-checks with
+ * `skipLibCheck: false` too (decision 0016).
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * createAiCache({ redis: new Redis(process.env.REDIS_URL) })
+ * ```
+ */
+export interface IoredisClient {
+  /** `false` on a `Redis` client, `true` on a `Cluster` one. */
+  readonly isCluster: boolean
+  /** The connection's state (`'ready'` once connected). */
+  readonly status: string
+  /** ioredis's binary GET; its presence tells an ioredis client from other objects. */
+  getBuffer(...arguments_: never[]): unknown
+}
+
+/** How the layer reaches Redis: a URL (`redis://`, `rediss://`) or an ioredis client. */
+export type RedisConnection = string | IoredisClient
 
 /** Pause between reconnection attempts; short, so a returning Redis is used again soon. */
 export const reconnectDelayMs = 300
@@ -36,9 +61,11 @@ export interface OpenedClient {
  */
 export async function openRedisClient(connection: RedisConnection): Promise<OpenedClient> {
   if (typeof connection !== 'string') {
+    // Validated as an ioredis client when the options were resolved.
+    const client = connection as unknown as RedisClient
     // A lazyConnect client would otherwise wait for a first command.
-    if (connection.status === 'wait') connection.connect().catch(() => {})
-    return { client: connection, owned: false }
+    if (client.status === 'wait') client.connect().catch(() => {})
+    return { client, owned: false }
   }
   const ioredis = await import('ioredis')
   const client = new ioredis.Redis(connection, ownedClientOptions)

@@ -57,6 +57,12 @@ export interface RedisLayer {
   readonly client: RedisClient
   /** The circuit breaker's state. */
   readonly state: BreakerState
+  /**
+   * Whether the connection is up now. The breaker stays closed until calls
+   * fail, so a Redis that never answered has a closed breaker and is not
+   * connected.
+   */
+  readonly connected: boolean
   /** Failed Redis calls so far (errors and timeouts). */
   readonly errors: number
   /** Stops the layer; closes the connections it opened (not a client passed in). */
@@ -148,6 +154,9 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     waitForEntry: (key, timeoutMs) => locks.waitForEntry(key, timeoutMs),
     get state() {
       return remote.state
+    },
+    get connected() {
+      return client.status === 'ready'
     },
     get errors() {
       return remote.errors

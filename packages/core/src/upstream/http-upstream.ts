@@ -47,7 +47,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
         })
       })
       request.once('error', (error) => {
-        if (error instanceof AiCacheError || call.signal.aborted) reject(error)
+        if (AiCacheError.isInstance(error) || call.signal.aborted) reject(error)
         else reject(new AiCacheError('upstream_unreachable', `The upstream could not be reached: ${error.message}`, { cause: error }))
       })
       if (call.body === undefined) request.end()

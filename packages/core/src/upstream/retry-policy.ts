@@ -27,7 +27,7 @@ export function isRetryableStatus(status: number): boolean {
 
 /** Network errors and timeouts before the response headers are worth another attempt. */
 export function isRetryableError(error: unknown): boolean {
-  return error instanceof AiCacheError && (error.code === 'upstream_unreachable' || error.code === 'upstream_timeout')
+  return AiCacheError.isInstance(error) && (error.code === 'upstream_unreachable' || error.code === 'upstream_timeout')
 }
 
 /**
