@@ -1,0 +1,118 @@
+import { builtinModules } from 'node:module'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ConsumerApp, createConsumerApp, packWithTheDocumentedCommand, publishedPackages, runApp } from './consumer-app.js'
+
+// A user's app outside the workspace: the packed tarballs (core alongside the
+// adapter, as the docs say) and the frameworks from the registry, one npm install.
+
+interface PackedManifest {
+  name: string
+  version: string
+  dependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+  exports: Record<string, unknown>
+  files?: string[]
+}
+
+interface AppReport {
+  moduleSystem: 'esm' | 'commonjs'
+  invalidOptionRecognised: boolean
+  results: Array<{
+    framework: string
+    moduleSystem: string
+    cacheStatus: [string | null, string | null]
+    sameAnswer: boolean
+    stats: { misses: number; hits: { l1: number } }
+  }>
+}
+
+const packageNames = publishedPackages.map((folder) => `@aicache/${folder}`)
+
+describe('the packed packages in an app outside the workspace', () => {
+  let root: string
+  let app: ConsumerApp
+  let fake: FakeUpstream
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'aicache-consumer-'))
+    fake = await startFakeUpstream()
+    const tarballs = await packWithTheDocumentedCommand()
+    app = await createConsumerApp(join(root, 'app'), tarballs)
+  })
+  afterAll(async () => {
+    await fake?.close()
+    if (root) rmSync(root, { recursive: true, force: true })
+  })
+
+  function installed(name: string): { directory: string; manifest: PackedManifest; text: string } {
+    const directory = join(app.directory, 'node_modules', name)
+    const text = readFileSync(join(directory, 'package.json'), 'utf8')
+    return { directory, manifest: JSON.parse(text) as PackedManifest, text }
+  }
+
+  it.each(packageNames)('%s installs with registry ranges, ESM + CommonJS + types exports, and a README', (name) => {
+    const { directory, manifest, text } = installed(name)
+    expect(text).not.toMatch(/workspace:/)
+    const core = installed('@aicache/core').manifest
+    if (name !== '@aicache/core') expect(manifest.dependencies?.['@aicache/core']).toBe(`^${core.version}`)
+    const entry = manifest.exports['.'] as Record<'import' | 'require', { types: string; default: string }>
+    for (const condition of ['import', 'require'] as const) {
+      for (const file of [entry[condition].types, entry[condition].default]) expect(existsSync(join(directory, file)), `${name} ${file}`).toBe(true)
+    }
+    expect(entry.import.default).toMatch(/\.mjs$/)
+    expect(entry.require.default).toMatch(/\.cjs$/)
+    expect(readFileSync(join(directory, 'README.md'), 'utf8')).toMatch(/npm install|pnpm add/)
+    // Only what users run: no sources, tests or configs in the tarball (node_modules is npm's, for its dependencies).
+    expect(readdirSync(directory).filter((entry) => entry !== 'node_modules').sort()).toEqual(['README.md', 'dist', 'package.json'])
+  })
+
+  it.each(packageNames)('%s imports only its dependencies, peers and Node built-ins', (name) => {
+    const { directory, manifest } = installed(name)
+    const declared = new Set([name, ...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
+    const code = readdirSync(join(directory, 'dist'))
+      .filter((file) => /\.(mjs|cjs)$/.test(file))
+      .map((file) => readFileSync(join(directory, 'dist', file), 'utf8'))
+      .join('\n')
+      .split('\n')
+      // Examples in doc comments name packages the code never loads.
+      .filter((line) => !/^\s*(\*|\/\*\*|\/\/)/.test(line))
+      .join('\n')
+    const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./][^"']*)["']/gm)].map((match) => match[1]!)
+    expect(specifiers.length).toBeGreaterThan(0)
+    const undeclared = specifiers.filter((specifier) => {
+      if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return false
+      const parts = specifier.split('/')
+      const packageName = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!
+      return !declared.has(packageName)
+    })
+    expect(undeclared).toEqual([])
+  })
+
+  it('type-checks an ESM and a CommonJS app with skipLibCheck: false, without ioredis installed', () => {
+    expect(existsSync(join(app.directory, 'node_modules/ioredis'))).toBe(false)
+    expect(app.typeCheck.output).toBe('')
+    expect(app.typeCheck.code).toBe(0)
+  })
+
+  it.each([
+    ['esm', 'dist/app.mjs'],
+    ['commonjs', 'dist/app.cjs'],
+  ] as const)('runs as %s on Express, Koa and Fastify: a miss, then a hit', async (moduleSystem, file) => {
+    const before = fake.callCount()
+    const report = JSON.parse(await runApp(app, file, fake.url)) as AppReport
+    expect(report.moduleSystem).toBe(moduleSystem)
+    expect(report.results.map((result) => result.framework)).toEqual(['express', 'koa', 'fastify'])
+    for (const result of report.results) {
+      expect(result.cacheStatus[0], result.framework).toMatch(/fwd=uri-miss/)
+      expect(result.cacheStatus[1], result.framework).toMatch(/hit/)
+      expect(result.sameAnswer, result.framework).toBe(true)
+      expect(result.stats, result.framework).toMatchObject({ misses: 1, hits: { l1: 1 } })
+    }
+    // One upstream call per framework: the hits never left the app.
+    expect(fake.callCount() - before).toBe(3)
+    expect(report.invalidOptionRecognised).toBe(true)
+  })
+})
