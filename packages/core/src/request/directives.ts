@@ -26,7 +26,12 @@ const none: RequestDirectives = Object.freeze({
   namespace: undefined,
 })
 
-const namespacePattern = /^[A-Za-z0-9._:-]{1,128}$/
+/**
+ * What a namespace may be, from a header or from options: 1 to 128 letters,
+ * digits, `.`, `_`, `:` or `-`. No separator of the key's parts (a newline)
+ * can appear in one, so no namespace can pass for another key's parts.
+ */
+export const namespacePattern = /^[A-Za-z0-9._:-]{1,128}$/
 
 function header(headers: RequestHeaders, name: string): string | undefined {
   const value = headers[name]
