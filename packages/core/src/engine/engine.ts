@@ -223,12 +223,6 @@ export class AiCache {
     else this.#generations.bump(namespace)
   }
 
-  /** Deletes one entry, in both tiers and on every instance. */
-  async delete(key: string): Promise<void> {
-    this.#memory.delete(key)
-    await this.#redis?.delete(key)
-  }
-
   /** Drops every entry of the memory tier. */
   clear(): void {
     this.#memory.clear()
