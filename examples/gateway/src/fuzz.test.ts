@@ -75,6 +75,7 @@ const cacheHeaders = fc.record(
 )
 
 const request = fc.record({ path: fc.constantFrom(...paths), body, contentType, cacheHeaders })
+type Request = typeof request extends fc.Arbitrary<infer T> ? T : never
 
 interface Answer {
   status: number
@@ -120,7 +121,7 @@ describe('gateway fuzz: arbitrary requests on a real socket', () => {
     await fake.close()
   })
 
-  async function send(input: fc.infer<typeof request>, credential: string): Promise<Answer> {
+  async function send(input: Request, credential: string): Promise<Answer> {
     const headers: Record<string, string> = { ...input.cacheHeaders, authorization: `Bearer ${credential}` }
     if (input.contentType !== undefined) headers['content-type'] = input.contentType
     const response = await fetch(`${url}${input.path}`, { method: 'POST', headers, body: input.body })
