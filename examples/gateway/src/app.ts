@@ -16,8 +16,10 @@ export function createGatewayApp(engine: AiCache, adminToken: string | undefined
       error: { message: `No route ${req.method} ${req.path}.`, type: 'invalid_request_error', code: 'not_found', param: null },
     })
   })
-  const onError: ErrorRequestHandler = (error: { status?: number; message?: string }, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (error: { status?: number; message?: string }, req, res, _next) => {
     const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500
+    // Every 500 is logged with its cause; never the body or headers, which may hold prompts and keys.
+    if (status >= 500) console.error(`aicache gateway: ${status} answering ${req.method} ${req.path}:`, error)
     res.status(status).json({
       error: { message: status < 500 ? String(error.message) : 'Internal error', type: 'api_error', code: null, param: null },
     })

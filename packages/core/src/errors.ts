@@ -5,6 +5,7 @@
 export type AiCacheErrorCode =
   | 'invalid_option'
   | 'invalid_json'
+  | 'nesting_too_deep'
   | 'invalid_type'
   | 'missing_field'
   | 'invalid_value'
@@ -16,10 +17,12 @@ export type AiCacheErrorCode =
   | 'upstream_overloaded'
   | 'circuit_open'
   | 'rate_limited'
+  | 'internal_error'
 
 const statusByCode: Record<AiCacheErrorCode, number> = {
   invalid_option: 500,
   invalid_json: 400,
+  nesting_too_deep: 400,
   invalid_type: 400,
   missing_field: 400,
   invalid_value: 400,
@@ -36,6 +39,8 @@ const statusByCode: Record<AiCacheErrorCode, number> = {
   circuit_open: 503,
   // RFC 6585 section 4: this caller's scope went over its rate limit.
   rate_limited: 429,
+  // A fault of aicache itself (a bug): logged with its cause, answered without it.
+  internal_error: 500,
 }
 
 /** Options for {@link AiCacheError}. */

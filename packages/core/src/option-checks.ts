@@ -59,3 +59,18 @@ export function objectOption(name: string, value: unknown): Record<string, unkno
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(name, 'an object', value)
   return value as Record<string, unknown>
 }
+
+/**
+ * Throws for a key of `value` that is not in `known`, naming it under `name`
+ * (`normalize.whitespaces`): a misspelt option would otherwise be ignored
+ * and its default used without a word.
+ */
+export function knownKeysOption(name: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new AiCacheError('invalid_option', `Unknown option '${name}.${key}'; known: ${known.join(', ')}`, {
+        param: `${name}.${key}`,
+      })
+    }
+  }
+}

@@ -2,7 +2,9 @@ import { AiCacheError } from './errors.js'
 import type { ExchangeRequest } from './exchange/types.js'
 import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
 import type { ModelPrice } from './pricing/pricing.js'
-import type { RedisLayerOptions } from './store/redis-layer-options.js'
+import { namespacePattern } from './request/directives.js'
+import { booleanOption, knownKeysOption, nonNegativeNumberOption, objectOption } from './option-checks.js'
+import { type RedisLayerOptions, resolveRedisLayerOptions } from './store/redis-layer-options.js'
 import type { RedisConnection } from './store/redis-client.js'
 import {
   type ResilienceOptions,
@@ -178,10 +180,71 @@ function parseUpstream(value: string | URL | undefined): URL | undefined {
 
 function redisOption(value: AiCacheOptions['redis']): RedisLayerOptions | undefined {
   if (value === undefined || value === '') return undefined
-  if (typeof value === 'string') return { redis: value }
-  // A layer options object has a `redis` field; an ioredis client does not.
-  if ('redis' in value && !('status' in value)) return value as RedisLayerOptions
-  return { redis: value as RedisConnection }
+  // A URL or a client is checked as the `redis` option itself; a layer
+  // options object (it has a `redis` field, a client has not) field by field,
+  // as `redis.timeoutMs` and so on. Either way a bad value throws now rather
+  // than leaving the engine without L2 and a warning at run time.
+  if (typeof value === 'object' && value !== null && 'redis' in value && !('status' in value)) {
+    resolveRedisLayerOptions(value as RedisLayerOptions, 'redis')
+    return value as RedisLayerOptions
+  }
+  const options = { redis: value as RedisConnection }
+  resolveRedisLayerOptions(options)
+  return options
+}
+
+function normalizeOption(value: unknown): Readonly<Required<NormalizeOptions>> {
+  const normalize = objectOption('normalize', value)
+  knownKeysOption('normalize', normalize, ['whitespace', 'case'])
+  return Object.freeze({
+    whitespace: booleanOption('normalize.whitespace', normalize['whitespace'], false),
+    case: booleanOption('normalize.case', normalize['case'], false),
+  })
+}
+
+function providerOption(name: string, value: unknown, method: string): void {
+  if (value === undefined) return
+  if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)[method] !== 'function') {
+    throw new AiCacheError('invalid_option', `Option '${name}' must be an OpenTelemetry provider with ${method}(), got ${String(value)}`, {
+      param: name,
+    })
+  }
+}
+
+function telemetryOption(value: unknown): Readonly<TelemetryOptions> {
+  const telemetry = objectOption('telemetry', value)
+  knownKeysOption('telemetry', telemetry, ['tracerProvider', 'meterProvider', 'recordContent'])
+  providerOption('telemetry.tracerProvider', telemetry['tracerProvider'], 'getTracer')
+  providerOption('telemetry.meterProvider', telemetry['meterProvider'], 'getMeter')
+  booleanOption('telemetry.recordContent', telemetry['recordContent'], false)
+  return Object.freeze({ ...telemetry })
+}
+
+function pricesOption(value: unknown): Readonly<Record<string, ModelPrice>> {
+  const prices = objectOption('prices', value)
+  const resolved: Record<string, ModelPrice> = {}
+  for (const [model, price] of Object.entries(prices)) {
+    const name = `prices.${model}`
+    const entry = objectOption(name, price ?? null)
+    knownKeysOption(name, entry, ['inputPerMillionUsd', 'outputPerMillionUsd'])
+    resolved[model] = Object.freeze({
+      inputPerMillionUsd: requiredNumber(`${name}.inputPerMillionUsd`, entry['inputPerMillionUsd']),
+      outputPerMillionUsd: requiredNumber(`${name}.outputPerMillionUsd`, entry['outputPerMillionUsd']),
+    })
+  }
+  return Object.freeze(resolved)
+}
+
+function requiredNumber(name: string, value: unknown): number {
+  if (value === undefined) throw new AiCacheError('invalid_option', `Option '${name}' is required`, { param: name })
+  return nonNegativeNumberOption(name, value, 0)
+}
+
+function optionalString(name: string, value: unknown): string | undefined {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new AiCacheError('invalid_option', `Option '${name}' must be a string`, { param: name })
+  }
+  return value || undefined
 }
 
 /**
@@ -202,29 +265,28 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     throw new AiCacheError('invalid_option', `Option 'replayPacing' must be 'fast' or 'recorded'`, { param: 'replayPacing' })
   }
   const namespace = options.namespace ?? 'default'
-  if (typeof namespace !== 'string' || namespace === '') {
-    throw new AiCacheError('invalid_option', `Option 'namespace' must be a non-empty string`, { param: 'namespace' })
+  if (typeof namespace !== 'string' || !namespacePattern.test(namespace)) {
+    throw new AiCacheError('invalid_option', `Option 'namespace' must be 1 to 128 letters, digits, '.', '_', ':' or '-'`, {
+      param: 'namespace',
+    })
   }
   return Object.freeze({
     mode: upstream ? 'proxy' : 'wrap',
     upstream,
-    upstreamApiKey: options.upstreamApiKey || undefined,
+    upstreamApiKey: optionalString('upstreamApiKey', options.upstreamApiKey),
     upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs, 120_000),
     ttlMs: positiveInteger('ttlMs', options.ttlMs, 3_600_000),
     maxBytes: positiveInteger('maxBytes', options.maxBytes, 64 * 1024 * 1024),
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 4 * 1024 * 1024),
     namespace,
     scope,
-    normalize: Object.freeze({
-      whitespace: options.normalize?.whitespace ?? false,
-      case: options.normalize?.case ?? false,
-    }),
+    normalize: normalizeOption(options.normalize),
     match: optionalFunction('match', options.match),
     key: optionalFunction('key', options.key),
     fetch: optionalFunction('fetch', options.fetch),
     replayPacing,
-    telemetry: Object.freeze({ ...options.telemetry }),
-    prices: Object.freeze({ ...options.prices }),
+    telemetry: telemetryOption(options.telemetry),
+    prices: pricesOption(options.prices),
     resilience: resolveResilienceOptions({
       retry: options.retry,
       circuitBreaker: options.circuitBreaker,
@@ -233,7 +295,7 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     }),
     rateLimit: options.rateLimit ? resolveRateLimitOptions(options.rateLimit) : undefined,
     redis: redisOption(options.redis),
-    memoryTier: options.memoryTier ?? true,
+    memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
   })
 }

@@ -26,6 +26,7 @@ import type { Upstream } from '../upstream/types.js'
 import { captureHandler } from './capture.js'
 import type { ForwardReason, Tier } from './cache-status.js'
 import { feedFromEntry, followProduction } from './follow.js'
+import { internalError } from './internal-error.js'
 import { errorOutcome, hitOutcome, pacedHitOutcome, streamOutcome, withHeaders } from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
 import { pumpUpstream, upstreamTarget } from './pump.js'
@@ -208,7 +209,7 @@ export class AiCache {
       const prepared = await this.#preparer.openAi(request, operation)
       return await this.#serve(request, prepared, this.#fetchUpstream)
     } catch (error) {
-      return this.#failed(request, error)
+      return this.#failed(request, error, 'throw')
     }
   }
 
@@ -238,12 +239,6 @@ export class AiCache {
     const namespace = target.namespace ?? this.options.namespace
     if (this.#redis) await this.#redis.bumpGeneration(namespace)
     else this.#generations.bump(namespace)
-  }
-
-  /** Deletes one entry, in both tiers and on every instance. */
-  async delete(key: string): Promise<void> {
-    this.#memory.delete(key)
-    await this.#redis?.delete(key)
   }
 
   /** Drops every entry of the memory tier. */
@@ -511,14 +506,22 @@ export class AiCache {
     return served.catch((error: unknown) => this.#failed(request, error))
   }
 
-  #failed(request: ExchangeRequest, error: unknown): Outcome {
+  /**
+   * The answer to an error while serving. An error aicache did not expect
+   * becomes a logged 500 in the OpenAI shape on a server (`unexpected:
+   * 'answer'`), and is rethrown in client mode, where the caller's `fetch`
+   * rejects with it.
+   */
+  #failed(request: ExchangeRequest, error: unknown, unexpected: 'answer' | 'throw' = 'answer'): Outcome {
     if (AiCacheError.isInstance(error)) {
       this.#stats.errors++
       return errorOutcome(error)
     }
     // The client left: nobody reads this answer.
     if (request.signal.aborted) return { type: 'respond', status: 499, headers: {}, body: noBody }
-    throw error
+    if (unexpected === 'throw') throw error
+    this.#stats.errors++
+    return errorOutcome(internalError(request, error))
   }
 }
 

@@ -2,6 +2,7 @@ import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { ResolvedAiCacheOptions } from '../options.js'
 import { canonicalRequest } from '../request/canonical.js'
+import { parseJsonBody } from '../request/json-body.js'
 import { digest, type KeySlot } from '../request/key.js'
 import { type Operation, operationOfBody, operationOfPath } from '../request/operation.js'
 import { validateRequest } from '../request/validate.js'
@@ -39,20 +40,6 @@ function isJsonContentType(value: string | string[] | undefined): boolean {
   return type === 'application/json' || (type?.endsWith('+json') ?? false)
 }
 
-function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'))
-  } catch (cause) {
-    throw new AiCacheError(
-      'invalid_json',
-      raw.byteLength === 0
-        ? 'The request body is empty; a JSON object was expected.'
-        : `The request body is not valid JSON: ${(cause as Error).message}`,
-      { cause },
-    )
-  }
-}
-
 /**
  * A request read from its bytes. A class, so a hit makes one object (no
  * closure for `body()`), its fields written out rather than spread.
@@ -79,7 +66,7 @@ class Prepared implements PreparedRequest {
   }
 
   body(): unknown {
-    return (this.#parsed ??= parseJson(this.raw))
+    return (this.#parsed ??= parseJsonBody(this.raw))
   }
 }
 
@@ -115,7 +102,7 @@ export class RequestPreparer {
     let understood = this.#memo.get(operation, raw)
     let parsed: unknown
     if (understood === undefined) {
-      parsed = parseJson(raw)
+      parsed = parseJsonBody(raw)
       understood = this.#understand(operation, parsed)
       this.#memo.set(operation, raw, understood)
     }
@@ -135,7 +122,7 @@ export class RequestPreparer {
       if (!isJsonContentType(request.headers['content-type'])) return { notCached: true }
       raw = await request.readBody(this.#options.maxBodyBytes)
       if (raw.byteLength === 0) return { notCached: true }
-      body = parseJson(raw)
+      body = parseJsonBody(raw)
     }
     const { match, key } = this.#options
     if (!(match ? match(request, body) : operationOfBody(body) !== undefined)) return { notCached: true, body }

@@ -125,6 +125,26 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     expect(second.response.headers.get('cache-status')).toMatch(/fwd=uri-miss; fwd-status=200; collapsed$/)
   })
 
+  it('caps the Redis copy of an entry at maxTtlMs, while the entry stays fresh for ttlMs', async () => {
+    const one = await instance({ ttlMs: 3_600_000, redis: { redis: redis.url, timeoutMs: generousTimeoutMs, maxTtlMs: 5_000 } })
+    expect(await one.status()).toMatch(/fwd=uri-miss.*stored/)
+    const client = rawClient(redis.url)
+    try {
+      const keys = await eventually(async () => {
+        const found = await client.keys(redisKeys('aicache').entry('*'))
+        return found.length > 0 ? found : undefined
+      }, 3_000, 'the entry in Redis')
+      expect(keys).toHaveLength(1)
+      const remainingMs = await client.pttl(keys?.[0] ?? '')
+      expect(remainingMs).toBeGreaterThan(0)
+      expect(remainingMs).toBeLessThanOrEqual(5_000)
+    } finally {
+      client.disconnect()
+    }
+    // The memory copy keeps the full freshness: the answer says an hour, not five seconds.
+    expect(await one.status()).toMatch(/hit; ttl=3[56]\d\d; detail=l1/)
+  })
+
   it('treats a corrupt or foreign value under a key as a miss and replaces it', async () => {
     const one = await instance({ memoryTier: false })
     await one.status()

@@ -1,6 +1,7 @@
 import { AiCacheError } from '../errors.js'
 import { resolveRateLimitOptions } from '../limits/rate-limit-options.js'
 import { nonNegativeIntegerOption, objectOption } from '../option-checks.js'
+import { namespacePattern } from '../request/directives.js'
 import type { RouteDirectives } from './types.js'
 
 /**
@@ -16,8 +17,8 @@ import type { RouteDirectives } from './types.js'
 export function resolveRouteOptions(input: RouteDirectives | undefined, name = 'route'): Readonly<RouteDirectives> | undefined {
   if (input === undefined) return undefined
   const options = objectOption(name, input) as RouteDirectives
-  if (options.namespace !== undefined && (typeof options.namespace !== 'string' || options.namespace === '')) {
-    throw new AiCacheError('invalid_option', `Option '${name}.namespace' must be a non-empty string, got ${String(options.namespace)}`, {
+  if (options.namespace !== undefined && (typeof options.namespace !== 'string' || !namespacePattern.test(options.namespace))) {
+    throw new AiCacheError('invalid_option', `Option '${name}.namespace' must be 1 to 128 letters, digits, '.', '_', ':' or '-', got ${String(options.namespace)}`, {
       param: `${name}.namespace`,
     })
   }

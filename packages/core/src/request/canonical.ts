@@ -1,4 +1,5 @@
 import type { NormalizeOptions } from '../options.js'
+import { maxJsonDepth, nestingTooDeepError } from './json-body.js'
 
 /**
  * Top-level request fields that cannot change the answer, so they are left
@@ -21,15 +22,23 @@ export const fieldsOutsideKey: ReadonlySet<string> = new Set([
 
 /**
  * JSON with object keys in sorted order, so two requests that differ only in
- * key order have the same text.
+ * key order have the same text. Every own key counts, `__proto__` included.
+ * Nesting deeper than {@link maxJsonDepth} throws the same 400 as a raw body
+ * nested that deep (a body parsed by a framework arrives here unchecked), so
+ * the recursion stays bounded.
  */
 export function canonicalJson(value: unknown): string {
+  return canonicalAt(value, 0)
+}
+
+function canonicalAt(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (depth >= maxJsonDepth) throw nestingTooDeepError()
   if (Array.isArray(value)) {
     let out = '['
     for (let index = 0; index < value.length; index++) {
       if (index > 0) out += ','
-      out += value[index] === undefined ? 'null' : canonicalJson(value[index])
+      out += value[index] === undefined ? 'null' : canonicalAt(value[index], depth + 1)
     }
     return out + ']'
   }
@@ -40,7 +49,7 @@ export function canonicalJson(value: unknown): string {
   for (const key of keys) {
     const item = record[key]
     if (item === undefined) continue
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item)
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalAt(item, depth + 1)
     first = false
   }
   return out + '}'
@@ -89,7 +98,9 @@ function normalizePrompts(record: Record<string, unknown>, transform: TextTransf
  */
 export function canonicalRequest(body: unknown, normalize: Readonly<Required<NormalizeOptions>>): string {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return canonicalJson(body)
-  const kept: Record<string, unknown> = {}
+  // No prototype: on a plain object, `kept['__proto__'] = value` would set the
+  // prototype instead of a field, and a top-level `__proto__` would drop out of the key.
+  const kept: Record<string, unknown> = Object.create(null)
   for (const [field, value] of Object.entries(body)) {
     if (!fieldsOutsideKey.has(field)) kept[field] = value
   }

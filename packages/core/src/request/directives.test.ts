@@ -29,6 +29,16 @@ describe('parseDirectives', () => {
   })
 
   it.each([
+    ['4294967296', 2 ** 31],
+    ['2147483649', 2 ** 31],
+    ['99999999999999999999999999', 2 ** 31],
+    ['2147483647', 2 ** 31 - 1],
+    ['000000000000000042', 42],
+  ])('takes max-age=%s as %d: a larger delta-seconds is 2^31, not an error (RFC 9111 section 1.2.2)', (value, seconds) => {
+    expect(parseDirectives({ 'cache-control': `max-age=${value}` }).maxAgeSeconds).toBe(seconds)
+  })
+
+  it.each([
     ['x-aicache-ttl', 'soon'],
     ['x-aicache-ttl', '-5'],
     ['x-aicache-namespace', 'has spaces'],

@@ -26,20 +26,40 @@ const none: RequestDirectives = Object.freeze({
   namespace: undefined,
 })
 
-const namespacePattern = /^[A-Za-z0-9._:-]{1,128}$/
+/**
+ * What a namespace may be, from a header or from options: 1 to 128 letters,
+ * digits, `.`, `_`, `:` or `-`. No separator of the key's parts (a newline)
+ * can appear in one, so no namespace can pass for another key's parts.
+ */
+export const namespacePattern = /^[A-Za-z0-9._:-]{1,128}$/
 
 function header(headers: RequestHeaders, name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value.join(',') : value
 }
 
+/**
+ * The largest delta-seconds a cache must represent: RFC 9111 section 1.2.2
+ * says a larger value is to be taken as 2^31, not refused.
+ */
+const maxDeltaSeconds = 2 ** 31
+
 function seconds(value: string, param: string): number {
-  if (!/^\d{1,10}$/.test(value.trim())) {
+  const digits = value.trim()
+  if (!/^\d{1,10}$/.test(digits)) {
     throw new AiCacheError('invalid_value', `Invalid '${param}': expected a whole number of seconds, got '${value}'.`, {
       param,
     })
   }
-  return Number(value.trim())
+  return Number(digits)
+}
+
+/** `max-age=N` (RFC 9111 section 1.2.2): any run of digits, clamped to 2^31. */
+function deltaSeconds(value: string, param: string): number {
+  const digits = value.trim()
+  if (!/^\d+$/.test(digits)) return seconds(value, param)
+  // Compared as text first: a run of a thousand digits is no number at all.
+  return digits.replace(/^0+(?=\d)/, '').length > 10 ? maxDeltaSeconds : Math.min(Number(digits), maxDeltaSeconds)
 }
 
 /**
@@ -63,7 +83,7 @@ export function parseDirectives(headers: RequestHeaders, route?: RouteDirectives
     if (name === 'no-store') noStore = true
     else if (name === 'no-cache') noCache = true
     else if (name === 'only-if-cached') onlyIfCached = true
-    else if (name === 'max-age' && value !== undefined) maxAgeSeconds = seconds(value.replace(/"/g, ''), 'max-age')
+    else if (name === 'max-age' && value !== undefined) maxAgeSeconds = deltaSeconds(value.replace(/"/g, ''), 'max-age')
   }
   if (namespace !== undefined && !namespacePattern.test(namespace)) {
     throw new AiCacheError(

@@ -39,8 +39,14 @@ describe('cacheKey', () => {
     for (const index of [3, 0, 2, 1, 1, 0]) expect(cacheKey({ ...variants[index]! })).toBe(first[index])
   })
 
-  it('cannot be forged by moving text between parts', () => {
-    expect(cacheKey({ ...parts, namespace: 'a\n0', generation: 0 })).not.toBe(cacheKey({ ...parts, namespace: 'a' }))
+  // Each pair would hash the same text if the parts were simply joined.
+  it.each([
+    ['namespace and generation', { ...parts, namespace: 'docs1', generation: 2 }, { ...parts, namespace: 'docs', generation: 12 }],
+    ['generation and scope', { ...parts, generation: 1, scope: '2custom:a' }, { ...parts, generation: 12, scope: 'custom:a' }],
+    ['scope and digest', { ...parts, scope: 'custom:ab', requestDigest: 'c' }, { ...parts, scope: 'custom:a', requestDigest: 'bc' }],
+  ])('cannot be forged by moving text between %s', (_parts, one, other) => {
+    expect(Object.values(one).join('')).toBe(Object.values(other).join(''))
+    expect(cacheKey(one)).not.toBe(cacheKey(other))
   })
 })
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { countTokens as countInProcess } from 'gpt-tokenizer'
 import { describe, expect, it } from 'vitest'
+import { countByPieces } from './token-pieces.js'
 import { countTokens, estimateUsage } from './tokens.js'
 
 const texts = [
@@ -21,6 +22,26 @@ describe('countTokens', () => {
     const calls = Array.from({ length: 50 }, (_, index) => `question number ${index} ${'word '.repeat(index)}`)
     const counts = await Promise.all(calls.map((text) => countTokens([text])))
     expect(counts).toEqual(calls.map((text) => [countInProcess(text)]))
+  })
+
+  it('counts megabytes of one unbroken run by pieces, as countByPieces does', async () => {
+    const runs = ['x'.repeat(3 * 1024 * 1024), '🙂'.repeat(100_000), `${'-'.repeat(300_000)}\n${' '.repeat(300_000)}`]
+    expect(await countTokens(runs)).toEqual(runs.map((text) => countByPieces(text, countInProcess)))
+  })
+
+  it('answers a short text before a long one sent just before it: requests take turns', async () => {
+    // Random letters: no cached piece, so the long text keeps the worker busy for a while.
+    let state = 7
+    const letter = () => String.fromCharCode(97 + ((state = (state * 1103515245 + 12345) % 2147483648) % 26))
+    const long = Array.from({ length: 200_000 }, letter).join('')
+    const order: string[] = []
+    await countTokens(['warm up'])
+    const done = [
+      countTokens([long]).then(() => order.push('long')),
+      countTokens(['Where is my card?']).then(() => order.push('short')),
+    ]
+    await Promise.all(done)
+    expect(order).toEqual(['short', 'long'])
   })
 
   it('estimates usage from the prompt and the answer text', async () => {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { TokenUsage } from '../exchange/types.js'
+import { exactCharacters, pieceEnd, runCharacters, sliceCharacters } from './token-pieces.js'
 
 /**
  * Runs in the worker: loads `gpt-tokenizer` (o200k, the encoding of current
@@ -9,16 +10,57 @@ import type { TokenUsage } from '../exchange/types.js'
  * `{ id, texts }` with `{ id, counts }`. Written to run as a script or as a
  * module, since an eval worker takes the parent's `--input-type`; messages
  * sent before the tokenizer loaded wait in the port.
+ *
+ * Work is bounded per request: texts are counted by pieces (`pieceEnd`, whose
+ * source is copied in, so the worker runs exactly what the tests check) and
+ * requests take turns, a slice of `sliceCharacters` each, so a request with
+ * megabytes of prompt never keeps a short one waiting behind it; beyond
+ * `exactCharacters` a text counts one token per UTF-8 byte.
  */
 const workerSource = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads')
+const pieceEnd = ${pieceEnd.toString()}
+const runCharacters = ${runCharacters}
+const sliceCharacters = ${sliceCharacters}
+const exactCharacters = ${exactCharacters}
 import(workerData.tokenizerUrl).then((loaded) => {
   const countTokens = loaded.countTokens ?? loaded.default.countTokens
-  parentPort.on('message', ({ id, texts }) => {
+  const jobs = []
+  let running = false
+  // Counts up to one slice of a job; true once the job is done.
+  const advance = (job) => {
+    let budget = sliceCharacters
+    for (; job.text < job.texts.length; job.text++, job.position = 0) {
+      const text = job.texts[job.text]
+      const exactEnd = Math.min(text.length, exactCharacters)
+      if (job.position === 0 && exactEnd < text.length) job.counts[job.text] += Buffer.byteLength(text.slice(exactEnd))
+      while (job.position < exactEnd) {
+        if (budget <= 0) return false
+        const end = Math.min(pieceEnd(text, job.position, runCharacters, sliceCharacters), exactEnd)
+        job.counts[job.text] += countTokens(text.slice(job.position, end))
+        budget -= end - job.position
+        job.position = end
+      }
+    }
+    return true
+  }
+  // One slice per turn of the event loop, so messages that arrived meanwhile join the queue first.
+  const run = () => {
+    const job = jobs.shift()
     try {
-      parentPort.postMessage({ id, counts: texts.map((text) => countTokens(text)) })
+      if (advance(job)) parentPort.postMessage({ id: job.id, counts: job.counts })
+      else jobs.push(job)
     } catch (error) {
-      parentPort.postMessage({ id, error: String(error && error.message ? error.message : error) })
+      parentPort.postMessage({ id: job.id, error: String(error && error.message ? error.message : error) })
+    }
+    if (jobs.length > 0) setImmediate(run)
+    else running = false
+  }
+  parentPort.on('message', ({ id, texts }) => {
+    jobs.push({ id, texts, counts: texts.map(() => 0), text: 0, position: 0 })
+    if (!running) {
+      running = true
+      setImmediate(run)
     }
   })
 })
@@ -83,7 +125,9 @@ let worker: TokenizerWorker | undefined
 
 /**
  * Counts the tokens of each text with `gpt-tokenizer` (o200k), in a worker
- * thread. A worker that died is replaced on the next call.
+ * thread, piece by piece (see `countByPieces`): the same count for ordinary
+ * text, never less for any text, in time linear in its length. A worker that
+ * died is replaced on the next call.
  */
 export function countTokens(texts: readonly string[]): Promise<number[]> {
   if (worker === undefined) {

@@ -1,4 +1,5 @@
 import { AiCacheError } from '../errors.js'
+import { knownKeysOption } from '../option-checks.js'
 import type { BreakerState } from './guarded-remote.js'
 import type { RedisConnection } from './redis-client.js'
 
@@ -32,6 +33,18 @@ export type ResolvedRedisLayerOptions = Readonly<
 
 type Unit = 'milliseconds' | 'bytes' | 'failures'
 
+const knownOptions: readonly string[] = [
+  'redis',
+  'prefix',
+  'timeoutMs',
+  'compressAboveBytes',
+  'maxTtlMs',
+  'lockTtlMs',
+  'failureThreshold',
+  'coolDownMs',
+  'onStateChange',
+]
+
 function invalid(param: string, expected: string): AiCacheError {
   return new AiCacheError('invalid_option', `Invalid '${param}': expected ${expected}`, { param })
 }
@@ -46,41 +59,45 @@ function positive(value: number | undefined, param: string, unit: Unit): number 
   return value
 }
 
-function connection(value: unknown): RedisConnection {
+function connection(value: unknown, param: string): RedisConnection {
   if (typeof value === 'string') {
     if (/^rediss?:\/\//.test(value)) return value
-    throw invalid('redis', 'a redis:// or rediss:// URL')
+    throw invalid(param, 'a redis:// or rediss:// URL')
   }
   const client = value as { isCluster?: unknown; getBuffer?: unknown } | null
   const looksLikeIoredis = typeof client?.isCluster === 'boolean' && typeof client.getBuffer === 'function'
   if (typeof client === 'object' && looksLikeIoredis) return value as RedisConnection
-  throw invalid('redis', 'a URL or an ioredis Redis or Cluster client')
+  throw invalid(param, 'a URL or an ioredis Redis or Cluster client')
 }
 
 /**
- * Validates the options once, at start-up: a bad one throws an
- * {@link AiCacheError} (`invalid_option`) naming it. Returns a frozen copy;
+ * Validates the options once, at start-up: a bad or unknown one throws an
+ * {@link AiCacheError} (`invalid_option`) naming it, under `path` when given
+ * (`redis.timeoutMs` for the engine's `redis` option). Returns a frozen copy;
  * the caller's object is never changed.
  */
-export function resolveRedisLayerOptions(options: RedisLayerOptions): ResolvedRedisLayerOptions {
+export function resolveRedisLayerOptions(options: RedisLayerOptions, path?: string): ResolvedRedisLayerOptions {
+  const name = (option: string) => (path === undefined ? option : `${path}.${option}`)
+  if (options === null || typeof options !== 'object') throw invalid(path ?? 'options', 'an object of options')
+  knownKeysOption(path ?? 'redis', options, knownOptions)
   const prefix = options.prefix ?? 'aicache'
   if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
-    throw invalid('prefix', "a non-empty string without '{' or '}'")
+    throw invalid(name('prefix'), "a non-empty string without '{' or '}'")
   }
-  const failureThreshold = positive(options.failureThreshold, 'failureThreshold', 'failures') ?? 5
-  if (!Number.isInteger(failureThreshold)) throw invalid('failureThreshold', 'a whole number')
+  const failureThreshold = positive(options.failureThreshold, name('failureThreshold'), 'failures') ?? 5
+  if (!Number.isInteger(failureThreshold)) throw invalid(name('failureThreshold'), 'a whole number')
   if (options.onStateChange !== undefined && typeof options.onStateChange !== 'function') {
-    throw invalid('onStateChange', 'a function')
+    throw invalid(name('onStateChange'), 'a function')
   }
   return Object.freeze({
-    redis: connection(options.redis),
+    redis: connection(options.redis, name('redis')),
     prefix,
-    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 'milliseconds') ?? 100,
-    compressAboveBytes: positive(options.compressAboveBytes, 'compressAboveBytes', 'bytes') ?? 4096,
-    maxTtlMs: positive(options.maxTtlMs, 'maxTtlMs', 'milliseconds'),
-    lockTtlMs: positive(options.lockTtlMs, 'lockTtlMs', 'milliseconds') ?? 30_000,
+    timeoutMs: positive(options.timeoutMs, name('timeoutMs'), 'milliseconds') ?? 100,
+    compressAboveBytes: positive(options.compressAboveBytes, name('compressAboveBytes'), 'bytes') ?? 4096,
+    maxTtlMs: positive(options.maxTtlMs, name('maxTtlMs'), 'milliseconds'),
+    lockTtlMs: positive(options.lockTtlMs, name('lockTtlMs'), 'milliseconds') ?? 30_000,
     failureThreshold,
-    coolDownMs: positive(options.coolDownMs, 'coolDownMs', 'milliseconds') ?? 1_000,
+    coolDownMs: positive(options.coolDownMs, name('coolDownMs'), 'milliseconds') ?? 1_000,
     onStateChange: options.onStateChange,
   })
 }
