@@ -202,8 +202,9 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     throw new AiCacheError('invalid_option', `Option 'replayPacing' must be 'fast' or 'recorded'`, { param: 'replayPacing' })
   }
   const namespace = options.namespace ?? 'default'
-  if (typeof namespace !== 'string' || namespace === '') {
-    throw new AiCacheError('invalid_option', `Option 'namespace' must be a non-empty string`, { param: 'namespace' })
+  // '*' is the epoch of every namespace (invalidate({ all: true })), never a namespace of its own.
+  if (typeof namespace !== 'string' || namespace === '' || namespace === '*') {
+    throw new AiCacheError('invalid_option', `Option 'namespace' must be a non-empty string other than '*'`, { param: 'namespace' })
   }
   return Object.freeze({
     mode: upstream ? 'proxy' : 'wrap',

@@ -13,7 +13,7 @@ import { type Operation, operationOfPath } from '../request/operation.js'
 import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
-import { createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
+import { allNamespaces, createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { recordQueued } from '../telemetry/end-of-turn.js'
 import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
@@ -213,11 +213,19 @@ export class AiCache {
 
   /**
    * Invalidates every entry of a namespace (the default one when omitted),
-   * in O(1): its generation, part of every key, is bumped. With Redis, every
-   * instance sees the new generation.
+   * in O(1): its generation, part of every key, is bumped. `{ all: true }`
+   * invalidates every namespace, including ones never seen here: it bumps
+   * the epoch, which is part of every namespace's generation. With Redis,
+   * every instance sees the new generation.
    */
-  async invalidate(target: { namespace?: string } = {}): Promise<void> {
-    const namespace = target.namespace ?? this.options.namespace
+  async invalidate(target: { namespace?: string; all?: boolean } = {}): Promise<void> {
+    if (target.all === true && target.namespace !== undefined) {
+      throw new AiCacheError('invalid_value', "Invalidate either one 'namespace' or 'all', not both.", { param: 'all' })
+    }
+    const namespace = target.all === true ? allNamespaces : (target.namespace ?? this.options.namespace)
+    if (namespace === allNamespaces && target.all !== true) {
+      throw new AiCacheError('invalid_value', `'${allNamespaces}' is not a namespace; invalidate with { all: true }.`, { param: 'namespace' })
+    }
     if (this.#redis) await this.#redis.bumpGeneration(namespace)
     else this.#generations.bump(namespace)
   }
