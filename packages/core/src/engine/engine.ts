@@ -321,8 +321,8 @@ export class AiCache {
     if (isTooOld(entry, serving.directives, nowMs)) return this.#serveMiss(serving, key, 'stale')
     const hit = this.#hit(entry, serving.prepared, nowMs, tier)
     if (hit === undefined) return this.#serveMiss(serving, key, 'uri-miss')
-    // An L2 hit is promoted to L1 for the rest of its freshness.
-    if (tier === 'l2') this.#memory.set(key, entry)
+    // An L2 hit is promoted to L1 for the rest of its freshness (or redis.localTtlMs).
+    if (tier === 'l2') this.#memory.set(key, this.#locallyBounded(entry, nowMs))
     const { observation } = serving
     const admitted = admitHit(serving.limiter, serving.scope, entry.usage, observation)
     if (admitted === undefined) return answerHit(observation, hit, entry, tier, undefined)
@@ -406,6 +406,18 @@ export class AiCache {
     return observation.settle(withHeaders(await followProduction(prepared, production, { reason }), admission?.headers))
   }
 
+  /**
+   * The entry as the memory tier keeps it: with Redis and `redis.localTtlMs`,
+   * for at most that long from now, so an instance that cannot hear
+   * invalidations (Redis down) serves an invalidated entry for a known time
+   * at most. Redis keeps the entry's own freshness.
+   */
+  #locallyBounded(entry: CacheEntry, nowMs: number): CacheEntry {
+    const localTtlMs = this.#redis?.localTtlMs
+    if (localTtlMs === undefined || entry.createdAt + entry.ttlMs <= nowMs + localTtlMs) return entry
+    return { ...entry, ttlMs: nowMs + localTtlMs - entry.createdAt }
+  }
+
   /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
   #hit(entry: CacheEntry, prepared: PreparedRequest, nowMs: number, tier: Tier): Outcome | undefined {
     const representation = represent(entry, prepared)
@@ -458,11 +470,12 @@ export class AiCache {
    */
   async #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>): Promise<void> {
     if (plan === undefined || entry === undefined) return
-    this.#memory.set(plan.key, entry)
+    const local = this.#locallyBounded(entry, Date.now())
+    this.#memory.set(plan.key, local)
     if (this.#redis) await this.#redis.set(plan.key, entry)
     const countedEntry = await counted
     if (countedEntry === undefined) return
-    if (this.options.memoryTier && this.#memory.get(plan.key) !== entry) return
+    if (this.options.memoryTier && this.#memory.get(plan.key) !== local) return
     await this.#keep(plan, countedEntry)
   }
 

@@ -3,8 +3,8 @@ import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/t
 import type { Redis } from 'ioredis'
 import OpenAI from 'openai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { AiCacheOptions } from '../options.js'
 import { createRedisLayer, type RedisLayer } from '../store/redis-layer.js'
+import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { closeClient, eventually, generousTimeoutMs, rawClient } from '../store/redis-test-support.js'
 import { startTestGateway } from './test-gateway.js'
 
@@ -45,7 +45,7 @@ describe.skipIf(skipWithoutRedis())('namespaces callers create', () => {
     return created
   }
 
-  async function instance(options: AiCacheOptions['redis'] & object) {
+  async function instance(options: RedisLayerOptions) {
     const gateway = await startTestGateway({ upstream: fake.url, redis: { timeoutMs: generousTimeoutMs, ...options } })
     await gateway.cache.ready()
     cleanups.push(gateway.close)
