@@ -72,6 +72,7 @@ export function adminRouter(engine: AiCache, adminToken: string): Router {
     }
     await engine.invalidate(target)
     res.json({ invalidated: 'all' in target ? '*' : target.namespace })
-  }, bodyFailed)
+  })
+  router.use('/aicache/invalidate', bodyFailed)
   return router
 }

@@ -71,4 +71,36 @@ describe('credentials through the gateway', () => {
       expect(fake.callCount()).toBe(2)
     },
   )
+
+  describe('rate limits when the gateway sends its own upstream key', () => {
+    const limits = { upstreamApiKey: 'sk-gateway', rateLimit: { requestsPerMinute: 2 } }
+
+    it('does not give a made-up Authorization a fresh allowance: limits go by address', async () => {
+      const url = await start(limits)
+      const answers = []
+      for (const index of [1, 2, 3]) answers.push(await post(url, { authorization: `Bearer made-up-${index}` }))
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429])
+      expect(JSON.parse(answers[2]!.body)).toMatchObject({ error: { code: 'rate_limited' } })
+      expect(answers[2]!.headers['retry-after']).toBeDefined()
+      // The upstream only ever saw the gateway's key.
+      expect(fake.calls.map((call) => call.headers['authorization'])).toEqual(['Bearer sk-gateway', 'Bearer sk-gateway'])
+    })
+
+    it('counts by a header a trusted proxy sets, whatever Authorization says', async () => {
+      const url = await start({ ...limits, rateLimit: { requestsPerMinute: 2, identity: { header: 'X-Authenticated-User' } } })
+      const statuses = async (user: string) => {
+        const result = []
+        for (const index of [1, 2, 3]) result.push((await post(url, { authorization: `Bearer ${user}-${index}`, 'x-authenticated-user': user })).status)
+        return result
+      }
+      expect(await statuses('alice')).toEqual([200, 200, 429])
+      expect(await statuses('bob')).toEqual([200, 200, 429])
+    })
+
+    it('refuses at creation to count by the credential scope, which callers could mint', () => {
+      expect(() => createAiCache({ upstream: fake.url, ...limits, rateLimit: { requestsPerMinute: 2, identity: 'scope' } })).toThrow(
+        /rateLimit\.identity/,
+      )
+    })
+  })
 })

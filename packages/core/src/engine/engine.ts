@@ -3,6 +3,7 @@ import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
+import { callerOf } from '../limits/caller-identity.js'
 import { createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
 import { createRedisCounterStore } from '../limits/redis-counter-store.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
@@ -276,7 +277,8 @@ export class AiCache {
     const directives = parseDirectives(request.headers, request.route)
     const scope = resolveScope(this.options.scope, request)
     const limiter = request.route === undefined ? this.#limiter : this.#routeLimiters.for(request.route, this.#limiter)
-    const serving: Serving = { request, prepared, producer, observation, directives, scope, limiter }
+    const caller = limiter === undefined ? scope : callerOf(limiter.options.identity, request, scope)
+    const serving: Serving = { request, prepared, producer, observation, directives, scope, caller, limiter }
     if (directives.noStore) return this.#serveUnstored(serving)
     const namespace = directives.namespace ?? this.options.namespace
     const generation = this.#generationOf(namespace)
@@ -287,9 +289,9 @@ export class AiCache {
 
   /** `Cache-Control: no-store`: forwarded, neither looked up nor stored. */
   async #serveUnstored(serving: Serving): Promise<Outcome> {
-    const { request, prepared, producer, observation, scope, limiter } = serving
+    const { request, prepared, producer, observation, caller, limiter } = serving
     observation.result = 'bypass'
-    const { admission, estimatedTokens } = await admitMiss(limiter, scope, prepared, observation)
+    const { admission, estimatedTokens } = await admitMiss(limiter, caller, prepared, observation)
     // The answer is passed through unread: keep the estimate as what it spent.
     void admission?.settle(estimatedTokens)
     return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
@@ -324,19 +326,19 @@ export class AiCache {
     // An L2 hit is promoted to L1 for the rest of its freshness (or redis.localTtlMs).
     if (tier === 'l2') this.#memory.set(key, this.#locallyBounded(entry, nowMs))
     const { observation } = serving
-    const admitted = admitHit(serving.limiter, serving.scope, entry.usage, observation)
+    const admitted = admitHit(serving.limiter, serving.caller, entry.usage, observation)
     if (admitted === undefined) return answerHit(observation, hit, entry, tier, undefined)
     return admitted.then((rateLimitHeaders) => answerHit(observation, hit, entry, tier, rateLimitHeaders))
   }
 
   /** No fresh entry (`reason` says why): the request is answered by the upstream or the handler, or follows a call in flight. */
   async #serveMiss(serving: Serving, key: string, reason: ForwardReason): Promise<Outcome> {
-    const { request, prepared, producer, observation, directives, scope, limiter } = serving
+    const { request, prepared, producer, observation, directives, caller, limiter } = serving
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
     const { admission, estimatedTokens } = limiter
-      ? await admitMiss(limiter, scope, prepared, observation)
+      ? await admitMiss(limiter, caller, prepared, observation)
       : { admission: undefined, estimatedTokens: 0 }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
@@ -562,7 +564,10 @@ interface Serving {
   producer: Producer
   observation: RequestObservation
   directives: RequestDirectives
+  /** The cache key's scope. */
   scope: string
+  /** Who the rate limits count this request against (`rateLimit.identity`). */
+  caller: string
   limiter: RateLimiter | undefined
 }
 
