@@ -18,7 +18,7 @@ describe('credentialScope', () => {
     })
   })
 
-  it.each(['', '   ', 'Bearer ', 'Bearer', 'Bearer undefined', 'Bearer null', 'bearer  NULL ', 'undefined'])(
+  it.each(['', '   ', 'Bearer ', 'Bearer', 'Bearer undefined', 'Bearer null', 'bearer  NULL ', 'BEARER UNDEFINED', 'undefined', 'null'])(
     'treats Authorization %j as absent, so api-key decides the scope',
     (authorization) => {
       const first = credentialScope({ authorization, 'api-key': 'tenant-a-key' })
@@ -27,6 +27,14 @@ describe('credentialScope', () => {
       expect(first).toBe(credentialScope({ 'api-key': 'tenant-a-key' }))
       expect(credentialScope({ authorization, 'x-api-key': 'k1' })).toBe(credentialScope({ 'x-api-key': 'k1' }))
       expect(credentialScope({ authorization })).toBe(credentialScope({}))
+    },
+  )
+
+  it.each(['Bearer sk-abcd', 'Bearer sk-null', 'Bearer sk-bearer', 'Bearer sk-undefined', 'nullable', 'Bearer x'])(
+    'takes %j, which only ends like a placeholder, as a credential',
+    (authorization) => {
+      expect(credentialScope({ authorization })).not.toBe(credentialScope({}))
+      expect(credentialScope({ authorization, 'api-key': 'k1' })).toBe(credentialScope({ authorization, 'api-key': 'k2' }))
     },
   )
 

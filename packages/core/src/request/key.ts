@@ -38,7 +38,13 @@ const placeholderCredential = /^\s*(?:bearer\s*)?(?:undefined|null)?\s*$/i
  * otherwise callers that differ only in their `api-key` would share one scope.
  */
 export function isCredential(value: string | undefined): value is string {
-  return value !== undefined && !placeholderCredential.test(value)
+  if (value === undefined) return false
+  // Every request asks this: most keys end in a printable character that cannot
+  // end a placeholder ('bearer', 'null', 'undefined'), which settles it without the pattern.
+  const last = value.charCodeAt(value.length - 1)
+  const lowerCased = last | 0x20
+  if (last > 0x20 && last < 0x7f && lowerCased !== 0x72 && lowerCased !== 0x6c && lowerCased !== 0x64) return true
+  return !placeholderCredential.test(value)
 }
 
 /** The credential of a request: the first real one of {@link credentialHeaderNames}, or `undefined`. */
