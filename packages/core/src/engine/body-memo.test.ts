@@ -108,7 +108,7 @@ describe('the memo of request bodies, bounded by bodyMemoBytes', () => {
       url: '/v1/chat/completions',
       headers: { 'content-type': 'application/json' },
       readBody: () => Buffer.from(body),
-      bodyStream: () => [],
+      bodyStream: async function* () {},
       signal: new AbortController().signal,
     }
   }
