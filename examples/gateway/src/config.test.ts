@@ -43,6 +43,27 @@ describe('loadConfig', () => {
     })
   })
 
+  it('sets nested rate-limit and Redis options beside what the file set', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'aicache-')), 'config.json')
+    writeFileSync(path, JSON.stringify({ rateLimit: { defaultMaxTokens: 256 } }))
+    const config = loadConfig({
+      AICACHE_CONFIG: path,
+      AICACHE_BODY_MEMO_BYTES: '0',
+      AICACHE_RATE_LIMIT_REQUESTS_PER_MINUTE: '60',
+      AICACHE_RATE_LIMIT_TOKENS_PER_MINUTE: '90000',
+      AICACHE_RATE_LIMIT_IDENTITY: 'header:x-authenticated-user',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      AICACHE_REDIS_LOCAL_TTL_MS: '5000',
+      AICACHE_REDIS_MAX_NAMESPACES: '200',
+    })
+    expect(config.cache).toEqual({
+      bodyMemoBytes: 0,
+      rateLimit: { defaultMaxTokens: 256, requestsPerMinute: 60, tokensPerMinute: 90000, identity: { header: 'x-authenticated-user' } },
+      redis: { redis: 'redis://127.0.0.1:6379', localTtlMs: 5000, maxNamespaces: 200 },
+    })
+    expect(loadConfig({ AICACHE_RATE_LIMIT_IDENTITY: 'address' }).cache.rateLimit).toEqual({ identity: 'address' })
+  })
+
   it('prefers AICACHE_REDIS_URL over REDIS_URL', () => {
     expect(loadConfig({ REDIS_URL: 'redis://a:1', AICACHE_REDIS_URL: 'redis://b:2' }).cache.redis).toBe('redis://b:2')
   })
@@ -59,6 +80,8 @@ describe('loadConfig', () => {
     ['AICACHE_SCOPE', 'everyone'],
     ['AICACHE_NORMALIZE', 'unicode'],
     ['PORT', '-1'],
+    ['AICACHE_RATE_LIMIT_IDENTITY', 'credential'],
+    ['AICACHE_REDIS_LOCAL_TTL_MS', '5000'],
   ])('names %s when its value is malformed', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(variable)
   })

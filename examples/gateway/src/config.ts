@@ -22,6 +22,12 @@ const scope: Parse = (value, name) => {
   if (value !== 'credential' && value !== 'shared') throw new Error(`${name} must be 'credential' or 'shared', got '${value}'`)
   return value
 }
+const identity: Parse = (value, name) => {
+  if (value === 'scope' || value === 'address') return value
+  const header = /^header:(.+)$/.exec(value)?.[1]?.trim()
+  if (header) return { header }
+  throw new Error(`${name} must be 'address', 'scope' or 'header:<name>', got '${value}'`)
+}
 const normalize: Parse = (value, name) => {
   const parts = value.split(',').map((part) => part.trim()).filter(Boolean)
   for (const part of parts) {
@@ -30,12 +36,15 @@ const normalize: Parse = (value, name) => {
   return { whitespace: parts.includes('whitespace'), case: parts.includes('case') }
 }
 
+/** An engine option, or one nested in `rateLimit` or `redis`. */
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}`
+
 /**
- * Environment variables and the engine option each one sets. The same names
- * are accepted as keys of the JSON config file (`AICACHE_CONFIG`).
- * docs/configuration.md lists them.
+ * Environment variables and the engine option each one sets (a nested one
+ * as `rateLimit.identity`). The same option names are accepted as keys of
+ * the JSON config file (`AICACHE_CONFIG`). docs/configuration.md lists them.
  */
-export const environmentOptions: ReadonlyArray<readonly [variable: string, option: keyof AiCacheOptions, parse: Parse]> = [
+export const environmentOptions: ReadonlyArray<readonly [variable: string, option: OptionPath, parse: Parse]> = [
   ['AICACHE_UPSTREAM_URL', 'upstream', text],
   ['AICACHE_UPSTREAM_API_KEY', 'upstreamApiKey', text],
   ['AICACHE_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', integer],
@@ -47,7 +56,25 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_NORMALIZE', 'normalize', normalize],
   ['AICACHE_REDIS_URL', 'redis', text],
   ['REDIS_URL', 'redis', text],
+  ['AICACHE_BODY_MEMO_BYTES', 'bodyMemoBytes', integer],
+  ['AICACHE_RATE_LIMIT_REQUESTS_PER_MINUTE', 'rateLimit.requestsPerMinute', integer],
+  ['AICACHE_RATE_LIMIT_TOKENS_PER_MINUTE', 'rateLimit.tokensPerMinute', integer],
+  ['AICACHE_RATE_LIMIT_IDENTITY', 'rateLimit.identity', identity],
+  // After the Redis URL, which they need.
+  ['AICACHE_REDIS_LOCAL_TTL_MS', 'redis.localTtlMs', integer],
+  ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
 ]
+
+/** Sets `option` (nested under `rateLimit` or `redis` when dotted), keeping what the file set beside it. */
+function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
+  const [parent, child] = option.split('.') as [string, string | undefined]
+  if (child === undefined) return void (options[parent] = value)
+  let nested = options[parent]
+  // A Redis URL becomes the layer's options object, so that its other options can go beside it.
+  if (parent === 'redis' && typeof nested === 'string') nested = { redis: nested }
+  if (parent === 'redis' && nested === undefined) throw new Error(`${variable} needs a Redis URL (REDIS_URL)`)
+  options[parent] = { ...(nested as object | undefined), [child]: value }
+}
 
 interface ConfigFile extends AiCacheOptions {
   port?: number
@@ -81,7 +108,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
     const value = environment[variable]
     // The first variable that is set wins (AICACHE_REDIS_URL over REDIS_URL).
     if (value !== undefined && value !== '' && !(option in options && variable === 'REDIS_URL')) {
-      options[option] = parse(value, variable)
+      setOption(options, option, parse(value, variable), variable)
     }
   }
   return {

@@ -41,6 +41,7 @@ export { bodyTooLargeError, captureNodeResponse, nodeExchange, sendNodeOutcome, 
 export type { NodeExchangeOptions } from './exchange/node.js'
 export { resolveRouteOptions } from './exchange/route-options.js'
 export type { RateLimitOptions } from './limits/rate-limit-options.js'
+export type { RateLimitIdentity } from './limits/caller-identity.js'
 export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/canonical.js'
 export { cacheKey, credentialScope } from './request/key.js'
 export type { KeyParts } from './request/key.js'

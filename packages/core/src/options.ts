@@ -1,4 +1,5 @@
 import { AiCacheError } from './errors.js'
+import { nonNegativeIntegerOption } from './option-checks.js'
 import type { ExchangeRequest } from './exchange/types.js'
 import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
 import type { ModelPrice } from './pricing/pricing.js'
@@ -57,6 +58,14 @@ export interface AiCacheOptions extends ResilienceOptions {
   maxBytes?: number
   /** Largest request body accepted; larger ones get a 413. @default 4_194_304 (4 MiB) */
   maxBodyBytes?: number
+  /**
+   * Bytes of recent request bodies remembered with what was worked out from
+   * them (parsed, validated, keyed), so a repeated request skips that work;
+   * each body counts with a fixed overhead. Held besides `maxBytes`; 0 turns
+   * the memo off (every request is parsed and hashed).
+   * @default a quarter of `maxBytes`, at most 16_777_216 (16 MiB)
+   */
+  bodyMemoBytes?: number
   /** Namespace of requests that do not send `x-aicache-namespace`. @default 'default' */
   namespace?: string
   /** Whose answers may be shared. @default 'credential' */
@@ -124,6 +133,7 @@ export interface ResolvedAiCacheOptions {
   readonly ttlMs: number
   readonly maxBytes: number
   readonly maxBodyBytes: number
+  readonly bodyMemoBytes: number
   readonly namespace: string
   readonly scope: ScopeOption
   readonly normalize: Readonly<Required<NormalizeOptions>>
@@ -248,6 +258,26 @@ function optionalString(name: string, value: unknown): string | undefined {
 }
 
 /**
+ * `rateLimit`, counted against an identity callers cannot make up: when the
+ * gateway sends its own `upstreamApiKey`, nobody checks the credentials
+ * callers send, so a credential scope is a label anyone can mint per request
+ * (a fresh budget each time). Then limits go by address unless told otherwise.
+ */
+function resolveInboundLimits(options: AiCacheOptions, scope: ScopeOption): ResolvedRateLimitOptions | undefined {
+  if (!options.rateLimit) return undefined
+  const uncheckedCredentials = Boolean(options.upstreamApiKey) && scope === 'credential'
+  const resolved = resolveRateLimitOptions(options.rateLimit, 'rateLimit', uncheckedCredentials ? 'address' : 'scope')
+  if (uncheckedCredentials && resolved.identity === 'scope') {
+    throw new AiCacheError(
+      'invalid_option',
+      "Option 'rateLimit.identity' cannot be 'scope' with 'upstreamApiKey' and the credential scope: callers could make up a credential for a fresh budget each time. Use 'address', { header } set by a trusted proxy, or a 'scope' function.",
+      { param: 'rateLimit.identity' },
+    )
+  }
+  return resolved
+}
+
+/**
  * Validates options once, at creation, and returns a frozen, complete copy.
  * The caller's object is never changed. A bad option throws an
  * {@link AiCacheError} of code `invalid_option` that names it.
@@ -265,19 +295,23 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     throw new AiCacheError('invalid_option', `Option 'replayPacing' must be 'fast' or 'recorded'`, { param: 'replayPacing' })
   }
   const namespace = options.namespace ?? 'default'
+  // The pattern keeps out '*', the epoch of every namespace (invalidate({ all: true })).
   if (typeof namespace !== 'string' || !namespacePattern.test(namespace)) {
     throw new AiCacheError('invalid_option', `Option 'namespace' must be 1 to 128 letters, digits, '.', '_', ':' or '-'`, {
       param: 'namespace',
     })
   }
+  const rateLimit = resolveInboundLimits(options, scope)
+  const maxBytes = positiveInteger('maxBytes', options.maxBytes, 64 * 1024 * 1024)
   return Object.freeze({
     mode: upstream ? 'proxy' : 'wrap',
     upstream,
     upstreamApiKey: optionalString('upstreamApiKey', options.upstreamApiKey),
     upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs, 120_000),
     ttlMs: positiveInteger('ttlMs', options.ttlMs, 3_600_000),
-    maxBytes: positiveInteger('maxBytes', options.maxBytes, 64 * 1024 * 1024),
+    maxBytes,
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 4 * 1024 * 1024),
+    bodyMemoBytes: nonNegativeIntegerOption('bodyMemoBytes', options.bodyMemoBytes, Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 4))),
     namespace,
     scope,
     normalize: normalizeOption(options.normalize),
@@ -293,7 +327,7 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
       concurrency: options.concurrency,
       upstreamBudget: options.upstreamBudget,
     }),
-    rateLimit: options.rateLimit ? resolveRateLimitOptions(options.rateLimit) : undefined,
+    rateLimit,
     redis: redisOption(options.redis),
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),

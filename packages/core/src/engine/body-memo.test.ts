@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import type { ExchangeRequest } from '../exchange/types.js'
+import { resolveOptions } from '../options.js'
 import { BodyMemo } from './body-memo.js'
+import { RequestPreparer } from './prepare.js'
 
 /**
  * Two different 16-byte bodies with the same CRC-32: a birthday search over
@@ -94,5 +97,43 @@ describe('BodyMemo', () => {
     expect(memo.sampledEntries).toBe(0)
     expect(memo.get('chat', Buffer.from('{"m":1}'))).toEqual({ digest: 'short' })
     expect(memo.get('chat', Buffer.from('{"m":2}'))).toBeUndefined()
+  })
+})
+
+describe('the memo of request bodies, bounded by bodyMemoBytes', () => {
+  function request(body: string): ExchangeRequest {
+    return {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      url: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      readBody: () => Buffer.from(body),
+      bodyStream: async function* () {},
+      signal: new AbortController().signal,
+    }
+  }
+  const body = (index: number) => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `question ${index} ${'x'.repeat(900)}` }] })
+
+  it('never holds more than bodyMemoBytes, however many distinct bodies arrive', () => {
+    const preparer = new RequestPreparer(resolveOptions({ upstream: 'http://127.0.0.1:1/v1', bodyMemoBytes: 20_000 }))
+    for (let index = 0; index < 500; index++) preparer.openAi(request(body(index)), 'chat')
+    expect(preparer.memoBytes).toBeGreaterThan(10_000)
+    expect(preparer.memoBytes).toBeLessThanOrEqual(20_000)
+  })
+
+  it('holds nothing with bodyMemoBytes 0, and still answers', () => {
+    const preparer = new RequestPreparer(resolveOptions({ upstream: 'http://127.0.0.1:1/v1', bodyMemoBytes: 0 }))
+    const first = preparer.openAi(request(body(1)), 'chat')
+    const again = preparer.openAi(request(body(1)), 'chat')
+    expect(preparer.memoBytes).toBe(0)
+    expect('requestDigest' in first && 'requestDigest' in again && first.requestDigest === again.requestDigest).toBe(true)
+  })
+
+  it('is a quarter of maxBytes by default, at most 16 MiB, and counted within that', () => {
+    expect(resolveOptions({ maxBytes: 1024 * 1024 }).bodyMemoBytes).toBe(256 * 1024)
+    expect(resolveOptions({}).bodyMemoBytes).toBe(16 * 1024 * 1024)
+    const preparer = new RequestPreparer(resolveOptions({ upstream: 'http://127.0.0.1:1/v1', maxBytes: 40_000 }))
+    for (let index = 0; index < 500; index++) preparer.openAi(request(body(index)), 'chat')
+    expect(preparer.memoBytes).toBeLessThanOrEqual(10_000)
   })
 })

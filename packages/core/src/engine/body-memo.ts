@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache'
 
 /** Options of {@link BodyMemo}. */
 export interface BodyMemoOptions {
-  /** Bytes of bodies the memo keeps in all. @default 16 MiB */
+  /** Bytes of bodies the memo keeps in all, each counted with its overhead; 0 keeps none. @default 16 MiB */
   maxBytes?: number
   /** A body larger than this is never remembered. @default 256 KiB */
   maxBodyBytes?: number
@@ -49,9 +49,10 @@ export class BodyMemo<T extends object> {
 
   constructor(options: BodyMemoOptions = {}) {
     const maxBytes = options.maxBytes ?? 16 * 1024 * 1024
-    this.#maxBodyBytes = Math.min(options.maxBodyBytes ?? 256 * 1024, maxBytes, maxKeyedBodyBytes)
+    // 0 turns the memo off: no body is small enough (-1), and lru-cache wants a positive size.
+    this.#maxBodyBytes = maxBytes > 0 ? Math.min(options.maxBodyBytes ?? 256 * 1024, maxBytes, maxKeyedBodyBytes) : -1
     this.#cache = new LRUCache<number, Remembered<T>>({
-      maxSize: maxBytes,
+      maxSize: Math.max(1, maxBytes),
       sizeCalculation: (remembered) => remembered.body.byteLength + entryOverheadBytes,
       // An entry leaving the memo leaves the sampled index too.
       dispose: (remembered) => {
@@ -81,6 +82,11 @@ export class BodyMemo<T extends object> {
     this.#cache.set(key, remembered)
     // Indexed only if the CRC index kept it (it may be larger than the whole memo).
     if (sampledKey >= 0 && this.#cache.peek(key) === remembered) this.#sampled.set(sampledKey, remembered)
+  }
+
+  /** Bytes held, as counted against `maxBytes`: each body and a fixed overhead per entry. */
+  get bytes(): number {
+    return this.#cache.calculatedSize
   }
 
   /** Entries in the sampled index (never more than the memo holds). */

@@ -3,6 +3,7 @@ import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
+import { callerOf } from '../limits/caller-identity.js'
 import { createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
 import { createRedisCounterStore } from '../limits/redis-counter-store.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
@@ -13,7 +14,7 @@ import { type Operation, operationOfPath } from '../request/operation.js'
 import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
-import { createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
+import { allNamespaces, createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { recordQueued } from '../telemetry/end-of-turn.js'
 import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
@@ -232,11 +233,19 @@ export class AiCache {
 
   /**
    * Invalidates every entry of a namespace (the default one when omitted),
-   * in O(1): its generation, part of every key, is bumped. With Redis, every
-   * instance sees the new generation.
+   * in O(1): its generation, part of every key, is bumped. `{ all: true }`
+   * invalidates every namespace, including ones never seen here: it bumps
+   * the epoch, which is part of every namespace's generation. With Redis,
+   * every instance sees the new generation.
    */
-  async invalidate(target: { namespace?: string } = {}): Promise<void> {
-    const namespace = target.namespace ?? this.options.namespace
+  async invalidate(target: { namespace?: string; all?: boolean } = {}): Promise<void> {
+    if (target.all === true && target.namespace !== undefined) {
+      throw new AiCacheError('invalid_value', "Invalidate either one 'namespace' or 'all', not both.", { param: 'all' })
+    }
+    const namespace = target.all === true ? allNamespaces : (target.namespace ?? this.options.namespace)
+    if (namespace === allNamespaces && target.all !== true) {
+      throw new AiCacheError('invalid_value', `'${allNamespaces}' is not a namespace; invalidate with { all: true }.`, { param: 'namespace' })
+    }
     if (this.#redis) await this.#redis.bumpGeneration(namespace)
     else this.#generations.bump(namespace)
   }
@@ -281,7 +290,8 @@ export class AiCache {
     const directives = parseDirectives(request.headers, request.route)
     const scope = resolveScope(this.options.scope, request)
     const limiter = request.route === undefined ? this.#limiter : this.#routeLimiters.for(request.route, this.#limiter)
-    const serving: Serving = { request, prepared, producer, observation, directives, scope, limiter }
+    const caller = limiter === undefined ? scope : callerOf(limiter.options.identity, request, scope)
+    const serving: Serving = { request, prepared, producer, observation, directives, scope, caller, limiter }
     if (directives.noStore) return this.#serveUnstored(serving)
     const namespace = directives.namespace ?? this.options.namespace
     const generation = this.#generationOf(namespace)
@@ -292,9 +302,9 @@ export class AiCache {
 
   /** `Cache-Control: no-store`: forwarded, neither looked up nor stored. */
   async #serveUnstored(serving: Serving): Promise<Outcome> {
-    const { request, prepared, producer, observation, scope, limiter } = serving
+    const { request, prepared, producer, observation, caller, limiter } = serving
     observation.result = 'bypass'
-    const { admission, estimatedTokens } = await admitMiss(limiter, scope, prepared, observation)
+    const { admission, estimatedTokens } = await admitMiss(limiter, caller, prepared, observation)
     // The answer is passed through unread: keep the estimate as what it spent.
     void admission?.settle(estimatedTokens)
     return observation.settle(withHeaders(await this.#bypass(request, prepared, producer), admission?.headers))
@@ -326,22 +336,22 @@ export class AiCache {
     if (isTooOld(entry, serving.directives, nowMs)) return this.#serveMiss(serving, key, 'stale')
     const hit = this.#hit(entry, serving.prepared, nowMs, tier)
     if (hit === undefined) return this.#serveMiss(serving, key, 'uri-miss')
-    // An L2 hit is promoted to L1 for the rest of its freshness.
-    if (tier === 'l2') this.#memory.set(key, entry)
+    // An L2 hit is promoted to L1 for the rest of its freshness (or redis.localTtlMs).
+    if (tier === 'l2') this.#memory.set(key, this.#locallyBounded(entry, nowMs))
     const { observation } = serving
-    const admitted = admitHit(serving.limiter, serving.scope, entry.usage, observation)
+    const admitted = admitHit(serving.limiter, serving.caller, entry.usage, observation)
     if (admitted === undefined) return answerHit(observation, hit, entry, tier, undefined)
     return admitted.then((rateLimitHeaders) => answerHit(observation, hit, entry, tier, rateLimitHeaders))
   }
 
   /** No fresh entry (`reason` says why): the request is answered by the upstream or the handler, or follows a call in flight. */
   async #serveMiss(serving: Serving, key: string, reason: ForwardReason): Promise<Outcome> {
-    const { request, prepared, producer, observation, directives, scope, limiter } = serving
+    const { request, prepared, producer, observation, directives, caller, limiter } = serving
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
     const { admission, estimatedTokens } = limiter
-      ? await admitMiss(limiter, scope, prepared, observation)
+      ? await admitMiss(limiter, caller, prepared, observation)
       : { admission: undefined, estimatedTokens: 0 }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
@@ -411,6 +421,18 @@ export class AiCache {
     return observation.settle(withHeaders(await followProduction(prepared, production, { reason }), admission?.headers))
   }
 
+  /**
+   * The entry as the memory tier keeps it: with Redis and `redis.localTtlMs`,
+   * for at most that long from now, so an instance that cannot hear
+   * invalidations (Redis down) serves an invalidated entry for a known time
+   * at most. Redis keeps the entry's own freshness.
+   */
+  #locallyBounded(entry: CacheEntry, nowMs: number): CacheEntry {
+    const localTtlMs = this.#redis?.localTtlMs
+    if (localTtlMs === undefined || entry.createdAt + entry.ttlMs <= nowMs + localTtlMs) return entry
+    return { ...entry, ttlMs: nowMs + localTtlMs - entry.createdAt }
+  }
+
   /** The entry as this request wants it, or `undefined` if it cannot be shown that way. */
   #hit(entry: CacheEntry, prepared: PreparedRequest, nowMs: number, tier: Tier): Outcome | undefined {
     const representation = represent(entry, prepared)
@@ -463,11 +485,12 @@ export class AiCache {
    */
   async #keep(plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>): Promise<void> {
     if (plan === undefined || entry === undefined) return
-    this.#memory.set(plan.key, entry)
+    const local = this.#locallyBounded(entry, Date.now())
+    this.#memory.set(plan.key, local)
     if (this.#redis) await this.#redis.set(plan.key, entry)
     const countedEntry = await counted
     if (countedEntry === undefined) return
-    if (this.options.memoryTier && this.#memory.get(plan.key) !== entry) return
+    if (this.options.memoryTier && this.#memory.get(plan.key) !== local) return
     await this.#keep(plan, countedEntry)
   }
 
@@ -562,7 +585,10 @@ interface Serving {
   producer: Producer
   observation: RequestObservation
   directives: RequestDirectives
+  /** The cache key's scope. */
   scope: string
+  /** Who the rate limits count this request against (`rateLimit.identity`). */
+  caller: string
   limiter: RateLimiter | undefined
 }
 

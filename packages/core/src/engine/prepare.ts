@@ -78,10 +78,16 @@ class Prepared implements PreparedRequest {
  */
 export class RequestPreparer {
   readonly #options: ResolvedAiCacheOptions
-  readonly #memo = new BodyMemo<Understood>()
+  readonly #memo: BodyMemo<Understood>
 
   constructor(options: ResolvedAiCacheOptions) {
     this.#options = options
+    this.#memo = new BodyMemo<Understood>({ maxBytes: options.bodyMemoBytes })
+  }
+
+  /** Bytes the memo of request bodies holds now (at most `bodyMemoBytes`). */
+  get memoBytes(): number {
+    return this.#memo.bytes
   }
 
   /**

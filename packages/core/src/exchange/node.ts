@@ -111,6 +111,11 @@ class NodeExchange implements ExchangeRequest {
     return this.#rawBody === undefined ? this.#request : Readable.from([this.#rawBody])
   }
 
+  /** The peer's address on the socket (read when asked: only an address-based rate limit needs it). */
+  get remoteAddress(): string | undefined {
+    return this.#request.socket?.remoteAddress
+  }
+
   /** Aborted when the client leaves before the answer is complete. Created on first use only: hits never need it. */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {

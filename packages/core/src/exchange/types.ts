@@ -52,6 +52,11 @@ export interface ExchangeRequest {
   bodyStream(): AsyncIterable<Uint8Array>
   /** Aborted when the client goes away before its response is complete. */
   readonly signal: AbortSignal
+  /**
+   * The address of the peer that sent the request (the socket's; behind a
+   * proxy, the proxy's). Identifies callers for `rateLimit.identity: 'address'`.
+   */
+  readonly remoteAddress?: string
   /** The framework's own request object, handed to `scope` and `key` functions. */
   native?: unknown
   /** Cache settings of the route, under the request's own headers. */

@@ -1,3 +1,4 @@
+import { type RateLimitIdentity, resolveRateLimitIdentity } from './caller-identity.js'
 import { booleanOption, objectOption, positiveIntegerOption, positiveNumberOption } from '../option-checks.js'
 
 /** Which cache hits spend from a scope's limits. */
@@ -27,6 +28,14 @@ export interface RateLimitOptions {
   countHits?: Partial<CountHitsOptions>
   /** Completion tokens reserved for a request without `max_tokens`. @default 1024 */
   defaultMaxTokens?: number
+  /**
+   * Who the limits are counted against (see {@link RateLimitIdentity}).
+   * With `upstreamApiKey` and the default credential scope, callers'
+   * credentials are checked by nobody and could be made up per request, so
+   * the default there is `'address'` and `'scope'` is refused.
+   * @default 'scope' ('address' with `upstreamApiKey` and `scope: 'credential'`)
+   */
+  identity?: RateLimitIdentity
 }
 
 /** {@link RateLimitOptions} after validation, every default filled in. */
@@ -35,6 +44,7 @@ export interface ResolvedRateLimitOptions {
   readonly tokensPerMinute: number | undefined
   readonly countHits: Readonly<CountHitsOptions>
   readonly defaultMaxTokens: number
+  readonly identity: RateLimitIdentity
 }
 
 /**
@@ -42,7 +52,11 @@ export interface ResolvedRateLimitOptions {
  * `AiCacheError('invalid_option')` naming it (`rateLimit.tokensPerMinute`).
  * The result is frozen; the input is not touched.
  */
-export function resolveRateLimitOptions(input: RateLimitOptions = {}, name = 'rateLimit'): ResolvedRateLimitOptions {
+export function resolveRateLimitOptions(
+  input: RateLimitOptions = {},
+  name = 'rateLimit',
+  defaultIdentity: RateLimitIdentity = 'scope',
+): ResolvedRateLimitOptions {
   const options = objectOption(name, input) as RateLimitOptions
   const countHits = objectOption(`${name}.countHits`, options.countHits) as Partial<CountHitsOptions>
   return Object.freeze({
@@ -53,5 +67,6 @@ export function resolveRateLimitOptions(input: RateLimitOptions = {}, name = 'ra
       tokens: booleanOption(`${name}.countHits.tokens`, countHits.tokens, false),
     }),
     defaultMaxTokens: positiveIntegerOption(`${name}.defaultMaxTokens`, options.defaultMaxTokens, 1024),
+    identity: resolveRateLimitIdentity(`${name}.identity`, options.identity, defaultIdentity),
   })
 }

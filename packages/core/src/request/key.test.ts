@@ -18,6 +18,32 @@ describe('credentialScope', () => {
     })
   })
 
+  it.each(['', '   ', 'Bearer ', 'Bearer', 'Bearer undefined', 'Bearer null', 'bearer  NULL ', 'BEARER UNDEFINED', 'undefined', 'null'])(
+    'treats Authorization %j as absent, so api-key decides the scope',
+    (authorization) => {
+      const first = credentialScope({ authorization, 'api-key': 'tenant-a-key' })
+      const second = credentialScope({ authorization, 'api-key': 'tenant-b-key' })
+      expect(first).not.toBe(second)
+      expect(first).toBe(credentialScope({ 'api-key': 'tenant-a-key' }))
+      expect(credentialScope({ authorization, 'x-api-key': 'k1' })).toBe(credentialScope({ 'x-api-key': 'k1' }))
+      expect(credentialScope({ authorization })).toBe(credentialScope({}))
+    },
+  )
+
+  it.each(['Bearer sk-abcd', 'Bearer sk-null', 'Bearer sk-bearer', 'Bearer sk-undefined', 'nullable', 'Bearer x'])(
+    'takes %j, which only ends like a placeholder, as a credential',
+    (authorization) => {
+      expect(credentialScope({ authorization })).not.toBe(credentialScope({}))
+      expect(credentialScope({ authorization, 'api-key': 'k1' })).toBe(credentialScope({ authorization, 'api-key': 'k2' }))
+    },
+  )
+
+  it('reads Authorization first, then api-key, then x-api-key', () => {
+    expect(credentialScope({ authorization: 'Bearer sk-a', 'api-key': 'k1' })).toBe(credentialScope({ authorization: 'Bearer sk-a' }))
+    expect(credentialScope({ 'api-key': 'k1', 'x-api-key': 'k2' })).toBe(credentialScope({ 'api-key': 'k1' }))
+    expect(credentialScope({ 'api-key': ' ', 'x-api-key': 'k2' })).toBe(credentialScope({ 'x-api-key': 'k2' }))
+  })
+
   it('reads Azure and Anthropic style key headers too', () => {
     expect(credentialScope({ 'api-key': 'k1' })).not.toBe(credentialScope({ 'api-key': 'k2' }))
     expect(credentialScope({ 'x-api-key': 'k1' })).not.toBe(credentialScope({}))

@@ -20,6 +20,45 @@ function firstHeader(headers: RequestHeaders, name: string): string | undefined 
 
 const anonymousScope = 'anonymous'
 
+/**
+ * The headers a credential is read from, in this order: the first one that
+ * holds a real credential wins (OpenAI's `Authorization`, then Azure's
+ * `api-key`, then Anthropic's `x-api-key`).
+ */
+export const credentialHeaderNames: readonly string[] = ['authorization', 'api-key', 'x-api-key']
+
+// What SDKs and templates send when no key was configured: `Bearer ${undefined}`,
+// `Bearer null`, an empty or blank value. None of them identifies a caller.
+const placeholderCredential = /^\s*(?:bearer\s*)?(?:undefined|null)?\s*$/i
+
+/**
+ * Whether a header value identifies a caller: not empty, not only white
+ * space, and not a placeholder such as `Bearer undefined` or `Bearer null`.
+ * A placeholder is treated as absent, so the next credential header decides;
+ * otherwise callers that differ only in their `api-key` would share one scope.
+ */
+export function isCredential(value: string | undefined): value is string {
+  if (value === undefined) return false
+  // Every request asks this: most keys end in a printable character that cannot
+  // end a placeholder ('bearer', 'null', 'undefined'), which settles it without the pattern.
+  const last = value.charCodeAt(value.length - 1)
+  const lowerCased = last | 0x20
+  if (last > 0x20 && last < 0x7f && lowerCased !== 0x72 && lowerCased !== 0x6c && lowerCased !== 0x64) return true
+  return !placeholderCredential.test(value)
+}
+
+/** The credential of a request: the first real one of {@link credentialHeaderNames}, or `undefined`. */
+export function credentialOf(headers: RequestHeaders): string | undefined {
+  // Written out rather than looped: this runs on every request, hits included.
+  const authorization = firstHeader(headers, 'authorization')
+  if (isCredential(authorization)) return authorization
+  const apiKey = firstHeader(headers, 'api-key')
+  if (isCredential(apiKey)) return apiKey
+  const xApiKey = firstHeader(headers, 'x-api-key')
+  if (isCredential(xApiKey)) return xApiKey
+  return undefined
+}
+
 // A server sees few distinct credentials and each many times: hash each once.
 // The memo is keyed by the credential, so it holds them in memory exactly as
 // the request headers already do, and is bounded.
@@ -27,12 +66,12 @@ const scopeOfCredential = new LRUCache<string, string>({ max: 10_000 })
 
 /**
  * The scope of a request whose callers share answers only with holders of
- * the same credential. Only a hash goes into keys, never the credential.
+ * the same credential (see {@link credentialOf}). Only a hash goes into
+ * keys, never the credential.
  */
 export function credentialScope(headers: RequestHeaders): string {
-  const credential =
-    firstHeader(headers, 'authorization') ?? firstHeader(headers, 'api-key') ?? firstHeader(headers, 'x-api-key')
-  if (!credential) return anonymousScope
+  const credential = credentialOf(headers)
+  if (credential === undefined) return anonymousScope
   let scope = scopeOfCredential.get(credential)
   if (scope === undefined) {
     scope = 'credential:' + digest(credential).slice(0, 32)

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { GuardedRemote } from './guarded-remote.js'
 import { namespaceBumpedMessage } from './invalidation-messages.js'
 import type { RedisClient } from './redis-client.js'
@@ -15,7 +16,30 @@ export interface RedisGenerationsOptions {
   onBumped(namespace: string, generation: number): void
   /** Pause before a failed read or bump is tried again. @default 500 */
   retryDelayMs?: number
+  /** Namespaces never invalidated whose generation (0) is remembered, least recently used out first. @default 1000 */
+  maxNamespaces?: number
 }
+
+/**
+ * The reserved namespace whose generation is the epoch of every namespace:
+ * bumping it invalidates them all. Never a valid `x-aicache-namespace`.
+ */
+export const allNamespaces = '*'
+
+/**
+ * How the epoch and a namespace's own generation make one number: the
+ * epoch in the high bits. Unique while a namespace is invalidated fewer than
+ * 2^32 times, and a safe integer while the epoch stays below 2^21.
+ */
+const epochFactor = 2 ** 32
+
+/** What this instance knows of one namespace. */
+interface Known {
+  generation: number
+  /** The epoch of the subscription in which it was last read from Redis; -1 before that. */
+  syncedEpoch: number
+}
+
 
 /**
  * Namespace generations shared through Redis, with a local copy of each for
@@ -31,15 +55,30 @@ export interface RedisGenerationsOptions {
  * Generations only go up: a copy takes the larger of what it has and what
  * it hears, and Redis is repaired when it holds less than an instance knows
  * (see the Lua scripts).
+ *
+ * Bounded by what callers can create: namespaces come from a request
+ * header, so those never invalidated (generation 0, the only kind a caller
+ * makes) are remembered in an LRU of `maxNamespaces`. Forgetting one is
+ * safe: an unknown namespace is unsynced, so it is read from Redis again
+ * before its memory-tier entries are trusted, never taken to be 0. Those
+ * invalidated (only the operator makes them) are all kept, so a bump is
+ * never forgotten, even while Redis cannot be read. A reconnect therefore
+ * re-reads at most `maxNamespaces` plus the invalidated ones.
+ *
+ * Every public generation includes the epoch of {@link allNamespaces}.
  */
 export class RedisGenerations {
   readonly #options: RedisGenerationsOptions
   readonly #retryDelayMs: number
-  readonly #local = new Map<string, number>()
-  readonly #syncedEpoch = new Map<string, number>()
+  // Generation above 0 (and the epoch): never forgotten.
+  readonly #invalidated = new Map<string, Known>()
+  // Generation 0: the most recently used, bounded.
+  readonly #untouched: LRUCache<string, Known>
   // Bumps made while Redis was unavailable: namespace -> the generation applied here.
   readonly #pendingBumps = new Map<string, number>()
   readonly #loads = new Map<string, { epoch: number; promise: Promise<number> }>()
+  // The epoch's copy, never replaced (only changed), so the hot path reads it without a lookup.
+  readonly #epochKnown: Known = { generation: 0, syncedEpoch: -1 }
   #epoch = 0
   #live = false
   #retryTimer: NodeJS.Timeout | undefined
@@ -48,39 +87,39 @@ export class RedisGenerations {
   constructor(options: RedisGenerationsOptions) {
     this.#options = options
     this.#retryDelayMs = options.retryDelayMs ?? 500
+    this.#untouched = new LRUCache<string, Known>({ max: options.maxNamespaces ?? 1000 })
+    this.#invalidated.set(allNamespaces, this.#epochKnown)
   }
 
-  /** The local copy (0 if unknown). An unknown namespace is tracked from now on and read in the background. */
+  /** The local copy, epoch included (0 if unknown). An unknown namespace is tracked from now on and read in the background. */
   get(namespace: string): number {
-    const generation = this.#local.get(namespace)
-    if (generation !== undefined) return generation
-    void this.load(namespace)
-    return 0
+    return this.#own(namespace) + this.#epochKnown.generation * epochFactor
   }
 
   /** Whether {@link get} is known to be current (see the class comment). */
   isSynced(namespace: string): boolean {
-    return this.#live && this.#syncedEpoch.get(namespace) === this.#epoch && !this.#pendingBumps.has(namespace)
+    const epochSynced = this.#epochKnown.syncedEpoch === this.#epoch && !this.#pendingBumps.has(allNamespaces)
+    return epochSynced && this.#isSynced(namespace)
   }
 
-  /** Reads the generation from Redis now (one read at a time per namespace); the local copy if Redis is unavailable. */
-  load(namespace: string): Promise<number> {
-    if (!this.#local.has(namespace)) this.#local.set(namespace, 0)
-    const running = this.#loads.get(namespace)
-    if (running !== undefined && running.epoch === this.#epoch) return running.promise
-    const promise = this.#sync(namespace).finally(() => {
-      if (this.#loads.get(namespace)?.promise === promise) this.#loads.delete(namespace)
-    })
-    this.#loads.set(namespace, { epoch: this.#epoch, promise })
-    return promise
+  /** Reads the generation (and the epoch) from Redis now; the local copy if Redis is unavailable. */
+  async load(namespace: string): Promise<number> {
+    const [own, epoch] = await Promise.all([this.#load(namespace), this.#load(allNamespaces)])
+    return own + epoch * epochFactor
+  }
+
+  /** Namespaces whose generation this instance remembers now (bounded; see the class comment). */
+  get trackedNamespaces(): number {
+    return this.#invalidated.size + this.#untouched.size
   }
 
   /**
    * Bumps the generation in Redis and applies it here at once. With Redis
-   * unavailable the bump applies here only and is retried until Redis takes it.
+   * unavailable the bump applies here only and is retried until Redis takes
+   * it. Bumping {@link allNamespaces} invalidates every namespace.
    */
   async bump(namespace: string): Promise<number> {
-    const floor = this.#local.get(namespace) ?? 0
+    const floor = this.#known(namespace)?.generation ?? 0
     const generation = await this.#run(bumpGenerationScript, namespace, floor)
     if (generation !== undefined) {
       // Bumping past our copy also carries any earlier bump of ours that Redis missed.
@@ -97,9 +136,9 @@ export class RedisGenerations {
 
   /** A bump announced on the bus by another instance. */
   received(namespace: string, generation: number): void {
-    const current = this.#local.get(namespace)
+    const current = this.#known(namespace)?.generation
     // Lower than ours: Redis lost the counter, or our own bump has not reached it. A resync repairs both.
-    if (current !== undefined && generation < current) void this.load(namespace)
+    if (current !== undefined && generation < current) void this.#load(namespace)
     else this.#apply(namespace, generation)
   }
 
@@ -107,7 +146,7 @@ export class RedisGenerations {
   subscribed(): void {
     this.#epoch++
     this.#live = true
-    for (const namespace of this.#local.keys()) void this.load(namespace)
+    for (const namespace of this.#namespaces()) void this.#load(namespace)
   }
 
   /** The bus subscription dropped: nothing is synced until it is back. */
@@ -121,11 +160,42 @@ export class RedisGenerations {
     clearTimeout(this.#retryTimer)
   }
 
+  #known(namespace: string): Known | undefined {
+    return this.#invalidated.get(namespace) ?? this.#untouched.get(namespace)
+  }
+
+  #own(namespace: string): number {
+    const known = this.#known(namespace)
+    if (known !== undefined) return known.generation
+    void this.#load(namespace)
+    return 0
+  }
+
+  #isSynced(namespace: string): boolean {
+    return this.#live && this.#known(namespace)?.syncedEpoch === this.#epoch && !this.#pendingBumps.has(namespace)
+  }
+
+  #namespaces(): string[] {
+    return [...this.#invalidated.keys(), ...this.#untouched.keys()]
+  }
+
+  /** One read at a time per namespace. */
+  #load(namespace: string): Promise<number> {
+    if (this.#known(namespace) === undefined) this.#untouched.set(namespace, { generation: 0, syncedEpoch: -1 })
+    const running = this.#loads.get(namespace)
+    if (running !== undefined && running.epoch === this.#epoch) return running.promise
+    const promise = this.#sync(namespace).finally(() => {
+      if (this.#loads.get(namespace)?.promise === promise) this.#loads.delete(namespace)
+    })
+    this.#loads.set(namespace, { epoch: this.#epoch, promise })
+    return promise
+  }
+
   async #sync(namespace: string): Promise<number> {
     const epoch = this.#epoch
     const wasLive = this.#live
     const pending = this.#pendingBumps.get(namespace)
-    const known = this.#local.get(namespace) ?? 0
+    const known = this.#known(namespace)?.generation ?? 0
     const script = pending === undefined ? resyncGenerationScript : bumpGenerationScript
     const generation = await this.#run(script, namespace, known)
     if (generation === undefined) {
@@ -136,9 +206,10 @@ export class RedisGenerations {
     if (pending !== undefined && this.#pendingBumps.get(namespace) === pending) this.#pendingBumps.delete(namespace)
     else if (pending !== undefined) this.#scheduleRetry()
     this.#apply(namespace, generation)
+    const copy = this.#known(namespace)
     // A read only proves the copy current if the subscription already existed when it started.
-    if (wasLive && this.#live && epoch === this.#epoch) this.#syncedEpoch.set(namespace, epoch)
-    return this.#local.get(namespace) ?? generation
+    if (copy !== undefined && wasLive && this.#live && epoch === this.#epoch) copy.syncedEpoch = epoch
+    return copy?.generation ?? generation
   }
 
   async #run(
@@ -155,9 +226,18 @@ export class RedisGenerations {
   }
 
   #apply(namespace: string, generation: number): void {
-    const current = this.#local.get(namespace)
+    const known = this.#known(namespace)
+    const current = known?.generation
     if (current !== undefined && generation <= current) return
-    this.#local.set(namespace, generation)
+    if (known !== undefined && this.#invalidated.get(namespace) === known) {
+      known.generation = generation
+    } else if (generation > 0) {
+      // Invalidated: kept for good, so the bump cannot be forgotten.
+      this.#untouched.delete(namespace)
+      this.#invalidated.set(namespace, { generation, syncedEpoch: known?.syncedEpoch ?? -1 })
+    } else {
+      this.#untouched.set(namespace, { generation, syncedEpoch: -1 })
+    }
     // Generation 0 of a namespace seen for the first time invalidates nothing.
     if (generation > (current ?? 0)) this.#options.onBumped(namespace, generation)
   }
@@ -166,8 +246,8 @@ export class RedisGenerations {
     if (this.#closed || this.#retryTimer !== undefined) return
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined
-      for (const namespace of this.#local.keys()) {
-        if (this.#pendingBumps.has(namespace) || (this.#live && !this.isSynced(namespace))) void this.load(namespace)
+      for (const namespace of this.#namespaces()) {
+        if (this.#pendingBumps.has(namespace) || (this.#live && !this.#isSynced(namespace))) void this.#load(namespace)
       }
     }, this.#retryDelayMs).unref()
   }

@@ -25,6 +25,8 @@ describe('resolveRedisLayerOptions', () => {
       lockTtlMs: 30_000,
       failureThreshold: 5,
       coolDownMs: 1000,
+      maxNamespaces: 1000,
+      localTtlMs: undefined,
     })
     expect(Object.isFrozen(options)).toBe(true)
     expect(input).toEqual({ redis: 'redis://127.0.0.1:6379' })
@@ -38,6 +40,10 @@ describe('resolveRedisLayerOptions', () => {
     ['timeoutMs', { timeoutMs: 0 }],
     ['timeoutMs', { timeoutMs: Number.NaN }],
     ['compressAboveBytes', { compressAboveBytes: -1 }],
+    ['maxNamespaces', { maxNamespaces: 0 }],
+    ['maxNamespaces', { maxNamespaces: 2.5 }],
+    ['localTtlMs', { localTtlMs: 0 }],
+    ['localTtlMs', { localTtlMs: -1 }],
     ['maxTtlMs', { maxTtlMs: 0 }],
     ['lockTtlMs', { lockTtlMs: -5 }],
     ['failureThreshold', { failureThreshold: 2.5 }],

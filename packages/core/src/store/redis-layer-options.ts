@@ -21,17 +21,32 @@ export interface RedisLayerOptions {
   failureThreshold?: number
   /** How long the open breaker waits before one probe call (ms). @default 1000 */
   coolDownMs?: number
+  /**
+   * Namespaces never invalidated whose generation an instance remembers,
+   * least recently used out first (a forgotten one is read from Redis again
+   * when next used). Bounds what callers can make an instance hold with
+   * `x-aicache-namespace`, and what a reconnect re-reads. @default 1000
+   */
+  maxNamespaces?: number
+  /**
+   * Longest time (ms) an entry stays in this instance's memory tier once
+   * read from Redis or stored here; after that it is read from Redis again.
+   * Bounds how long an instance that cannot hear invalidations (Redis down)
+   * serves entries invalidated elsewhere. By default an entry stays in memory
+   * as long as it is fresh.
+   */
+  localTtlMs?: number
   /** Called once per breaker state change (not per failed call), with the error that opened it. */
   onStateChange?: (state: BreakerState, error?: unknown) => void
 }
 
 /** {@link RedisLayerOptions} validated and complete. */
 export type ResolvedRedisLayerOptions = Readonly<
-  Required<Omit<RedisLayerOptions, 'maxTtlMs' | 'onStateChange'>> &
-    Pick<RedisLayerOptions, 'maxTtlMs' | 'onStateChange'>
+  Required<Omit<RedisLayerOptions, 'maxTtlMs' | 'localTtlMs' | 'onStateChange'>> &
+    Pick<RedisLayerOptions, 'maxTtlMs' | 'localTtlMs' | 'onStateChange'>
 >
 
-type Unit = 'milliseconds' | 'bytes' | 'failures'
+type Unit = 'milliseconds' | 'bytes' | 'failures' | 'namespaces'
 
 const knownOptions: readonly string[] = [
   'redis',
@@ -42,6 +57,8 @@ const knownOptions: readonly string[] = [
   'lockTtlMs',
   'failureThreshold',
   'coolDownMs',
+  'maxNamespaces',
+  'localTtlMs',
   'onStateChange',
 ]
 
@@ -86,6 +103,8 @@ export function resolveRedisLayerOptions(options: RedisLayerOptions, path?: stri
   }
   const failureThreshold = positive(options.failureThreshold, name('failureThreshold'), 'failures') ?? 5
   if (!Number.isInteger(failureThreshold)) throw invalid(name('failureThreshold'), 'a whole number')
+  const maxNamespaces = positive(options.maxNamespaces, name('maxNamespaces'), 'namespaces') ?? 1000
+  if (!Number.isInteger(maxNamespaces)) throw invalid(name('maxNamespaces'), 'a whole number')
   if (options.onStateChange !== undefined && typeof options.onStateChange !== 'function') {
     throw invalid(name('onStateChange'), 'a function')
   }
@@ -96,6 +115,8 @@ export function resolveRedisLayerOptions(options: RedisLayerOptions, path?: stri
     compressAboveBytes: positive(options.compressAboveBytes, name('compressAboveBytes'), 'bytes') ?? 4096,
     maxTtlMs: positive(options.maxTtlMs, name('maxTtlMs'), 'milliseconds'),
     lockTtlMs: positive(options.lockTtlMs, name('lockTtlMs'), 'milliseconds') ?? 30_000,
+    maxNamespaces,
+    localTtlMs: positive(options.localTtlMs, name('localTtlMs'), 'milliseconds'),
     failureThreshold,
     coolDownMs: positive(options.coolDownMs, name('coolDownMs'), 'milliseconds') ?? 1_000,
     onStateChange: options.onStateChange,

@@ -4,6 +4,7 @@ import { type BreakerState, GuardedRemote } from './guarded-remote.js'
 import { type InvalidationMessage, keyDeletedMessage, parseInvalidation } from './invalidation-messages.js'
 import { openRedisClient, type RedisClient, waitUntilReady } from './redis-client.js'
 import { RedisGenerations } from './redis-generations.js'
+export { allNamespaces } from './redis-generations.js'
 import { redisKeys } from './redis-keys.js'
 import { resolveRedisLayerOptions, type RedisLayerOptions } from './redis-layer-options.js'
 import { type LockHandle, RedisLocks } from './redis-locks.js'
@@ -41,8 +42,16 @@ export interface RedisLayer {
   isGenerationSynced(namespace: string): boolean
   /** Reads the generation from Redis (bounded by `timeoutMs`); the local copy when Redis is unavailable. */
   loadGeneration(namespace: string): Promise<number>
-  /** Bumps in Redis and broadcasts; applies here at once (and, with Redis down, retries until Redis has it). */
+  /**
+   * Bumps in Redis and broadcasts; applies here at once (and, with Redis
+   * down, retries until Redis has it). `allNamespaces` bumps the epoch that
+   * is part of every namespace's generation.
+   */
   bumpGeneration(namespace: string): Promise<number>
+  /** Namespaces whose generation this instance remembers (at most `maxNamespaces` plus those invalidated). */
+  readonly trackedNamespaces: number
+  /** The `localTtlMs` option: longest life of an entry in this instance's memory tier, if set. */
+  readonly localTtlMs: number | undefined
   /** Evict-from-L1 messages, from other instances and from this one. Returns a function that removes the handler. */
   onInvalidate(handler: (message: InvalidationMessage) => void): () => void
   /**
@@ -107,7 +116,7 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
   const tier = new RedisTier({ client, remote, keys, compressAboveBytes, maxTtlMs })
   const locks = new RedisLocks({ client, remote, keys, tier, lockTtlMs: options.lockTtlMs })
   const onBumped = (namespace: string, generation: number) => emit({ kind: 'namespace', namespace, generation })
-  const generations = new RedisGenerations({ client, remote, keys, origin, onBumped })
+  const generations = new RedisGenerations({ client, remote, keys, origin, onBumped, maxNamespaces: options.maxNamespaces })
 
   let firstSubscription: () => void = () => {}
   const subscribedOnce = new Promise<void>((resolve) => (firstSubscription = resolve))
@@ -145,6 +154,10 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     isGenerationSynced: (namespace) => generations.isSynced(namespace),
     loadGeneration: (namespace) => generations.load(namespace),
     bumpGeneration: (namespace) => generations.bump(namespace),
+    get trackedNamespaces() {
+      return generations.trackedNamespaces
+    },
+    localTtlMs: options.localTtlMs,
     onInvalidate(handler) {
       handlers.add(handler)
       return () => handlers.delete(handler)
