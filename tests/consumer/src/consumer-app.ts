@@ -87,27 +87,27 @@ function tsconfig(file: 'app.mts' | 'app.cts') {
   }
 }
 
-async function typeCheck(directory: string, project: string, environment: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  const tsc = join(directory, 'node_modules/typescript/bin/tsc')
-  return run(process.execPath, [tsc, '-p', project], { cwd: directory, env: environment }).then(
+function tsc(directory: string, project: string, extra: string[], signal: AbortSignal): Promise<{ code: number; output: string }> {
+  const compiler = join(directory, 'node_modules/typescript/bin/tsc')
+  return run(process.execPath, [compiler, '-p', project, ...extra], { cwd: directory, env: outsideEnvironment(), signal }).then(
     ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
     (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
   )
 }
 
-/** What setting up the consumer app gave. */
+/** The consumer app, installed and compiled. */
 export interface ConsumerApp {
   directory: string
-  /** tsc's exit code and output. */
-  typeCheck: { code: number; output: string }
 }
 
 /**
  * Creates a consumer app in `directory` (outside the workspace), installs
  * the tarballs and the frameworks from the registry with one `npm install`,
- * and compiles the app as ESM (app.mts) and CommonJS (app.cts).
+ * and compiles the app as ESM (app.mts) and CommonJS (app.cts) without
+ * type-checking it ({@link typeCheck} does that, as a test of its own).
+ * `signal` stops npm and tsc when the test run ends first.
  */
-export async function createConsumerApp(directory: string, tarballs: readonly string[]): Promise<ConsumerApp> {
+export async function createConsumerApp(directory: string, tarballs: readonly string[], signal: AbortSignal): Promise<ConsumerApp> {
   mkdirSync(directory, { recursive: true })
   writeFileSync(join(directory, 'package.json'), JSON.stringify({ name: 'aicache-consumer', private: true }, null, 2))
   writeFileSync(join(directory, 'tsconfig.esm.json'), JSON.stringify(tsconfig('app.mts'), null, 2))
@@ -115,7 +115,6 @@ export async function createConsumerApp(directory: string, tarballs: readonly st
   const source = fileURLToPath(new URL('../app/consumer-app.ts', import.meta.url))
   copyFileSync(source, join(directory, 'app.mts'))
   copyFileSync(source, join(directory, 'app.cts'))
-  const environment = outsideEnvironment()
   // Shallow: only the app's own dependencies (and peers) at the top of
   // node_modules, each one's dependencies beneath it. A package that imports
   // something it does not declare then fails here as it would under pnpm.
@@ -124,17 +123,25 @@ export async function createConsumerApp(directory: string, tarballs: readonly st
   // frameworks hoisted into one app, skipLibCheck: false fails on that
   // third-party clash, whatever aicache ships.
   const install = ['install', '--install-strategy=shallow', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline']
-  await run('npm', [...install, ...tarballs, ...registryPackages()], { cwd: directory, env: environment, maxBuffer: 16 * 1024 * 1024 })
-  // tsc still emits when the types are wrong, so the runs report their own findings.
+  await run('npm', [...install, ...tarballs, ...registryPackages()], { cwd: directory, env: outsideEnvironment(), maxBuffer: 16 * 1024 * 1024, signal })
+  for (const project of ['tsconfig.esm.json', 'tsconfig.cjs.json']) {
+    const emitted = await tsc(directory, project, ['--noCheck'], signal)
+    if (emitted.code !== 0) throw new Error(`tsc --noCheck -p ${project} failed:\n${emitted.output}`)
+  }
+  return { directory }
+}
+
+/** Type-checks the ESM and the CommonJS app (skipLibCheck: false); exit code and output of both. */
+export async function typeCheck(app: ConsumerApp, signal: AbortSignal): Promise<{ code: number; output: string }> {
   const [esm, commonJs] = await Promise.all([
-    typeCheck(directory, 'tsconfig.esm.json', environment),
-    typeCheck(directory, 'tsconfig.cjs.json', environment),
+    tsc(app.directory, 'tsconfig.esm.json', ['--noEmit'], signal),
+    tsc(app.directory, 'tsconfig.cjs.json', ['--noEmit'], signal),
   ])
-  return { directory, typeCheck: { code: Math.max(esm.code, commonJs.code), output: esm.output + commonJs.output } }
+  return { code: Math.max(esm.code, commonJs.code), output: esm.output + commonJs.output }
 }
 
 /** Runs a compiled app against `upstreamUrl` and returns what it printed. */
 export async function runApp(app: ConsumerApp, file: 'dist/app.mjs' | 'dist/app.cjs', upstreamUrl: string): Promise<string> {
-  const { stdout } = await run(process.execPath, [file, upstreamUrl], { cwd: app.directory, env: outsideEnvironment(), timeout: 30_000 })
+  const { stdout } = await run(process.execPath, [file, upstreamUrl], { cwd: app.directory, env: outsideEnvironment(), timeout: 90_000 })
   return stdout
 }
