@@ -3,7 +3,7 @@ import type { CapturedHeaders, ExchangeRequest, RequestHeaders } from '../exchan
 import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
 import type { SharedFailure } from '../store/redis-layer.js'
-import { sharedFailureHeaders } from '../store/shared-failure.js'
+import { responseFailure } from '../store/shared-failure.js'
 import { assembleCompletion } from '../stream/assemble.js'
 import { doneData, SseParser, type SseEvent } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
@@ -92,7 +92,7 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     stored = job.keep(plan, entry)
     const facts = isSuccess(status) ? answerFacts(parseJson(body)) : {}
     call.end({ status, ...facts })
-    if (!isSuccess(status)) failure = { kind: 'response', status, headers: sharedFailureHeaders(headers), body }
+    if (!isSuccess(status)) failure = responseFailure(status, headers, body)
     production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
   } catch (error) {
     call.end({ errorType: error instanceof AiCacheError ? error.code : signal.aborted ? 'client_aborted' : 'error' })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeSharedFailure, encodeSharedFailure, type SharedFailure, sharedFailureHeaders } from './shared-failure.js'
+import { decodeSharedFailure, encodeSharedFailure, responseFailure, type SharedFailure, sharedFailureHeaders } from './shared-failure.js'
 
 describe('shared failures', () => {
   it('round-trips an error answer and an error aicache made', () => {
@@ -14,6 +14,11 @@ describe('shared failures', () => {
     for (const text of [null, '', 'not json', '[]', '{"kind":"response","status":"503","headers":{},"body":""}', '{"kind":"response","status":42,"headers":{},"body":""}', '{"kind":"error","code":1}', '{"kind":"other"}']) {
       expect(decodeSharedFailure(text)).toBeUndefined()
     }
+  })
+
+  it('does not share a body too large to be worth a Redis write', () => {
+    expect(responseFailure(502, {}, Buffer.alloc(64 * 1024))).toMatchObject({ kind: 'response', status: 502 })
+    expect(responseFailure(502, {}, Buffer.alloc(64 * 1024 + 1))).toBeUndefined()
   })
 
   it('passes on the headers a client acts on, and no others', () => {

@@ -14,6 +14,19 @@ export type SharedFailure =
 const sharedHeaderNames = new Set(['content-type', 'retry-after', 'retry-after-ms', 'x-request-id'])
 const sharedHeaderPrefixes = ['x-ratelimit-', 'openai-']
 
+// An error body is a few hundred bytes; a proxy's HTML error page can be far more, and is not worth a Redis write.
+const maxSharedBodyBytes = 64 * 1024
+
+/** An error answer to share with the waiters, or `undefined` when its body is too large to be worth it (they then call again). */
+export function responseFailure(
+  status: number,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  body: Buffer,
+): SharedFailure | undefined {
+  if (body.byteLength > maxSharedBodyBytes) return undefined
+  return { kind: 'response', status, headers: sharedFailureHeaders(headers), body }
+}
+
 /** The headers of an error answer worth passing on to other instances' waiters. */
 export function sharedFailureHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
   const kept: Record<string, string> = {}
