@@ -55,6 +55,7 @@ function recoveryMs(replies: readonly PacedReply[]): number | undefined {
   return replies.find(isSuccess)?.sentAtMs
 }
 
+/** The scenario's report: one row per configuration, with the goals checked for the first (the defaults). */
 export function breakerReport(targets: readonly BreakerTarget[], results: readonly BreakerResult[], setup: BreakerSetup): ScenarioReport {
   const failures: string[] = []
   const notes: string[] = []
