@@ -34,10 +34,10 @@ async function open(breaker: Breaker) {
 describe('createCircuitBreaker', () => {
   it('stays closed at a 30% failure rate, however long it lasts', async () => {
     const { breaker, advance, onStateChange } = setup()
-    // Three failures in every ten calls, bunched together: the worst order for a consecutive count.
+    // Six failures in every twenty calls, bunched together: five in a row (the old rule) happen every twenty calls.
     for (let index = 0; index < 1_000; index++) {
       advance(20)
-      await breaker.execute(index % 10 < 3 ? fail : succeed, verdict).catch(() => {})
+      await breaker.execute(index % 20 < 6 ? fail : succeed, verdict).catch(() => {})
     }
     expect(breaker.state).toBe('closed')
     expect(onStateChange).not.toHaveBeenCalled()
