@@ -15,8 +15,10 @@ export interface FakeUpstreamProcess {
   readonly process: RunningProcess
   /** Model calls recorded since the start or the last reset (control calls are not counted). */
   callCount(): Promise<number>
-  /** Forgets recorded calls, which also keeps the fake's memory flat over a long run. */
+  /** Forgets recorded calls and queued faults, which also keeps the fake's memory flat over a long run. */
   reset(): Promise<void>
+  /** Queues a fault (the testkit's `Fault` as JSON: `status`, `times`, `probability`, `seed`, `drop`, ...). */
+  inject(fault: Readonly<Record<string, unknown>>): Promise<void>
 }
 
 function testkitCliPath(): string {
@@ -25,8 +27,12 @@ function testkitCliPath(): string {
   return join(dirname(entryPath), 'cli.mjs')
 }
 
-async function control(origin: string, method: string, action: string): Promise<unknown> {
-  const response = await fetch(`${origin}/__fake/${action}`, { method, signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) })
+async function control(origin: string, method: string, action: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${origin}/__fake/${action}`, {
+    method,
+    signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  })
   if (!response.ok) throw new Error(`The fake upstream's ${method} /__fake/${action} answered ${response.status}`)
   return response.json()
 }
@@ -50,5 +56,6 @@ export async function startFakeUpstream(name: string, latencyMs: number, chunkDe
     process: running,
     callCount: async () => ((await control(origin, 'GET', 'calls')) as { total: number }).total,
     reset: async () => void (await control(origin, 'POST', 'reset')),
+    inject: async (fault) => void (await control(origin, 'POST', 'fault', fault)),
   }
 }

@@ -17,6 +17,7 @@ import { QUICK_PLAN } from './plan.js'
 import { killChildrenOnExit, stopAllProcesses } from './process.js'
 import { renderRun, renderScenario, runHeader, writeReport } from './report.js'
 import type { Scenario, ScenarioReport } from './scenario.js'
+import { breakerScenario } from './scenarios/breaker.js'
 import { l1HitAdaptersScenario } from './scenarios/l1-hit-adapters.js'
 import { l1HitScenario } from './scenarios/l1-hit.js'
 import { l2HitScenario } from './scenarios/l2-hit.js'
@@ -39,6 +40,7 @@ const SCENARIOS: readonly Scenario[] = [
   stampedeScenario,
   telemetryCostScenario,
   rateLimitCostScenario,
+  breakerScenario,
   memoryScenario,
 ]
 // Only a full run of every scenario is worth committing; quick and partial runs go to the gitignored folder.

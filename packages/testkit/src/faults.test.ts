@@ -36,6 +36,27 @@ describe('faults', () => {
     expect(fake.callCount('/v1/chat/completions')).toBe(3)
   })
 
+  it('a seeded probabilistic fault answers the same calls in every run', async () => {
+    async function pattern(): Promise<number[]> {
+      fake.reset()
+      fake.inject({ status: 503, probability: 0.3, seed: 7, times: Number.POSITIVE_INFINITY })
+      const statuses: number[] = []
+      for (let index = 0; index < 30; index++) {
+        const response = await fetch(`${fake.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test' },
+          body: JSON.stringify(chatRequest),
+        })
+        await response.arrayBuffer()
+        statuses.push(response.status)
+      }
+      return statuses
+    }
+    const first = await pattern()
+    expect(new Set(first)).toEqual(new Set([200, 503]))
+    expect(await pattern()).toEqual(first)
+  })
+
   it('drops the connection before headers', async () => {
     fake.inject({ drop: 'before-headers' })
     await expect(client.chat.completions.create(chatRequest)).rejects.toBeInstanceOf(OpenAI.APIConnectionError)

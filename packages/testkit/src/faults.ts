@@ -1,11 +1,21 @@
 import { isJsonObject } from './json.js'
 import { openAIError } from './openai-error.js'
 import { jsonReply, type Reply } from './reply.js'
+import { seededRandom } from './seeded-random.js'
 import type { Fault, RecordedCall } from './types.js'
 
 interface QueuedFault {
   fault: Fault
   remainingTimes: number
+  /** Whether the fault applies to the next matching call; drawn from its seeded generator. */
+  applies: () => boolean
+}
+
+function appliesFor(fault: Fault): () => boolean {
+  const { probability } = fault
+  if (probability === undefined || probability >= 1) return () => true
+  const random = seededRandom(fault.seed ?? 1)
+  return () => random() < probability
 }
 
 /** Injected faults in order; the first one matching a call applies to it and is used up after `times` calls. */
@@ -14,12 +24,13 @@ export class FaultQueue {
 
   /** Queues a fault behind those already waiting. */
   add(fault: Fault): void {
-    this.#queue.push({ fault, remainingTimes: fault.times ?? 1 })
+    this.#queue.push({ fault, remainingTimes: fault.times ?? 1, applies: appliesFor(fault) })
   }
 
   /** The fault for this call, if any, counting it as used once. */
   take(call: RecordedCall): Fault | undefined {
-    const queued = this.#queue.find((entry) => entry.fault.match?.(call) ?? true)
+    // One draw per matching call, in order, so the pattern depends only on the seed and the calls.
+    const queued = this.#queue.find((entry) => (entry.fault.match?.(call) ?? true) && entry.applies())
     if (queued === undefined) return undefined
     queued.remainingTimes -= 1
     if (queued.remainingTimes <= 0) this.#queue = this.#queue.filter((entry) => entry !== queued)
@@ -49,6 +60,8 @@ export function faultFromJson(json: unknown): Fault | undefined {
   const { path, drop, headers } = json
   const fault: Fault = {
     times: optionalNumber(json['times']),
+    probability: optionalNumber(json['probability']),
+    seed: optionalNumber(json['seed']),
     status: optionalNumber(json['status']),
     body: json['body'],
     delayMs: optionalNumber(json['delayMs']),

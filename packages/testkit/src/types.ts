@@ -32,6 +32,15 @@ export interface Fault {
   times?: number
   /** Only calls for which this returns true (default: every call). */
   match?: (call: RecordedCall) => boolean
+  /**
+   * Chance (0 to 1) that a matching call gets this fault, drawn from a
+   * generator seeded with `seed`, so the pattern is the same in every run. A
+   * call it passes over gets the next matching fault or the normal answer,
+   * and does not use up `times`. @default 1
+   */
+  probability?: number
+  /** Seed of the `probability` draws. @default 1 */
+  seed?: number
   /** Answer with this status and (JSON) body instead of the normal answer. */
   status?: number
   /** Response body; for status >= 400 defaults to an OpenAI error body matching the status. */

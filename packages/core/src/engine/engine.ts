@@ -14,7 +14,7 @@ import { type Operation, operationOfPath } from '../request/operation.js'
 import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
-import { allNamespaces, createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
+import { allNamespaces, createRedisLayer, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { recordQueued } from '../telemetry/end-of-turn.js'
 import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
@@ -26,7 +26,7 @@ import { createResilientUpstream, type ResilienceHooks } from '../upstream/resil
 import type { Upstream } from '../upstream/types.js'
 import { captureHandler } from './capture.js'
 import type { ForwardReason, Tier } from './cache-status.js'
-import { feedFromEntry, followProduction } from './follow.js'
+import { type Claim, feedFromClaim, followProduction } from './follow.js'
 import { internalError } from './internal-error.js'
 import { errorOutcome, hitOutcome, pacedHitOutcome, streamOutcome, withHeaders } from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
@@ -382,10 +382,10 @@ export class AiCache {
     }
     if (producer === 'handler') {
       const claim = plan ? await this.#claim(key) : {}
-      if (claim.entry !== undefined) {
+      if (claim.entry !== undefined || claim.failure !== undefined) {
         // Another instance's handler answered meanwhile.
         observation.result = 'coalesced'
-        feedFromEntry(production, claim.entry)
+        feedFromClaim(production, claim)
         const followed = await followProduction(prepared, production, { reason, collapsed: true })
         return observation.settle(withHeaders(followed, admission?.headers))
       }
@@ -452,10 +452,11 @@ export class AiCache {
 
   /**
    * Cross-instance single-flight: waits while another instance makes the
-   * same call. Returns its entry once written, or the lock to make the call
-   * here (none without Redis, or when waiting took longer than lockWaitMs).
+   * same call. Returns its entry once written, its failure if it failed, or
+   * the lock to make the call here (none without Redis, or when waiting took
+   * longer than lockWaitMs).
    */
-  async #claim(key: string): Promise<{ lock?: LockHandle; entry?: CacheEntry }> {
+  async #claim(key: string): Promise<Claim> {
     const redis = this.#redis
     if (redis === undefined) return {}
     const deadline = Date.now() + this.options.lockWaitMs
@@ -464,9 +465,10 @@ export class AiCache {
       if (lock !== undefined) return { lock }
       const remainingMs = deadline - Date.now()
       if (remainingMs <= 0) return {}
-      const entry = await redis.waitForEntry(key, remainingMs)
-      // Written by the instance that held the lock; if it died, try to take over.
-      if (entry !== undefined) return { entry }
+      // The entry the holder wrote, or the failure it ended with (answered
+      // as it is, not called again); if it died, try to take over.
+      const answer = await redis.waitForAnswer(key, remainingMs)
+      if (answer !== undefined) return answer
     }
   }
 

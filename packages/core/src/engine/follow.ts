@@ -1,7 +1,8 @@
-import { AiCacheError } from '../errors.js'
+import { AiCacheError, type AiCacheErrorCode } from '../errors.js'
 import type { Outcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
+import type { LockHandle, SharedFailure } from '../store/redis-layer.js'
 import { assembleCompletion } from '../stream/assemble.js'
 import { serializeEvents } from '../stream/sse.js'
 import { synthesizeStream } from '../stream/synthesize.js'
@@ -63,6 +64,33 @@ export function feedFromEntry(production: Production, entry: CacheEntry): void {
   production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse', shared: true })
   for (const event of entry.events ?? []) production.append(event)
   production.finish({ body: entry.body, stored: true, complete: true, usage: entry.usage })
+}
+
+/** What cross-instance single-flight gave a request: the lock to make the call, or another instance's entry or failure. */
+export interface Claim {
+  lock?: LockHandle
+  entry?: CacheEntry
+  failure?: SharedFailure
+}
+
+// The errors an upstream call can end with; another instance's failure is answered with one of them.
+const sharedErrorCodes: ReadonlySet<string> = new Set<AiCacheErrorCode>(['upstream_unreachable', 'upstream_timeout', 'upstream_overloaded', 'circuit_open'])
+
+/**
+ * A production answered by another instance: its stored entry, or the
+ * failure its call ended with, which this instance passes on as it is and
+ * never stores.
+ */
+export function feedFromClaim(production: Production, claim: Claim): void {
+  if (claim.entry !== undefined) return feedFromEntry(production, claim.entry)
+  const failure = claim.failure
+  if (failure === undefined) return
+  if (failure.kind === 'error') {
+    const code = sharedErrorCodes.has(failure.code) ? (failure.code as AiCacheErrorCode) : 'upstream_unreachable'
+    return production.fail(new AiCacheError(code, failure.message, failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }))
+  }
+  production.start({ status: failure.status, headers: { ...failure.headers }, streaming: false, shared: true })
+  production.finish({ body: failure.body, stored: false, complete: true })
 }
 
 function synthesizeFromBody(body: Buffer, includeUsage: boolean): string | undefined {

@@ -2,14 +2,15 @@ import { AiCacheError } from '../errors.js'
 import type { CapturedHeaders, ExchangeRequest, RequestHeaders } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
-import type { LockHandle } from '../store/redis-layer.js'
+import type { SharedFailure } from '../store/redis-layer.js'
+import { responseFailure } from '../store/shared-failure.js'
 import { assembleCompletion } from '../stream/assemble.js'
 import { doneData, SseParser, type SseEvent } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
 import { headerText, usageOf } from './answer.js'
-import { feedFromEntry, isSuccess } from './follow.js'
+import { type Claim, feedFromClaim, isSuccess } from './follow.js'
 import type { PreparedRequest } from './prepare.js'
 import { jsonEntry, type StorePlan, type StreamRecording, streamEntry } from './recording.js'
 
@@ -30,7 +31,7 @@ export interface PumpJob {
   /** Another instance answered: no call was made here. */
   onRemoteAnswer: () => void
   /** Cross-instance single-flight (see the engine). */
-  claim: (key: string) => Promise<{ lock?: LockHandle; entry?: CacheEntry }>
+  claim: (key: string) => Promise<Claim>
   /** Stores an entry (then its counted version, see {@link StreamRecording}); resolves when the remote tier has it. */
   keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>) => Promise<void>
 }
@@ -42,12 +43,14 @@ export interface PumpJob {
 export async function pumpUpstream(job: PumpJob): Promise<void> {
   const { request, prepared, upstream, startCall, onRemoteAnswer, production, signal, plan } = job
   const claim = plan ? await job.claim(plan.key) : {}
-  if (claim.entry !== undefined) {
+  if (claim.entry !== undefined || claim.failure !== undefined) {
     onRemoteAnswer()
-    return feedFromEntry(production, claim.entry)
+    return feedFromClaim(production, claim)
   }
   const call = startCall()
   let stored: Promise<void> = Promise.resolve()
+  // How this call failed, for the other instances waiting on its lock (see RedisLocks).
+  let failure: SharedFailure | undefined
   try {
     const response = await call.within(() =>
       upstream.send({
@@ -89,13 +92,18 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     stored = job.keep(plan, entry)
     const facts = isSuccess(status) ? answerFacts(parseJson(body)) : {}
     call.end({ status, ...facts })
+    if (!isSuccess(status)) failure = responseFailure(status, headers, body)
     production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
   } catch (error) {
     call.end({ errorType: AiCacheError.isInstance(error) ? error.code : signal.aborted ? 'client_aborted' : 'error' })
+    // Our clients leaving says nothing of the upstream: then the waiters take over.
+    if (AiCacheError.isInstance(error) && !signal.aborted) {
+      failure = { kind: 'error', code: error.code, message: error.message, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) }
+    }
     production.fail(error)
   } finally {
-    // Instances waiting on the lock look for the entry when it is released.
-    void stored.finally(() => claim.lock?.release())
+    // Instances waiting on the lock look for the entry (or this failure) when it is released.
+    void stored.finally(() => claim.lock?.release(failure))
   }
 }
 

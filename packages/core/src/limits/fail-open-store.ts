@@ -24,7 +24,7 @@ export interface FailOpenStore {
  * `undefined`: a broken limiter store must not take the service down.
  */
 export function failOpen(store: CounterStore, { now = Date.now, timeoutMs = 200, onStoreError }: FailOpenOptions = {}): FailOpenStore {
-  const breaker = createCircuitBreaker({ failureThreshold: 5, coolDownMs: 5_000 }, { name: 'rate-limit store', now })
+  const breaker = createCircuitBreaker({ consecutiveFailures: 5, coolDownMs: 5_000, halfOpenProbes: 1 }, { name: 'rate-limit store', now })
 
   function withTimeout<T>(promise: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined

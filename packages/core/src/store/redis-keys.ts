@@ -5,13 +5,15 @@
  * Cluster placement (https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags):
  * only the part between the first `{` and the next `}` is hashed. Each cache
  * key is its own hash tag, so entries spread over all slots while an entry
- * and its lock share one slot (a Lua script may then touch both).
+ * its lock and its failure marker share one slot (a Lua script may then touch both).
  */
 export interface RedisKeys {
   /** The stored entry of a cache key: `${prefix}:{${key}}:entry`. */
   entry(key: string): string
   /** The cross-instance single-flight lock of a cache key: `${prefix}:{${key}}:lock`. */
   lock(key: string): string
+  /** The failure the lock's last holder left for its waiters: `${prefix}:{${key}}:failure`. */
+  failure(key: string): string
   /** The generation counter of a namespace: `${prefix}:gen:${namespace}`. */
   generation(namespace: string): string
   /** Pub/sub channel of invalidations (namespace bumped, key deleted). */
@@ -38,6 +40,7 @@ export function redisKeys(prefix: string): RedisKeys {
   return Object.freeze({
     entry: (key: string) => `${tagged(key)}:entry`,
     lock: (key: string) => `${tagged(key)}:lock`,
+    failure: (key: string) => `${tagged(key)}:failure`,
     generation: (namespace: string) => `${prefix}:gen:${namespace}`,
     invalidationChannel: `${prefix}:invalidate`,
     writtenChannel: `${prefix}:written`,

@@ -7,14 +7,15 @@ import { RedisGenerations } from './redis-generations.js'
 export { allNamespaces } from './redis-generations.js'
 import { redisKeys } from './redis-keys.js'
 import { resolveRedisLayerOptions, type RedisLayerOptions } from './redis-layer-options.js'
-import { type LockHandle, RedisLocks } from './redis-locks.js'
+import { type LockHandle, RedisLocks, type WaitedAnswer } from './redis-locks.js'
 import { RedisSubscriber } from './redis-subscriber.js'
 import { RedisTier } from './redis-tier.js'
 
 export type { BreakerState } from './guarded-remote.js'
 export type { InvalidationMessage } from './invalidation-messages.js'
 export type { RedisLayerOptions } from './redis-layer-options.js'
-export type { LockHandle } from './redis-locks.js'
+export type { LockHandle, WaitedAnswer } from './redis-locks.js'
+export type { SharedFailure } from './shared-failure.js'
 
 /**
  * Everything the engine uses Redis for: the L2 tier, namespace generations,
@@ -60,8 +61,12 @@ export interface RedisLayer {
    * the caller goes ahead alone instead of waiting.
    */
   acquire(key: string): Promise<LockHandle | undefined>
-  /** The entry once written; `undefined` on timeout, when the lock is gone without one, or with Redis down. */
-  waitForEntry(key: string, timeoutMs: number): Promise<CacheEntry | undefined>
+  /**
+   * The entry once written, or the failure its holder released the lock
+   * with; `undefined` on timeout, when the lock is gone with neither, or
+   * with Redis down.
+   */
+  waitForAnswer(key: string, timeoutMs: number): Promise<WaitedAnswer | undefined>
   /** The Redis connection the layer uses (shared with the rate limiter's store). */
   readonly client: RedisClient
   /** The circuit breaker's state. */
@@ -164,7 +169,7 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     },
     client,
     acquire: (key) => locks.acquire(key),
-    waitForEntry: (key, timeoutMs) => locks.waitForEntry(key, timeoutMs),
+    waitForAnswer: (key, timeoutMs) => locks.waitForAnswer(key, timeoutMs),
     get state() {
       return remote.state
     },

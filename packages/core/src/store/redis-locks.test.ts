@@ -1,6 +1,7 @@
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRedisLayer, type RedisLayer, type RedisLayerOptions } from './redis-layer.js'
+import { redisKeys } from './redis-keys.js'
 import { closeClient, eventually, generousTimeoutMs, rawClient } from './redis-test-support.js'
 import { expectSameEntry, sampleEntry } from './store-contract.js'
 
@@ -43,11 +44,11 @@ describe.skipIf(skipWithoutRedis())('cross-instance single-flight', () => {
   it('wakes a waiter when the holder writes the entry', async () => {
     const [a, b] = [await layer(), await layer()]
     const lock = await a.acquire('key')
-    const waiting = timed(b.waitForEntry('key', 5_000))
+    const waiting = timed(b.waitForAnswer('key', 5_000))
     const entry = sampleEntry({ model: 'produced' })
     setTimeout(() => void a.set('key', entry).then(() => lock!.release()), 400)
     const { value, elapsedMs } = await waiting
-    expectSameEntry(value, entry)
+    expectSameEntry(value?.entry, entry)
     expect(elapsedMs).toBeGreaterThanOrEqual(390)
     expect(elapsedMs).toBeLessThan(1_500)
   })
@@ -74,7 +75,7 @@ describe.skipIf(skipWithoutRedis())('cross-instance single-flight', () => {
   it('wakes waiters on the same instance too', async () => {
     const a = await layer()
     const lock = await a.acquire('key')
-    const waiting = a.waitForEntry('key', 5_000)
+    const waiting = a.waitForAnswer('key', 5_000)
     await a.set('key', sampleEntry())
     expect(await waiting).toBeDefined()
     await lock!.release()
@@ -83,7 +84,7 @@ describe.skipIf(skipWithoutRedis())('cross-instance single-flight', () => {
   it('stops waiting when the lock is released without an entry, so the waiter can take over', async () => {
     const [a, b] = [await layer(), await layer()]
     const lock = await a.acquire('key')
-    const waiting = timed(b.waitForEntry('key', 5_000))
+    const waiting = timed(b.waitForAnswer('key', 5_000))
     setTimeout(() => void lock!.release(), 200)
     const { value, elapsedMs } = await waiting
     expect(value).toBeUndefined()
@@ -91,10 +92,39 @@ describe.skipIf(skipWithoutRedis())('cross-instance single-flight', () => {
     expect((await b.acquire('key'))?.held).toBe(true)
   })
 
+  it('hands a waiter the failure its holder released the lock with, kept only a few seconds', async () => {
+    const [a, b] = [await layer(), await layer()]
+    const lock = await a.acquire('key')
+    const waiting = b.waitForAnswer('key', 5_000)
+    const failure = { kind: 'response', status: 503, headers: { 'retry-after': '2' }, body: Buffer.from('{"error":{}}') } as const
+    setTimeout(() => void lock!.release(failure), 100)
+    expect(await waiting).toEqual({ failure })
+    const client = rawClient(server.url)
+    try {
+      const ttlMs = await client.pttl(redisKeys('aicache').failure('key'))
+      expect(ttlMs).toBeGreaterThan(0)
+      expect(ttlMs).toBeLessThanOrEqual(5_000)
+    } finally {
+      closeClient(client)
+    }
+    // The failure is for those who waited: a new request takes the lock and calls again.
+    expect((await b.acquire('key'))?.held).toBe(true)
+  })
+
+  it('a release without a failure clears an older one, so no waiter is ever given a stale failure', async () => {
+    const [a, b] = [await layer(), await layer()]
+    const failed = await a.acquire('key')
+    await failed!.release({ kind: 'error', code: 'upstream_timeout', message: 'slow' })
+    const lock = await a.acquire('key')
+    const waiting = b.waitForAnswer('key', 5_000)
+    setTimeout(() => void lock!.release(), 100)
+    expect(await waiting).toBeUndefined()
+  })
+
   it('gives up after timeoutMs while the lock is held and nothing is written', async () => {
     const [a, b] = [await layer(), await layer()]
     await a.acquire('key')
-    const { value, elapsedMs } = await timed(b.waitForEntry('key', 300))
+    const { value, elapsedMs } = await timed(b.waitForAnswer('key', 300))
     expect(value).toBeUndefined()
     expect(elapsedMs).toBeGreaterThanOrEqual(290)
     expect(elapsedMs).toBeLessThan(1_000)
@@ -106,7 +136,7 @@ describe.skipIf(skipWithoutRedis())('cross-instance single-flight', () => {
     const abandoned = await a.acquire('key')
     expect(abandoned?.held).toBe(true)
     expect(await b.acquire('key')).toBeUndefined()
-    const { value, elapsedMs } = await timed(b.waitForEntry('key', 5_000))
+    const { value, elapsedMs } = await timed(b.waitForAnswer('key', 5_000))
     expect(value).toBeUndefined()
     expect(elapsedMs).toBeLessThan(1_500)
     const takeover = await b.acquire('key')
@@ -123,7 +153,7 @@ describe.skipIf(skipWithoutRedis())('cross-instance single-flight', () => {
     const lock = await a.acquire('key')
     expect(lock).toEqual({ held: false, release: expect.any(Function) })
     await expect(lock!.release()).resolves.toBeUndefined()
-    const { value, elapsedMs } = await timed(a.waitForEntry('key', 5_000))
+    const { value, elapsedMs } = await timed(a.waitForAnswer('key', 5_000))
     expect(value).toBeUndefined()
     expect(elapsedMs).toBeLessThan(500)
   })

@@ -55,11 +55,18 @@ return 1`)
 
 /**
  * Releases a lock only if this holder still owns it (an expired lock may
- * belong to someone else by now), and wakes the waiters.
- * KEYS: lock. ARGV: token, written channel, cache key.
+ * belong to someone else by now), leaves its failure for the waiters (or
+ * clears an older one: what waiters find is always the last holder's), and
+ * wakes them. KEYS: lock, failure. ARGV: token, written channel, cache key,
+ * failure ('' for none), failure ttl ms.
  */
 export const releaseLockScript = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  if ARGV[4] == '' then
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+  end
   redis.call('DEL', KEYS[1])
   redis.call('PUBLISH', ARGV[2], ARGV[3])
   return 1

@@ -77,11 +77,13 @@ describe.skipIf(skipWithoutRedis())('Redis', () => {
     it('keeps an entry and its lock on one slot (locks and wake-ups work)', async () => {
       const lock = await layer.acquire('tagged')
       expect(lock?.held).toBe(true)
-      const waiting = layer.waitForEntry('tagged', 3_000)
+      const waiting = layer.waitForAnswer('tagged', 3_000)
       await layer.set('tagged', sampleEntry({ model: 'tagged' }))
-      expect((await waiting)?.model).toBe('tagged')
-      await lock!.release()
+      expect((await waiting)?.entry?.model).toBe('tagged')
+      // The release script touches the lock and the failure marker: one slot too.
+      await lock!.release({ kind: 'error', code: 'upstream_timeout', message: 'slow' })
       expect(await client.exists(keys.lock('tagged'))).toBe(0)
+      expect(await client.exists(keys.failure('tagged'))).toBe(1)
     })
 
     it('carries bumps between instances, and re-reads after the subscriber is killed', async () => {

@@ -1,10 +1,11 @@
 import { AiCacheError } from '../errors.js'
 import type { AttemptOutcome } from './retry.js'
+import { createSlidingWindow } from './sliding-window.js'
 
 /**
- * - `closed`: calls go through; consecutive failures are counted.
+ * - `closed`: calls go through; their outcomes are counted.
  * - `open`: calls fail at once, until the cool-down has passed.
- * - `half-open`: one probe call goes through; its result closes or re-opens.
+ * - `half-open`: a few probe calls go through; their results close or re-open.
  */
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
@@ -13,10 +14,18 @@ export type CallVerdict = 'success' | 'failure' | 'ignore'
 
 /** Options of {@link createCircuitBreaker}; `circuitBreaker` in `AiCacheOptions`. */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit. @default 5 */
-  failureThreshold?: number
-  /** How long the circuit stays open before one probe is let through. @default 10_000 */
+  /** Share of failed calls in the window (above 0, at most 1) at which the circuit opens. @default 0.5 */
+  failureRateThreshold?: number
+  /** Calls the window must hold before its failure rate may open the circuit. @default 100 */
+  minimumCalls?: number
+  /** The sliding window the failure rate is measured over. @default 10_000 */
+  windowMs?: number
+  /** Failures in a row that open the circuit whatever the window says, so a dead upstream is cut off at once. @default 20 */
+  consecutiveFailures?: number
+  /** How long the circuit stays open before probes are let through. @default 10_000 */
   coolDownMs?: number
+  /** Calls let through while half-open; their failure rate, against the same threshold, closes or re-opens the circuit. @default 3 */
+  halfOpenProbes?: number
 }
 
 /** What a breaker runs with, besides its options. */
@@ -43,27 +52,32 @@ export interface CircuitBreaker {
   isCallable(): boolean
 }
 
-// While the probe is out, others are told to come back soon: it decides quickly.
+// While the probes are out, others are told to come back soon: they decide quickly.
 const probeRetryAfterMs = 1_000
 
 /**
- * A consecutive-failure circuit breaker, generic over any async call, so the
- * same code guards the upstream and (later) the Redis tier.
+ * A failure-rate circuit breaker, generic over any async call. It opens when
+ * at least `failureRateThreshold` of the calls in the last `windowMs` failed
+ * (once the window holds `minimumCalls`), or after `consecutiveFailures` in a
+ * row; so a partly failing upstream keeps being called (retries absorb its
+ * failures) while a dead one is cut off. After `coolDownMs` it lets
+ * `halfOpenProbes` calls through and judges them by the same threshold.
  *
  * @example
  * ```ts
- * const breaker = createCircuitBreaker({ failureThreshold: 5, coolDownMs: 10_000 }, { name: 'search API' })
+ * const breaker = createCircuitBreaker({ failureRateThreshold: 0.5, minimumCalls: 100 }, { name: 'search API' })
  * const value = await breaker.execute(() => fetchSomething(), (outcome) => (outcome.ok ? 'success' : 'failure'))
  * ```
  */
-export function createCircuitBreaker(
-  { failureThreshold = 5, coolDownMs = 10_000 }: CircuitBreakerOptions = {},
-  { name = 'upstream', now = Date.now, onStateChange }: CircuitBreakerSetup = {},
-): CircuitBreaker {
+export function createCircuitBreaker(options: CircuitBreakerOptions = {}, setup: CircuitBreakerSetup = {}): CircuitBreaker {
+  const { failureRateThreshold = 0.5, minimumCalls = 100, windowMs = 10_000 } = options
+  const { consecutiveFailures = 20, coolDownMs = 10_000, halfOpenProbes = 3 } = options
+  const { name = 'upstream', now = Date.now, onStateChange } = setup
+  const window = createSlidingWindow(['success', 'failure'] as const, { windowMs, now })
   let state: CircuitState = 'closed'
-  let failures = 0
+  let failuresInRow = 0
   let openedAtMs = 0
-  let probeInFlight = false
+  const probes = { started: 0, succeeded: 0, failed: 0 }
   // Bumped on every change, so a call that started in an older state cannot move the new one.
   let generation = 0
 
@@ -71,8 +85,9 @@ export function createCircuitBreaker(
     const previous = state
     state = next
     generation++
-    failures = 0
-    probeInFlight = false
+    failuresInRow = 0
+    window.clear()
+    Object.assign(probes, { started: 0, succeeded: 0, failed: 0 })
     if (next === 'open') openedAtMs = now()
     onStateChange?.(next, previous)
   }
@@ -91,30 +106,46 @@ export function createCircuitBreaker(
     )
   }
 
-  function record(verdict: CallVerdict, startedIn: number, isProbe: boolean): void {
-    if (startedIn !== generation || verdict === 'ignore') {
-      if (isProbe && startedIn === generation) probeInFlight = false
-      return
-    }
-    if (state === 'half-open') return moveTo(verdict === 'success' ? 'closed' : 'open')
-    if (verdict === 'success') failures = 0
-    else if (++failures >= failureThreshold) moveTo('open')
+  function judgeProbe(verdict: CallVerdict): void {
+    if (verdict === 'ignore') return void probes.started--
+    if (verdict === 'success') probes.succeeded++
+    else probes.failed++
+    // Decided as soon as the remaining probes cannot change the outcome.
+    if (probes.failed >= failureRateThreshold * halfOpenProbes) moveTo('open')
+    else if (probes.succeeded > (1 - failureRateThreshold) * halfOpenProbes) moveTo('closed')
+  }
+
+  function judgeClosed(verdict: CallVerdict): void {
+    if (verdict === 'ignore') return
+    window.add(verdict)
+    if (verdict === 'success') return void (failuresInRow = 0)
+    if (++failuresInRow >= consecutiveFailures) return moveTo('open')
+    const failures = window.total('failure')
+    const calls = failures + window.total('success')
+    if (calls >= minimumCalls && failures >= failureRateThreshold * calls) moveTo('open')
+  }
+
+  function record(verdict: CallVerdict, startedIn: number): void {
+    if (startedIn !== generation) return
+    if (state === 'half-open') judgeProbe(verdict)
+    else judgeClosed(verdict)
   }
 
   return {
     async execute(run, verdict) {
       const observed = current()
       if (observed === 'open') throw rejection(openedAtMs + coolDownMs - now())
-      if (observed === 'half-open' && probeInFlight) throw rejection(probeRetryAfterMs)
-      const isProbe = observed === 'half-open'
-      if (isProbe) probeInFlight = true
+      if (observed === 'half-open') {
+        if (probes.started >= halfOpenProbes) throw rejection(probeRetryAfterMs)
+        probes.started++
+      }
       const startedIn = generation
       try {
         const value = await run()
-        record(verdict({ ok: true, value }), startedIn, isProbe)
+        record(verdict({ ok: true, value }), startedIn)
         return value
       } catch (error) {
-        record(verdict({ ok: false, error }), startedIn, isProbe)
+        record(verdict({ ok: false, error }), startedIn)
         throw error
       }
     },
@@ -123,7 +154,7 @@ export function createCircuitBreaker(
     },
     isCallable() {
       const observed = current()
-      return observed === 'closed' || (observed === 'half-open' && !probeInFlight)
+      return observed === 'closed' || (observed === 'half-open' && probes.started < halfOpenProbes)
     },
   }
 }

@@ -22,7 +22,7 @@ export interface RetryOptions {
   maxRetryAfterMs?: number
   /** No retry starts later than this after the first attempt. @default 60_000 */
   deadlineMs?: number
-  /** Retries may add at most this fraction of the request rate. @default 0.2 */
+  /** Retries may add at most this fraction of the request rate. @default 0.5 */
   budgetRatio?: number
   /** The sliding window the retry budget counts over. @default 10_000 */
   budgetWindowMs?: number
@@ -48,7 +48,7 @@ export interface UpstreamBudgetSettings extends UpstreamBudgetOptions {
 export interface ResilienceOptions {
   /** @default { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 8_000, ... } */
   retry?: RetryOptions | false
-  /** @default { failureThreshold: 5, coolDownMs: 10_000 } */
+  /** @default { failureRateThreshold: 0.5, minimumCalls: 100, windowMs: 10_000, consecutiveFailures: 20, coolDownMs: 10_000, halfOpenProbes: 3 } */
   circuitBreaker?: CircuitBreakerOptions | false
   /** @default { maxConcurrent: 256, maxQueue: 1_000 } */
   concurrency?: ConcurrencyOptions | false
@@ -81,9 +81,36 @@ function resolveRetry(input: Record<string, unknown>): Required<RetryOptions> {
     maxDelayMs: nonNegativeNumberOption('retry.maxDelayMs', input['maxDelayMs'], 8_000),
     maxRetryAfterMs: nonNegativeNumberOption('retry.maxRetryAfterMs', input['maxRetryAfterMs'], 30_000),
     deadlineMs: positiveNumberOption('retry.deadlineMs', input['deadlineMs'], 60_000),
-    budgetRatio: nonNegativeNumberOption('retry.budgetRatio', input['budgetRatio'], 0.2),
+    budgetRatio: nonNegativeNumberOption('retry.budgetRatio', input['budgetRatio'], 0.5),
     budgetWindowMs: positiveNumberOption('retry.budgetWindowMs', input['budgetWindowMs'], 10_000),
     minRetriesPerWindow: nonNegativeIntegerOption('retry.minRetriesPerWindow', input['minRetriesPerWindow'], 10),
+  }
+}
+
+function resolveCircuitBreaker(input: Record<string, unknown>): Required<CircuitBreakerOptions> {
+  // The old consecutive-only rule's option: silently ignoring it would leave a caller believing it is in force.
+  if (input['failureThreshold'] !== undefined) {
+    throw new AiCacheError(
+      'invalid_option',
+      "Option 'circuitBreaker.failureThreshold' is gone: the breaker opens on 'circuitBreaker.failureRateThreshold' over 'circuitBreaker.windowMs', or after 'circuitBreaker.consecutiveFailures' in a row",
+      { param: 'circuitBreaker.failureThreshold' },
+    )
+  }
+  const failureRateThreshold = positiveNumberOption('circuitBreaker.failureRateThreshold', input['failureRateThreshold'], 0.5)
+  if (failureRateThreshold > 1) {
+    throw new AiCacheError(
+      'invalid_option',
+      `Option 'circuitBreaker.failureRateThreshold' must be a share of calls above 0 and at most 1, got ${failureRateThreshold}`,
+      { param: 'circuitBreaker.failureRateThreshold' },
+    )
+  }
+  return {
+    failureRateThreshold,
+    minimumCalls: positiveIntegerOption('circuitBreaker.minimumCalls', input['minimumCalls'], 100),
+    windowMs: positiveNumberOption('circuitBreaker.windowMs', input['windowMs'], 10_000),
+    consecutiveFailures: positiveIntegerOption('circuitBreaker.consecutiveFailures', input['consecutiveFailures'], 20),
+    coolDownMs: positiveNumberOption('circuitBreaker.coolDownMs', input['coolDownMs'], 10_000),
+    halfOpenProbes: positiveIntegerOption('circuitBreaker.halfOpenProbes', input['halfOpenProbes'], 3),
   }
 }
 
@@ -99,12 +126,7 @@ export function resolveResilienceOptions(input: ResilienceOptions = {}): Resolve
   const budget = part('upstreamBudget', input.upstreamBudget)
   return Object.freeze({
     retry: retry && Object.freeze(resolveRetry(retry)),
-    circuitBreaker:
-      breaker &&
-      Object.freeze({
-        failureThreshold: positiveIntegerOption('circuitBreaker.failureThreshold', breaker['failureThreshold'], 5),
-        coolDownMs: positiveNumberOption('circuitBreaker.coolDownMs', breaker['coolDownMs'], 10_000),
-      }),
+    circuitBreaker: breaker && Object.freeze(resolveCircuitBreaker(breaker)),
     concurrency:
       concurrency &&
       Object.freeze({

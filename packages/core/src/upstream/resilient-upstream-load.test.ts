@@ -51,7 +51,8 @@ describe('createResilientUpstream under load', () => {
 
   it('the retry budget caps the extra load when everything fails (20% + the minimum, not 4x)', async () => {
     fake.inject({ status: 503, times: Number.POSITIVE_INFINITY })
-    const { upstream } = resilientTo(fake, { retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 1 }, circuitBreaker: false })
+    const retry = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 1, budgetRatio: 0.2 }
+    const { upstream } = resilientTo(fake, { retry, circuitBreaker: false })
     const results = await load(upstream, 200, 10)
     expect(results.every((status) => status === 503)).toBe(true)
     // 200 requests allow max(10, 0.2 * 200) = 40 retries over the window.

@@ -121,7 +121,7 @@ describe('createResilientUpstream: circuit breaker', () => {
     const states: string[] = []
     const { upstream } = resilientTo(
       fake,
-      { retry: { maxAttempts: 2 }, circuitBreaker: { failureThreshold: 5, coolDownMs: 10_000 } },
+      { retry: { maxAttempts: 2 }, circuitBreaker: { consecutiveFailures: 5, coolDownMs: 10_000, halfOpenProbes: 1 } },
       { ...hooks, onBreakerStateChange: (state) => void states.push(state) },
     )
     fake.inject({ status: 500, times: Number.POSITIVE_INFINITY })

@@ -1,6 +1,8 @@
+import { createSlidingWindow } from './sliding-window.js'
+
 /** Options of {@link createRetryBudget}. */
 export interface RetryBudgetOptions {
-  /** Retries allowed as a fraction of the requests in the window. @default 0.2 */
+  /** Retries allowed as a fraction of the requests in the window. @default 0.5 */
   ratio?: number
   /** The sliding window requests and retries are counted over. @default 10_000 */
   windowMs?: number
@@ -22,9 +24,6 @@ export interface RetryBudget {
   tryWithdraw(): boolean
 }
 
-// The window is split into this many buckets; it slides one bucket at a time.
-const bucketCount = 10
-
 /**
  * A retry budget over a sliding window (Finagle's and gRPC's idea): a retry
  * is allowed while retries in the window stay under
@@ -32,45 +31,25 @@ const bucketCount = 10
  *
  * @example
  * ```ts
- * const budget = createRetryBudget({ ratio: 0.2 })
+ * const budget = createRetryBudget({ ratio: 0.5 })
  * budget.recordRequest()
  * if (budget.tryWithdraw()) { ... retry ... }
  * ```
  */
 export function createRetryBudget({
-  ratio = 0.2,
+  ratio = 0.5,
   windowMs = 10_000,
   minRetriesPerWindow = 10,
   now = Date.now,
 }: RetryBudgetOptions = {}): RetryBudget {
-  const bucketMs = windowMs / bucketCount
-  const requests = new Array<number>(bucketCount).fill(0)
-  const retries = new Array<number>(bucketCount).fill(0)
-  let currentBucket = Math.floor(now() / bucketMs)
-
-  // Empties the buckets that slid out of the window since the last call.
-  function advance(): number {
-    const bucket = Math.floor(now() / bucketMs)
-    const stale = Math.min(bucket - currentBucket, bucketCount)
-    for (let step = 1; step <= stale; step++) {
-      const index = (currentBucket + step) % bucketCount
-      requests[index] = 0
-      retries[index] = 0
-    }
-    currentBucket = Math.max(currentBucket, bucket)
-    return currentBucket % bucketCount
-  }
-
-  const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0)
-
+  const window = createSlidingWindow(['request', 'retry'] as const, { windowMs, now })
   return {
     recordRequest() {
-      requests[advance()]! += 1
+      window.add('request')
     },
     tryWithdraw() {
-      const index = advance()
-      if (sum(retries) >= Math.max(minRetriesPerWindow, ratio * sum(requests))) return false
-      retries[index]! += 1
+      if (window.total('retry') >= Math.max(minRetriesPerWindow, ratio * window.total('request'))) return false
+      window.add('retry')
       return true
     },
   }
