@@ -19,7 +19,8 @@ export function createGatewayApp(engine: AiCache, adminToken: string | undefined
   const onError: ErrorRequestHandler = (error: { status?: number; message?: string }, req, res, _next) => {
     const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500
     // Every 500 is logged with its cause; never the body or headers, which may hold prompts and keys.
-    if (status >= 500) console.error(`aicache gateway: ${status} answering ${req.method} ${req.path}:`, error)
+    // Stack and message only: some errors carry the request body as a property.
+    if (status >= 500) console.error(`aicache gateway: ${status} answering ${req.method} ${req.path}: ${(error as Error).stack ?? String(error)}`)
     res.status(status).json({
       error: { message: status < 500 ? String(error.message) : 'Internal error', type: 'api_error', code: null, param: null },
     })

@@ -33,7 +33,6 @@ import(workerData.tokenizerUrl).then((loaded) => {
     for (; job.text < job.texts.length; job.text++, job.position = 0) {
       const text = job.texts[job.text]
       const exactEnd = Math.min(text.length, exactCharacters)
-      if (job.position === 0 && exactEnd < text.length) job.counts[job.text] += Buffer.byteLength(text.slice(exactEnd))
       while (job.position < exactEnd) {
         if (budget <= 0) return false
         const end = Math.min(pieceEnd(text, job.position, runCharacters, sliceCharacters), exactEnd)
@@ -41,6 +40,7 @@ import(workerData.tokenizerUrl).then((loaded) => {
         budget -= end - job.position
         job.position = end
       }
+      if (exactEnd < text.length) job.counts[job.text] += Buffer.byteLength(text.slice(exactEnd))
     }
     return true
   }
