@@ -92,7 +92,7 @@ describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () =
     const invalidated = await fetch(`${gateways[0]!.url}/aicache/invalidate`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: '{}',
+      body: JSON.stringify({ namespace: 'default' }),
     })
     expect(invalidated.status).toBe(200)
     const before = fake.callCount()

@@ -68,7 +68,7 @@ export class AiCache {
   readonly #upstream: Upstream | undefined
   readonly #telemetry: Telemetry
   #limiter: RateLimiter | undefined
-  readonly #routeLimiters = new RouteLimiters()
+  readonly #routeLimiters: RouteLimiters
   #redis: RedisLayer | undefined
   #closed = false
   readonly #ready: Promise<void>
@@ -89,6 +89,7 @@ export class AiCache {
         )
       : undefined
     this.#limiter = this.options.rateLimit ? createRateLimiter(this.options.rateLimit) : undefined
+    this.#routeLimiters = new RouteLimiters(this.options.upstreamApiKey !== undefined && this.options.scope === 'credential')
     this.fetch = createCachingFetch(this, this.options.fetch)
     this.#telemetry = new Telemetry(this.options.telemetry, createPricing({ overrides: this.options.prices }), this.#stats, {
       memory: () => ({ bytes: this.#memory.bytes, entries: this.#memory.entries }),

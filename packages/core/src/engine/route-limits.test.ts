@@ -1,6 +1,6 @@
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createRateLimiter } from '../limits/rate-limiter.js'
 import { createRedisCounterStore } from '../limits/redis-counter-store.js'
 import { RouteLimiters } from './route-limits.js'
@@ -20,6 +20,17 @@ describe('RouteLimiters', () => {
     const both = limiters.for({ rateLimit: { requestsPerMinute: 2, tokensPerMinute: 10 } }, engineLimiter)
     expect(limiters.for({ rateLimit: { tokensPerMinute: 10, requestsPerMinute: 2 } }, engineLimiter)).toBe(both)
     expect(both).not.toBe(strict)
+  })
+
+  it('counts route limits by address when callers could mint credentials (upstreamApiKey with the credential scope)', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const limiters = new RouteLimiters(true)
+    expect(limiters.for({ rateLimit: { requestsPerMinute: 2 } }, engineLimiter)?.options.identity).toBe('address')
+    expect(limiters.for({ rateLimit: { requestsPerMinute: 3, identity: 'scope' } }, engineLimiter)?.options.identity).toBe('address')
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(limiters.for({ rateLimit: { requestsPerMinute: 4, identity: { header: 'x-user' } } }, engineLimiter)?.options.identity).toEqual({ header: 'x-user' })
+    expect(new RouteLimiters().for({ rateLimit: { requestsPerMinute: 2 } }, engineLimiter)?.options.identity).toBe('scope')
+    warn.mockRestore()
   })
 })
 

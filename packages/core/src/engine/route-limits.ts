@@ -1,6 +1,6 @@
 import type { RouteDirectives } from '../exchange/types.js'
 import type { CounterStore } from '../limits/counter-store.js'
-import { resolveRateLimitOptions } from '../limits/rate-limit-options.js'
+import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from '../limits/rate-limit-options.js'
 import { createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
 import { canonicalJson } from '../request/canonical.js'
 import { digest } from '../request/key.js'
@@ -22,6 +22,16 @@ export class RouteLimiters {
   #byObject = new WeakMap<object, RateLimiter>()
   #storeFactory: RouteCounterStoreFactory | undefined
   #storeTimeoutMs: number | undefined
+  readonly #uncheckedCredentials: boolean
+
+  /**
+   * `uncheckedCredentials`: the engine sends its own upstream key and scopes
+   * by credential, so a credential scope is a label callers can mint (see
+   * `rateLimit.identity`): routes then count by address, as the engine does.
+   */
+  constructor(uncheckedCredentials = false) {
+    this.#uncheckedCredentials = uncheckedCredentials
+  }
 
   /** The limiter for a request on `route`: the route's own, none (`false`), or the engine's. */
   for(route: RouteDirectives | undefined, engineLimiter: RateLimiter | undefined): RateLimiter | undefined {
@@ -30,7 +40,7 @@ export class RouteLimiters {
     if (limits === false) return undefined
     let limiter = this.#byObject.get(limits)
     if (limiter === undefined) {
-      const resolved = resolveRateLimitOptions(limits, 'route.rateLimit')
+      const resolved = this.#resolve(limits)
       const id = canonicalJson(resolved)
       limiter = this.#limiters.get(id)
       if (limiter === undefined) {
@@ -44,6 +54,15 @@ export class RouteLimiters {
       this.#byObject.set(limits, limiter)
     }
     return limiter
+  }
+
+  #resolve(limits: RateLimitOptions): ResolvedRateLimitOptions {
+    if (!this.#uncheckedCredentials) return resolveRateLimitOptions(limits, 'route.rateLimit')
+    const resolved = resolveRateLimitOptions(limits, 'route.rateLimit', 'address')
+    if (resolved.identity !== 'scope') return resolved
+    // Route options were checked when mounted, without the engine: refusing now would fail every request.
+    console.warn("aicache: route.rateLimit.identity 'scope' cannot hold with upstreamApiKey and the credential scope; counting by address")
+    return { ...resolved, identity: 'address' }
   }
 
   /** From now on, counters live where `factory` puts them (Redis once connected); limiters are made anew. */

@@ -104,8 +104,11 @@ export class RedisGenerations {
 
   /** Reads the generation (and the epoch) from Redis now; the local copy if Redis is unavailable. */
   async load(namespace: string): Promise<number> {
-    const [own, epoch] = await Promise.all([this.#load(namespace), this.#load(allNamespaces)])
-    return own + epoch * epochFactor
+    // The epoch is read once per subscription, not with every namespace.
+    const epochRead = this.#isSynced(allNamespaces) ? undefined : this.#load(allNamespaces)
+    const own = await this.#load(namespace)
+    await epochRead
+    return own + this.#epochKnown.generation * epochFactor
   }
 
   /** Namespaces whose generation this instance remembers now (bounded; see the class comment). */
