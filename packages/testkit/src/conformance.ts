@@ -14,11 +14,11 @@ import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeUpstream } from './fake-upstream.js'
 import { describeFramingAttacks } from './framing-attacks.js'
-import { describePathAttacks } from './path-attacks.js'
+import { describePathAttacks, type PathAttackOptions } from './path-attacks.js'
 import type { FakeUpstream } from './types.js'
 
 export { type AttackedApp, attackMethods, type BodyForm, bodyForms, describeFramingAttacks, type FramingAttackOptions } from './framing-attacks.js'
-export { describePathAttacks, escapingTargets, type StartKeyedApp } from './path-attacks.js'
+export { describePathAttacks, escapingTargets, type PathAttackOptions, type StartKeyedApp } from './path-attacks.js'
 
 /** aicache options, as the adapter under test accepts them. */
 export type ConformanceOptions = Record<string, unknown>
@@ -71,6 +71,8 @@ export interface ConformanceHarness {
    * answered by `handler` with the framework's own JSON response.
    */
   wrap(options: ConformanceOptions, handler: WrapHandler): Promise<RunningApp>
+  /** Request targets the framework refuses itself, before aicache (see {@link PathAttackOptions}). */
+  refusedByFramework?: readonly string[]
 }
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'What is a cache?' }] }
@@ -94,7 +96,7 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
     methods: ['POST', 'DELETE', 'OPTIONS', 'TRACE'],
     forms: ['content-length', 'chunked', 'content-length larger than sent', 'content-length smaller than sent'],
   })
-  describePathAttacks(name, (options) => harness.proxy(options))
+  describePathAttacks(name, (options) => harness.proxy(options), { refusedByFramework: harness.refusedByFramework })
   describe(`${name} conformance`, () => {
     let fake: FakeUpstream
     const running: RunningApp[] = []

@@ -32,8 +32,19 @@ export const escapingTargets = [
 
 const gatewayKey = 'sk-gateway-own-key'
 
+/** Options of {@link describePathAttacks}. */
+export interface PathAttackOptions {
+  /**
+   * Targets the framework itself refuses before aicache sees them (Fastify's
+   * router answers a malformed percent-encoding with its own 400, an
+   * absolute-form target with its own 404): for them only "a 4xx, and nothing
+   * sent anywhere" is checked.
+   */
+  refusedByFramework?: readonly string[]
+}
+
 /** Registers the path-escape attacks against one app. */
-export function describePathAttacks(name: string, start: StartKeyedApp): void {
+export function describePathAttacks(name: string, start: StartKeyedApp, options: PathAttackOptions = {}): void {
   describe(`${name}: a passthrough path leaving the upstream's base path`, () => {
     let fake: FakeUpstream
     let other: FakeUpstream
@@ -68,10 +79,14 @@ export function describePathAttacks(name: string, start: StartKeyedApp): void {
         const [response] = await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n`)
         expect(other.calls).toEqual([])
         expect(fake.calls.filter((call) => !call.path.startsWith(`${forwardedPrefix}/`))).toEqual([])
-        // Node's own parser refuses some targets outright (400 without a body); every other refusal is aicache's.
-        expect(response?.status).toBe(400)
-        if (response?.body) expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'invalid_path', type: 'invalid_request_error' } })
         expect(fake.calls).toEqual([])
+        if (options.refusedByFramework?.includes(template)) {
+          expect(response?.status).toBeGreaterThanOrEqual(400)
+          expect(response?.status).toBeLessThan(500)
+          return
+        }
+        expect(response?.status).toBe(400)
+        expect(JSON.parse(response!.body)).toMatchObject({ error: { code: 'invalid_path', type: 'invalid_request_error', param: 'path' } })
       })
 
       it('forwards a plain path under the base path, with the gateway key, to the configured host only', async () => {
