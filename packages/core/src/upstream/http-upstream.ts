@@ -1,5 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
+import type { Socket } from 'node:net'
 import { AiCacheError } from '../errors.js'
 import { forwardResponseHeaders } from './headers.js'
 import { sendBody } from './request-body.js'
@@ -30,6 +31,16 @@ function framingOf(call: UpstreamCall): Record<string, string | number> {
   return call.bodyLength === undefined ? { 'transfer-encoding': 'chunked' } : { 'content-length': call.bodyLength }
 }
 
+function destroyIdle(this: Socket): void {
+  this.destroy()
+}
+
+/** Whether the agent keeps the socket as free (it may have handed it straight to a waiting request). */
+function isIdle(agent: http.Agent, socket: Socket): boolean {
+  for (const sockets of Object.values(agent.freeSockets)) if (sockets?.includes(socket)) return true
+  return false
+}
+
 /**
  * The proxy-mode upstream: Node's http(s) client over a keep-alive agent, so
  * misses reuse connections instead of paying a TCP and TLS handshake each.
@@ -40,6 +51,14 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   const { baseUrl, timeoutMs } = options
   const client = baseUrl.protocol === 'https:' ? https : http
   const agent = new client.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' })
+  // Bytes on an idle connection belong to no request: the upstream sent more
+  // than its last response declared, so where its next response starts is in
+  // doubt. Node drops them, or reads them as the next request's response if
+  // they come late; the connection is closed instead. The listener goes when
+  // the connection is taken for a request.
+  agent.on('free', (socket: Socket) => {
+    if (isIdle(agent, socket)) socket.once('data', destroyIdle)
+  })
   const endpoint = {
     protocol: baseUrl.protocol,
     // An IPv6 literal comes bracketed in a URL and must not be for the client.
@@ -53,6 +72,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
       const path = upstreamPathOf(baseUrl.pathname, call.url)
       const headers = { ...call.headers, ...framingOf(call) }
       const request = client.request({ ...endpoint, path, method: call.method, headers, agent, signal: call.signal })
+      request.once('socket', (socket) => socket.removeListener('data', destroyIdle))
       let timedOut = false
       const timeoutError = () => new AiCacheError('upstream_timeout', `The upstream did not answer within ${timeoutMs} ms.`)
       // Idle time on the socket: before the headers, and between body bytes after them.
