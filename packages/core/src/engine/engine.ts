@@ -135,7 +135,8 @@ export class AiCache {
   /**
    * Handles one request of a server framework. In proxy mode the gateway
    * routes (`/v1/*`) are answered, other paths go on to the app; in wrap
-   * mode LLM-shaped `POST` requests are served from the cache or captured.
+   * mode `POST` requests that are LLM calls (or any JSON `POST` of a route
+   * the middleware is mounted on) are served from the cache or captured.
    */
   async handle(request: ExchangeRequest): Promise<Outcome> {
     return this.respond(request)
