@@ -67,6 +67,18 @@ describe('koa adapter', () => {
     expect(calls).toBe(1)
   })
 
+  it('forwards the bytes @koa/bodyparser kept when it parsed the body before aicache', async () => {
+    const app = new Koa()
+    app.use(bodyParser())
+    app.use(aiCache({ upstream: fake.url }))
+    const url = await serve(app)
+    // A seed beyond 2^53: serialising the parsed body again would send 12345678901234567000.
+    const body = '{"model":"gpt-4o-mini","seed":12345678901234567890,"messages":[{"role":"user","content":"hi"}]}'
+    const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(response.status).toBe(200)
+    expect(fake.calls.map((call) => call.rawBody)).toEqual([body])
+  })
+
   it('hands the body it read to @koa/bodyparser after it, which then has nothing to do', async () => {
     const app = new Koa()
     let calls = 0
