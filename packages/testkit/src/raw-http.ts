@@ -17,7 +17,7 @@ export interface RawExchangeOptions {
    * @default ['GET']
    */
   methods?: readonly string[]
-  /** Ends the exchange, closing the socket, after this long even if responses are missing. @default 5000 */
+  /** Ends the exchange, closing the socket, after this long even if responses are missing. @default 15000 */
   timeoutMs?: number
 }
 
@@ -104,7 +104,7 @@ export function rawExchange(port: number, bytes: string | Buffer | readonly (str
       socket.destroy()
       resolve(responses)
     }
-    const timer = setTimeout(finish, options.timeoutMs ?? 5_000)
+    const timer = setTimeout(finish, options.timeoutMs ?? 15_000)
     const parse = (closed: boolean) => {
       while (responses.length < methods.length) {
         const parsed = parseResponse(buffer, methods[responses.length]!, closed)
