@@ -61,7 +61,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   })
   const endpoint = {
     protocol: baseUrl.protocol,
-    // An IPv6 literal comes bracketed in a URL and must not be for the client.
+    // A URL keeps an IPv6 literal in brackets; Node's client wants it without.
     hostname: baseUrl.hostname.startsWith('[') ? baseUrl.hostname.slice(1, -1) : baseUrl.hostname,
     port: baseUrl.port,
     auth: baseUrl.username ? `${decodeURIComponent(baseUrl.username)}:${decodeURIComponent(baseUrl.password)}` : undefined,
