@@ -23,8 +23,10 @@ export function createApp(options: AppOptions): FastifyInstance {
   const openai = new OpenAI({ baseURL: options.modelBaseUrl, apiKey: options.apiKey ?? 'demo', maxRetries: 1 })
   const app = Fastify({ logger: options.logger ?? false })
 
-  // aicache, wrap mode: identical LLM-shaped POSTs (here POST /chat) are answered
-  // from the cache; other routes, and routes with config: { aiCache: false }, run as usual.
+  // aicache, wrap mode: POSTs that are plainly LLM calls (a `model` with
+  // `messages`, `prompt` or `input`) are answered from the cache, and so are
+  // the POSTs of routes with config: { aiCache: true } (here POST /chat),
+  // whatever their shape; other routes run as usual.
   app.register(aiCache, { ttlMs: 10 * 60_000 })
   // Proxy mode instead, for apps whose clients call the OpenAI API through this server:
   //   app.register(aiCache, { upstream: 'https://api.openai.com/v1' })   // answers /v1/*
@@ -33,7 +35,10 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.get('/products', async () => products)
   app.post<{ Body: { prompt: string } }>(
     '/chat',
-    { schema: { body: { type: 'object', required: ['prompt'], properties: { prompt: { type: 'string', minLength: 1 } } } } },
+    {
+      config: { aiCache: true },
+      schema: { body: { type: 'object', required: ['prompt'], properties: { prompt: { type: 'string', minLength: 1 } } } },
+    },
     async (request) => {
       const completion = await openai.chat.completions.create({
         model: 'gpt-4o-mini',

@@ -23,10 +23,7 @@ export function createApp(options: AppOptions): Koa {
   const openai = new OpenAI({ baseURL: options.modelBaseUrl, apiKey: options.apiKey ?? 'demo', maxRetries: 1 })
   const app = new Koa()
 
-  // aicache, wrap mode: identical LLM-shaped POSTs (here POST /chat) are answered
-  // from the cache; everything else goes on to the routes below untouched.
-  app.use(aiCache({ ttlMs: 10 * 60_000 }))
-  // Proxy mode instead, for apps whose clients call the OpenAI API through this server:
+  // Proxy mode, for apps whose clients call the OpenAI API through this server:
   //   app.use(aiCache({ upstream: 'https://api.openai.com/v1' }))   // answers /v1/*
 
   const router = new Router()
@@ -36,7 +33,10 @@ export function createApp(options: AppOptions): Koa {
   router.get('/products', (ctx) => {
     ctx.body = products
   })
-  router.post('/chat', bodyParser(), async (ctx) => {
+  // aicache, wrap mode, on this route: identical POST /chat bodies are answered
+  // from the cache; every other route runs untouched. (`app.use(aiCache())`
+  // would cache only bodies that are plainly LLM calls, with a `model`.)
+  router.post('/chat', aiCache({ ttlMs: 10 * 60_000 }), bodyParser(), async (ctx) => {
     const { prompt } = ctx.request.body as { prompt?: unknown }
     if (typeof prompt !== 'string' || prompt === '') {
       ctx.status = 400

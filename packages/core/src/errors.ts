@@ -11,6 +11,8 @@ export type AiCacheErrorCode =
   | 'invalid_value'
   | 'body_too_large'
   | 'unsupported_media_type'
+  | 'invalid_path'
+  | 'method_not_allowed'
   | 'not_cached'
   | 'upstream_unreachable'
   | 'upstream_timeout'
@@ -28,6 +30,10 @@ const statusByCode: Record<AiCacheErrorCode, number> = {
   invalid_value: 400,
   body_too_large: 413,
   unsupported_media_type: 415,
+  // A forwarded path that would leave the upstream's base path (docs/security.md).
+  invalid_path: 400,
+  // RFC 9110 section 15.5.6: the method is known but refused here (TRACE).
+  method_not_allowed: 405,
   // RFC 9111 section 5.2.1.7: only-if-cached with nothing stored answers 504.
   not_cached: 504,
   upstream_unreachable: 502,

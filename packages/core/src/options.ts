@@ -73,9 +73,11 @@ export interface AiCacheOptions extends ResilienceOptions {
   /** Lossy prompt normalisation, off by default. */
   normalize?: NormalizeOptions
   /**
-   * Wrap mode: which requests are cached. The default caches `POST`
-   * requests whose JSON body is OpenAI-shaped (has `messages`, `prompt` or
-   * `input`).
+   * Wrap mode: which requests are cached. The default caches, where the
+   * middleware is mounted for a whole app, `POST` requests whose JSON body
+   * is unmistakably an LLM call (a string `model` with `messages`, `prompt`
+   * or `input`); where it is mounted on one route, every JSON `POST` of
+   * that route (see `ExchangeRequest.mount`).
    */
   match?: (request: ExchangeRequest, body: unknown) => boolean
   /**

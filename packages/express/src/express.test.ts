@@ -71,7 +71,7 @@ describe('express adapter', () => {
     })
     const url = await serve(app)
     const ask = () =>
-      fetch(`${url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"x"}' })
+      fetch(`${url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m","prompt":"x"}' })
     await ask()
     const hit = await ask()
     expect(hit.headers.get('cache-status')).toMatch(/hit/)

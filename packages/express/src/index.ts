@@ -55,6 +55,27 @@ function parsedBody(req: Request): unknown {
   return req.readableEnded ? req.body : undefined
 }
 
+/**
+ * The original bytes of a body a parser consumed, when its `verify` hook
+ * kept them as `req.rawBody` (`express.json({ verify: (req, res, buffer) => { req.rawBody = buffer } })`).
+ */
+function rawBodyOf(req: Request): Buffer | undefined {
+  const raw = req.readableEnded ? (req as Request & { rawBody?: unknown }).rawBody : undefined
+  return Buffer.isBuffer(raw) ? raw : undefined
+}
+
+/**
+ * `'route'` when this middleware is one of the handlers of the route that
+ * matched (`app.post('/chat', aiCache(), handler)`): Express sets `req.route`
+ * for route handlers only, and its stack says whether this middleware is one
+ * of them (a route that matched earlier and called `next()` leaves
+ * `req.route` set for later `app.use` middleware too).
+ */
+function mountOf(req: Request, middleware: RequestHandler): 'app' | 'route' {
+  const stack = (req.route as { stack?: Array<{ handle?: unknown }> } | undefined)?.stack
+  return stack?.some((layer) => layer.handle === middleware) ? 'route' : 'app'
+}
+
 /** Sends aicache's answer, or hands the request on to the app (with the body read, and wrap mode's capture). */
 function carryOut(req: Request, res: Response, next: NextFunction, outcome: Outcome): void {
   if (outcome.type !== 'next') return void sendNodeOutcome(res, outcome)
@@ -87,9 +108,18 @@ function carryOut(req: Request, res: Response, next: NextFunction, outcome: Outc
 export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheRouteOptions): AiCacheMiddleware {
   const engine = AiCache.isInstance(options) ? options : createAiCache(options)
   const routeOptions = resolveRouteOptions(route)
+  const wrap = engine.options.mode === 'wrap'
 
   function aiCacheMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const exchange = nodeExchange(req, res, { path: req.path, url: req.url, parsedBody: parsedBody(req), native: req, route: routeOptions })
+    const exchange = nodeExchange(req, res, {
+      path: req.path,
+      url: req.url,
+      parsedBody: parsedBody(req),
+      rawBody: rawBodyOf(req),
+      native: req,
+      route: routeOptions,
+      mount: wrap ? mountOf(req, aiCacheMiddleware) : undefined,
+    })
     let outcome: Outcome | Promise<Outcome>
     try {
       outcome = engine.respond(exchange)

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { aiCache, createAiCache, setCacheMeta } from './index.js'
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello there' }] }
-const prompt = { prompt: 'x' }
+const prompt = { model: 'm', prompt: 'x' }
 
 function ask(url: string, body: object = prompt, init: RequestInit = {}): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...init })
@@ -144,7 +144,7 @@ describe('fastify plugin', () => {
       /POST \/bad.*aiCache\.rateLimit\.requestsPerMinute/,
     )
     const call = (url: string, prompt: string) =>
-      app.inject({ method: 'POST', url, payload: { prompt }, headers: { authorization: 'Bearer sk-a' } })
+      app.inject({ method: 'POST', url, payload: { model: 'm', prompt }, headers: { authorization: 'Bearer sk-a' } })
     const strict = [await call('/strict', 'a'), await call('/strict', 'b'), await call('/strict', 'c')]
     expect(strict.map((response) => response.statusCode)).toEqual([200, 200, 429])
     expect(strict[0]!.headers['x-ratelimit-limit-requests']).toBe('2')

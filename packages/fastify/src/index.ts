@@ -29,8 +29,13 @@ declare module 'fastify' {
     aiCache: AiCache
   }
   interface FastifyContextConfig {
-    /** `false` leaves this route uncached; an object sets its namespace or TTL. */
-    aiCache?: false | AiCacheRouteOptions
+    /**
+     * `false` leaves this route uncached. `true` or an object (its namespace,
+     * TTL or rate limits) caches every JSON `POST` of this route, whatever
+     * its shape; without it, a route is cached only for unmistakable LLM
+     * calls (a string `model` with `messages`, `prompt` or `input`).
+     */
+    aiCache?: boolean | AiCacheRouteOptions
   }
 }
 
@@ -66,8 +71,10 @@ const plugin: FastifyPluginAsync<FastifyAiCacheOptions> = async (fastify, option
 
 /**
  * The Fastify plugin. With `upstream` it answers the OpenAI-compatible
- * routes under `/v1` (proxy mode); without, it caches the LLM-shaped `POST`
- * routes of the context it is registered in (wrap mode). A route opts out
- * with `config: { aiCache: false }`. The engine is `fastify.aiCache`.
+ * routes under `/v1` (proxy mode); without, it caches the LLM calls (a
+ * string `model` with `messages`, `prompt` or `input`) that the routes of the
+ * context it is registered in receive (wrap mode). A route with
+ * `config: { aiCache: true }` (or its settings) has every JSON `POST`
+ * cached; `config: { aiCache: false }` opts out. The engine is `fastify.aiCache`.
  */
 export const aiCache = fp(plugin, { name: '@aicache/fastify', fastify: '5.x' })

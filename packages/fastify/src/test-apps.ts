@@ -12,6 +12,8 @@ export async function listen(app: FastifyInstance): Promise<RunningApp> {
 
 /** The conformance harness: the plugin, then plain Fastify routes answering with their own JSON. */
 export const fastifyHarness: ConformanceHarness = {
+  // Fastify's router answers these itself (its own 400 for a bad percent-encoding, 404 for an absolute-form target).
+  refusedByFramework: ['/v1/models/%zz', 'http://{other}/v1/models'],
   async proxy(options) {
     const app = Fastify()
     await app.register(aiCache, options as FastifyAiCacheOptions)

@@ -23,6 +23,8 @@ export const metas = new WeakMap<FastifyReply, ResponseMeta>()
 function checkRouteOptions(route: RouteOptions): void {
   const options: unknown = route.config?.aiCache
   if (options === undefined || options === false) return
+  // `true`: cached as a route-level mount, with the engine's own settings.
+  if (options === true) return void (route.config = { ...route.config, aiCache: Object.freeze({}) })
   const where = `${String(route.method)} ${route.url}`
   let resolved: AiCacheRouteOptions | undefined
   try {
@@ -30,7 +32,7 @@ function checkRouteOptions(route: RouteOptions): void {
     resolved = resolveRouteOptions(options as AiCacheRouteOptions, 'aiCache')
   } catch (cause) {
     const reason = AiCacheError.isInstance(cause) ? `: ${cause.message}` : ''
-    const message = `Route config 'aiCache' of ${where} must be false or { namespace?: string, ttlMs?: integer >= 0, rateLimit? }${reason}`
+    const message = `Route config 'aiCache' of ${where} must be a boolean or { namespace?: string, ttlMs?: integer >= 0, rateLimit? }${reason}`
     throw new AiCacheError('invalid_option', message, { param: 'aiCache', cause })
   }
   // A copy: the config object may be shared with other routes.
@@ -64,12 +66,16 @@ export function wrapRoutes(fastify: FastifyInstance, engine: AiCache): void {
     const options = request.routeOptions.config.aiCache
     if (options === false) return
     const path = request.url.split('?', 1)[0]!
+    // Settings on the route (resolved to an object when it was declared) make
+    // it a route-level mount: its JSON POSTs are cached whatever their shape.
+    const route = options === true ? undefined : options
     const exchange = nodeExchange(request.raw, reply.raw, {
       path,
       url: request.url,
       parsedBody: request.body,
       native: request,
-      route: options,
+      route,
+      mount: options === undefined ? 'app' : 'route',
     })
     const outcome = await engine.handle(exchange)
     if (outcome.type !== 'next') return sendOutcome(reply, outcome)

@@ -58,6 +58,29 @@ function parsedBody(ctx: ParameterizedContext): unknown {
   return ctx.req.readableEnded ? (ctx.request as { body?: unknown }).body : undefined
 }
 
+/** The text @koa/bodyparser keeps of a body it parsed (`ctx.request.rawBody`), as the bytes it came as. */
+function rawBodyOf(ctx: ParameterizedContext): Buffer | undefined {
+  const raw = ctx.req.readableEnded ? (ctx.request as { rawBody?: unknown }).rawBody : undefined
+  return typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : undefined
+}
+
+/** A @koa/router layer, as far as telling a route from `router.use` needs. */
+interface RouterLayer {
+  methods?: readonly string[]
+  stack?: readonly unknown[]
+}
+
+/**
+ * `'route'` when this middleware is in the stack of a @koa/router route that
+ * matched (`router.post('/chat', aiCache(), handler)`): the router lists the
+ * layers it runs in `ctx.matched`, and only a route's layer has methods
+ * (`router.use` layers have none).
+ */
+function mountOf(ctx: ParameterizedContext, middleware: Middleware): 'app' | 'route' {
+  const matched = (ctx as { matched?: readonly RouterLayer[] }).matched
+  return matched?.some((layer) => (layer.methods?.length ?? 0) > 0 && layer.stack?.includes(middleware)) ? 'route' : 'app'
+}
+
 function setHeaders(ctx: ParameterizedContext, headers: ResponseHeaders | undefined): void {
   for (const [name, value] of Object.entries(headers ?? {})) {
     ctx.set(name, Array.isArray(value) ? value : String(value))
@@ -120,14 +143,17 @@ async function captureDownstream(ctx: ParameterizedContext, next: Next, capture:
 export function aiCache(options: AiCacheOptions | AiCache = {}, route?: AiCacheRouteOptions): AiCacheMiddleware {
   const engine = AiCache.isInstance(options) ? options : createAiCache(options)
   const routeOptions = resolveRouteOptions(route)
+  const wrap = engine.options.mode === 'wrap'
 
   async function aiCacheMiddleware(ctx: ParameterizedContext, next: Next): Promise<void> {
     const exchange = nodeExchange(ctx.req, ctx.res, {
       path: ctx.path,
       url: ctx.url,
       parsedBody: parsedBody(ctx),
+      rawBody: rawBodyOf(ctx),
       native: ctx,
       route: routeOptions,
+      mount: wrap ? mountOf(ctx, aiCacheMiddleware) : undefined,
     })
     const answer = engine.respond(exchange)
     // A hit whose body a parser already read needs no await.

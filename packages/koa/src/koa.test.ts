@@ -11,7 +11,7 @@ import { listen } from './test-apps.js'
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello there' }] }
 
-function ask(url: string, body: object = { prompt: 'x' }, init: RequestInit = {}): Promise<Response> {
+function ask(url: string, body: object = { model: 'm', prompt: 'x' }, init: RequestInit = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -67,6 +67,18 @@ describe('koa adapter', () => {
     expect(calls).toBe(1)
   })
 
+  it('forwards the bytes @koa/bodyparser kept when it parsed the body before aicache', async () => {
+    const app = new Koa()
+    app.use(bodyParser())
+    app.use(aiCache({ upstream: fake.url }))
+    const url = await serve(app)
+    // A seed beyond 2^53: serialising the parsed body again would send 12345678901234567000.
+    const body = '{"model":"gpt-4o-mini","seed":12345678901234567890,"messages":[{"role":"user","content":"hi"}]}'
+    const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(response.status).toBe(200)
+    expect(fake.calls.map((call) => call.rawBody)).toEqual([body])
+  })
+
   it('hands the body it read to @koa/bodyparser after it, which then has nothing to do', async () => {
     const app = new Koa()
     let calls = 0
@@ -108,7 +120,7 @@ describe('koa adapter', () => {
     await ask(`${url}/other`)
     const other = await ask(`${url}/other`)
     expect(other.headers.get('cache-status')).toBeNull()
-    expect(await other.json()).toEqual({ other: { prompt: 'x' }, call: 3 })
+    expect(await other.json()).toEqual({ other: { model: 'm', prompt: 'x' }, call: 3 })
   })
 
   it('gives a @koa/router route its own rate limits on a shared engine, or none', async () => {
@@ -124,12 +136,12 @@ describe('koa adapter', () => {
     app.use(router.routes())
     const url = await serve(app)
     const init = { headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' } }
-    const strict = [await ask(`${url}/strict`, { prompt: 'a' }, init), await ask(`${url}/strict`, { prompt: 'b' }, init), await ask(`${url}/strict`, { prompt: 'c' }, init)]
+    const strict = [await ask(`${url}/strict`, { model: 'm', prompt: 'a' }, init), await ask(`${url}/strict`, { model: 'm', prompt: 'b' }, init), await ask(`${url}/strict`, { model: 'm', prompt: 'c' }, init)]
     expect(strict.map((response) => response.status)).toEqual([200, 200, 429])
     expect(strict[0]!.headers.get('x-ratelimit-limit-requests')).toBe('2')
-    const chat = await ask(`${url}/chat`, { prompt: 'a' }, init)
+    const chat = await ask(`${url}/chat`, { model: 'm', prompt: 'a' }, init)
     expect(chat.headers.get('x-ratelimit-remaining-requests')).toBe('99')
-    const free = await ask(`${url}/free`, { prompt: 'a' }, init)
+    const free = await ask(`${url}/free`, { model: 'm', prompt: 'a' }, init)
     expect(free.status).toBe(200)
     expect(free.headers.get('x-ratelimit-limit-requests')).toBeNull()
     expect(() => aiCache(engine, { rateLimit: { tokensPerMinute: 0 } })).toThrow(/route\.rateLimit\.tokensPerMinute/)

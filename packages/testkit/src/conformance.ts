@@ -13,7 +13,12 @@ import type { AddressInfo } from 'node:net'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeUpstream } from './fake-upstream.js'
+import { describeFramingAttacks } from './framing-attacks.js'
+import { describePathAttacks, type PathAttackOptions } from './path-attacks.js'
 import type { FakeUpstream } from './types.js'
+
+export { type AttackedApp, attackMethods, type BodyForm, bodyForms, describeFramingAttacks, type FramingAttackOptions } from './framing-attacks.js'
+export { describePathAttacks, escapingTargets, type PathAttackOptions, type StartKeyedApp } from './path-attacks.js'
 
 /** aicache options, as the adapter under test accepts them. */
 export type ConformanceOptions = Record<string, unknown>
@@ -66,6 +71,8 @@ export interface ConformanceHarness {
    * answered by `handler` with the framework's own JSON response.
    */
   wrap(options: ConformanceOptions, handler: WrapHandler): Promise<RunningApp>
+  /** Request targets the framework refuses itself, before aicache (see {@link PathAttackOptions}). */
+  refusedByFramework?: readonly string[]
 }
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'What is a cache?' }] }
@@ -84,6 +91,12 @@ function expectOpenAiError(json: unknown): void {
 
 /** Registers the suite for one adapter. */
 export function describeConformance(name: string, harness: ConformanceHarness): void {
+  // The methods and framings that smuggled requests before; the whole matrix runs against the gateway.
+  describeFramingAttacks(name, (options) => harness.proxy(options), {
+    methods: ['POST', 'DELETE', 'OPTIONS', 'TRACE'],
+    forms: ['content-length', 'chunked', 'content-length larger than sent', 'content-length smaller than sent'],
+  })
+  describePathAttacks(name, (options) => harness.proxy(options), { refusedByFramework: harness.refusedByFramework })
   describe(`${name} conformance`, () => {
     let fake: FakeUpstream
     const running: RunningApp[] = []
@@ -325,20 +338,20 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
 
       it("serves the app's own route from the cache on the second identical call", async () => {
         const { url, handled } = await wrap()
-        const first = await post(`${url}/chat`, { prompt: 'Tell me about caches' })
+        const first = await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'Tell me about caches' })
         const firstJson = await first.json()
         expect(first.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
-        const second = await post(`${url}/chat`, { prompt: 'Tell me about caches' })
+        const second = await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'Tell me about caches' })
         expect(second.headers.get('cache-status')).toMatch(/hit/)
         expect(await second.json()).toEqual(firstJson)
         expect(handled['/chat']).toBe(1)
-        await post(`${url}/chat`, { prompt: 'Something else' })
+        await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'Something else' })
         expect(handled['/chat']).toBe(2)
       })
 
       it("records the app's own SSE stream and replays it", async () => {
         const { url, handled } = await wrap()
-        const ask = () => post(`${url}/chat`, { prompt: 'one two three', stream: true })
+        const ask = () => post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'one two three', stream: true })
         const first = await ask()
         expect(first.headers.get('content-type')).toMatch(/text\/event-stream/)
         const firstText = await first.text()
@@ -352,8 +365,8 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
 
       it('does not cache a failed answer', async () => {
         const { url, handled } = await wrap()
-        expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
-        expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
+        expect((await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'fail' })).status).toBe(500)
+        expect((await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'fail' })).status).toBe(500)
         expect(handled['/chat']).toBe(2)
       })
 
@@ -366,10 +379,21 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(handled['/other']).toBe(2)
       })
 
+      it('leaves a JSON POST that only looks like an LLM call (no model) to the app', async () => {
+        const { url, handled } = await wrap()
+        // A to-do app's own field named `input`: at app level only an unmistakable LLM call is cached.
+        const first = await (await post(`${url}/other`, { input: 'x' })).json()
+        const second = await post(`${url}/other`, { input: 'x' })
+        expect(second.headers.get('cache-status')).toBeNull()
+        expect(await second.json()).toEqual({ echoed: { input: 'x' }, call: 2 })
+        expect(first).toEqual({ echoed: { input: 'x' }, call: 1 })
+        expect(handled['/other']).toBe(2)
+      })
+
       it('keeps tenants of a wrapped route apart', async () => {
         const { url, handled } = await wrap()
-        await post(`${url}/chat`, { prompt: 'hello' }, { authorization: 'Bearer one' })
-        await post(`${url}/chat`, { prompt: 'hello' }, { authorization: 'Bearer two' })
+        await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'hello' }, { authorization: 'Bearer one' })
+        await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'hello' }, { authorization: 'Bearer two' })
         expect(handled['/chat']).toBe(2)
       })
 
@@ -377,7 +401,7 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         fake.setLatency(150)
         const { url, handled } = await wrap()
         const answers = await Promise.all(
-          Array.from({ length: 20 }, () => post(`${url}/chat`, { prompt: 'together' }).then((r) => r.json())),
+          Array.from({ length: 20 }, () => post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'together' }).then((r) => r.json())),
         )
         expect(handled['/chat']).toBe(1)
         for (const answer of answers) expect(answer).toEqual(answers[0])

@@ -146,6 +146,7 @@ class FakeUpstreamServer implements FakeUpstream {
     await writeReply(response, reply, {
       chunkDelayMs: this.#chunkDelayMs,
       dropMidBody: fault?.drop === 'mid-body',
+      stallMidBody: fault?.drop === 'stall-mid-body',
       omitDone: fault?.drop === 'before-done',
       extraHeaders: { 'x-request-id': `req_fake_${callNumber}`, ...fault?.headers },
     })

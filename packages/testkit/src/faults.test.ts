@@ -92,6 +92,26 @@ describe('faults', () => {
     await expect(client.chat.completions.create(chatRequest)).rejects.toThrow()
   })
 
+  it('stalls a JSON body midway, keeping the connection open until the client leaves', async () => {
+    fake.inject({ drop: 'stall-mid-body' })
+    const controller = new AbortController()
+    const response = await fetch(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chatRequest),
+      signal: controller.signal,
+    })
+    expect(response.status).toBe(200)
+    const reader = response.body!.getReader()
+    const first = await reader.read()
+    expect(first.done).toBe(false)
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(first.value!.byteLength)
+    expect(fake.calls[0]).toMatchObject({ completed: false, aborted: false })
+    controller.abort()
+    await fake.settled()
+    expect(fake.calls[0]).toMatchObject({ completed: false, aborted: true })
+  })
+
   it('delays by fault, by setLatency and by the x-fake-latency-ms header', async () => {
     const elapsedMs = async (headers: Record<string, string> = {}): Promise<number> => {
       const startedAt = performance.now()

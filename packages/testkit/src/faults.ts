@@ -65,7 +65,7 @@ export function faultFromJson(json: unknown): Fault | undefined {
     status: optionalNumber(json['status']),
     body: json['body'],
     delayMs: optionalNumber(json['delayMs']),
-    drop: drop === 'before-headers' || drop === 'mid-body' || drop === 'before-done' ? drop : undefined,
+    drop: drop === 'before-headers' || drop === 'mid-body' || drop === 'before-done' || drop === 'stall-mid-body' ? drop : undefined,
     headers: isJsonObject(headers) ? Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, String(value)])) : undefined,
   }
   if (typeof path === 'string') fault.match = (call) => call.path === path

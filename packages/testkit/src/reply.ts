@@ -20,6 +20,8 @@ export function sseReply(events: readonly unknown[]): Reply {
 export interface ReplyWriteOptions {
   chunkDelayMs: number
   dropMidBody: boolean
+  /** Send half a JSON body, then nothing until the client closes the connection. */
+  stallMidBody?: boolean
   omitDone?: boolean
   extraHeaders: Record<string, string>
 }
@@ -32,11 +34,15 @@ async function writeJson(response: ServerResponse, reply: Reply & { kind: 'json'
     ...reply.headers,
     ...options.extraHeaders,
   })
-  if (!options.dropMidBody) {
+  if (!options.dropMidBody && !options.stallMidBody) {
     response.end(bytes)
     return
   }
   await writeFlushed(response, bytes.subarray(0, Math.floor(bytes.length / 2)))
+  if (options.stallMidBody) {
+    if (!response.destroyed) await new Promise((resolve) => response.once('close', resolve))
+    return
+  }
   response.destroy()
 }
 

@@ -52,9 +52,11 @@ export interface Fault {
   /**
    * 'before-headers': destroy the socket without answering;
    * 'mid-body': send about half the SSE chunks (or half the JSON bytes), then destroy the socket;
-   * 'before-done': send every SSE chunk but `data: [DONE]`, then end the response cleanly.
+   * 'before-done': send every SSE chunk but `data: [DONE]`, then end the response cleanly;
+   * 'stall-mid-body': send the headers and about half the JSON bytes, then nothing more, leaving
+   * the connection open until the client closes it (a body hanging after the headers).
    */
-  drop?: 'before-headers' | 'mid-body' | 'before-done'
+  drop?: 'before-headers' | 'mid-body' | 'before-done' | 'stall-mid-body'
 }
 
 /** A running fake OpenAI-compatible upstream. */

@@ -22,12 +22,14 @@ import type { CircuitState } from '../upstream/circuit-breaker.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { forwardRequestHeaders } from '../upstream/headers.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'
+import { upstreamPathOf } from '../upstream/upstream-path.js'
 import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
 import type { Upstream } from '../upstream/types.js'
 import { captureHandler } from './capture.js'
 import type { ForwardReason, Tier } from './cache-status.js'
 import { type Claim, feedFromClaim, followProduction } from './follow.js'
 import { internalError } from './internal-error.js'
+import { forwardedBody } from './passthrough-body.js'
 import { errorOutcome, hitOutcome, pacedHitOutcome, streamOutcome, withHeaders } from './outcomes.js'
 import { type PreparedRequest, RequestPreparer } from './prepare.js'
 import { pumpUpstream, upstreamTarget } from './pump.js'
@@ -75,10 +77,11 @@ export class AiCache {
   readonly #resilienceHooks: ResilienceHooks
   #breakerState: CircuitState | undefined
   #fetchUpstream: Upstream | undefined
+  #warnedReserialised = false
 
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
-    this.#preparer = new RequestPreparer(this.options)
+    this.#preparer = new RequestPreparer(this.options, (parsed) => this.#serialiseParsed(parsed))
     this.#memory = this.options.memoryTier ? createMemoryTier({ maxBytes: this.options.maxBytes }) : noMemoryTier
     this.#resilienceHooks = { onBreakerStateChange: (state) => (this.#breakerState = state) }
     this.#upstream = this.options.upstream
@@ -153,7 +156,8 @@ export class AiCache {
   /**
    * Handles one request of a server framework. In proxy mode the gateway
    * routes (`/v1/*`) are answered, other paths go on to the app; in wrap
-   * mode LLM-shaped `POST` requests are served from the cache or captured.
+   * mode `POST` requests that are LLM calls (or any JSON `POST` of a route
+   * the middleware is mounted on) are served from the cache or captured.
    */
   async handle(request: ExchangeRequest): Promise<Outcome> {
     return this.respond(request)
@@ -510,22 +514,44 @@ export class AiCache {
     return streamOutcome(response, { reason: 'request', detail: 'no-store' })
   }
 
+  /**
+   * Any other `/v1/` route: forwarded untouched and uncached, after checking
+   * that its path stays under the upstream's base path and framing its body
+   * exactly (docs/security.md).
+   */
   async #passthrough(request: ExchangeRequest, upstream: Upstream): Promise<Outcome> {
     this.#stats.passthrough++
-    const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
-    const body = !hasBody
-      ? undefined
-      : request.parsedBody !== undefined
-        ? Buffer.from(JSON.stringify(request.parsedBody))
-        : request.bodyStream()
+    // Refused here, before the body is touched or the upstream's breaker sees it.
+    upstreamPathOf('', request.url)
+    const { body, bodyLength } = forwardedBody(request, (parsed) => this.#serialiseParsed(parsed))
     const response = await upstream.send({
       method: request.method,
       url: request.url,
       headers: forwardRequestHeaders(request.headers, this.options.upstreamApiKey),
       body,
+      bodyLength,
       signal: request.signal,
     })
     return streamOutcome(response, { reason: 'bypass' })
+  }
+
+  /**
+   * A body a framework parser read before aicache, whose bytes are gone
+   * (`express.json()` mounted first, without a `verify` hook keeping them):
+   * serialised again to be forwarded, which can change it. Said once per
+   * engine, with the fix.
+   */
+  #serialiseParsed(parsed: unknown): Buffer {
+    if (!this.#warnedReserialised) {
+      this.#warnedReserialised = true
+      console.warn(
+        'aicache: a body parser before aicache consumed the request body, so it is forwarded serialised again ' +
+          '(big integers can lose digits, and malformed JSON goes to the app instead of an OpenAI-style 400). ' +
+          'Mount aicache before the body parser, or keep the bytes: express.json({ verify: (req, res, buffer) => { req.rawBody = buffer } }). ' +
+          'See docs/express.md.',
+      )
+    }
+    return Buffer.from(JSON.stringify(parsed))
   }
 
   #caught(request: ExchangeRequest, served: Promise<Outcome>): Promise<Outcome> {

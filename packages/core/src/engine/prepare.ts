@@ -4,7 +4,7 @@ import type { ResolvedAiCacheOptions } from '../options.js'
 import { canonicalRequest } from '../request/canonical.js'
 import { parseJsonBody } from '../request/json-body.js'
 import { digest, type KeySlot } from '../request/key.js'
-import { type Operation, operationOfBody, operationOfPath } from '../request/operation.js'
+import { isLlmCall, type Operation, operationOfPath } from '../request/operation.js'
 import { validateRequest } from '../request/validate.js'
 import { BodyMemo } from './body-memo.js'
 
@@ -38,6 +38,10 @@ function isJsonContentType(value: string | string[] | undefined): boolean {
   if (value === 'application/json') return true
   const type = (Array.isArray(value) ? value[0] : value)?.split(';', 1)[0]?.trim().toLowerCase()
   return type === 'application/json' || (type?.endsWith('+json') ?? false)
+}
+
+function serialiseJson(parsed: unknown): Buffer {
+  return Buffer.from(JSON.stringify(parsed))
 }
 
 /**
@@ -79,9 +83,15 @@ class Prepared implements PreparedRequest {
 export class RequestPreparer {
   readonly #options: ResolvedAiCacheOptions
   readonly #memo: BodyMemo<Understood>
+  readonly #serialise: (parsed: unknown) => Buffer
 
-  constructor(options: ResolvedAiCacheOptions) {
+  /**
+   * @param serialise turns a body a framework parser already parsed, whose
+   *   bytes are gone, into bytes to forward
+   */
+  constructor(options: ResolvedAiCacheOptions, serialise: (parsed: unknown) => Buffer = serialiseJson) {
     this.#options = options
+    this.#serialise = serialise
     this.#memo = new BodyMemo<Understood>({ maxBytes: options.bodyMemoBytes })
   }
 
@@ -95,9 +105,11 @@ export class RequestPreparer {
    * Synchronous when the body's bytes are at hand (`readBody` returned them).
    */
   openAi(request: ExchangeRequest, operation: Operation): PreparedRequest | Promise<PreparedRequest> {
-    if (request.parsedBody !== undefined) {
+    // The original bytes win over a parsed body: serialising it again can
+    // change what is forwarded (a big integer loses digits).
+    if (request.parsedBody !== undefined && request.rawBody === undefined) {
       const body = request.parsedBody
-      return { ...this.#understand(operation, body), raw: Buffer.from(JSON.stringify(body)), body: () => body }
+      return { ...this.#understand(operation, body), raw: this.#serialise(body), body: () => body }
     }
     this.#checkContentType(request.headers)
     const raw = request.readBody(this.#options.maxBodyBytes)
@@ -131,7 +143,12 @@ export class RequestPreparer {
       body = parseJsonBody(raw)
     }
     const { match, key } = this.#options
-    if (!(match ? match(request, body) : operationOfBody(body) !== undefined)) return { notCached: true, body }
+    // A route-level mount caches its route whatever the body's shape (the
+    // app asked for it there); a mount for every route only caches what is
+    // unmistakably an LLM call, so an app's `POST /todos {"input": "x"}` is
+    // never answered from the cache.
+    const cached = match ? match(request, body) : request.mount === 'route' || isLlmCall(body)
+    if (!cached) return { notCached: true, body }
     const keyText = key ? key(request, body) : canonicalRequest(body, this.#options.normalize)
     if (keyText === undefined) return { notCached: true, body }
     const record = body as Record<string, unknown> | null

@@ -22,7 +22,7 @@ const answer = { status: 200, headers: { 'content-type': 'application/json', 'co
 describe('wrap capture', () => {
   it('ignores a completion that comes after the response was abandoned', async () => {
     const cache = createAiCache()
-    const outcome = (await cache.handle(wrappedRequest({ prompt: 'partial' }))) as NextOutcome
+    const outcome = (await cache.handle(wrappedRequest({ model: 'm', prompt: 'partial' }))) as NextOutcome
     outcome.capture?.write(Buffer.from('{"answer":1'))
     outcome.capture?.abandon()
     outcome.capture?.write(Buffer.from('}'))
@@ -33,13 +33,13 @@ describe('wrap capture', () => {
 
   it('keeps a completed answer when a close is reported after it', async () => {
     const cache = createAiCache()
-    const outcome = (await cache.handle(wrappedRequest({ prompt: 'whole' }))) as NextOutcome
+    const outcome = (await cache.handle(wrappedRequest({ model: 'm', prompt: 'whole' }))) as NextOutcome
     outcome.capture?.write(Buffer.from('{"answer":1}'))
     outcome.capture?.complete(answer)
     outcome.capture?.abandon()
     await new Promise((resolve) => setImmediate(resolve))
     expect(cache.stats().memory.entries).toBe(1)
-    const hit = await cache.handle(wrappedRequest({ prompt: 'whole' }))
+    const hit = await cache.handle(wrappedRequest({ model: 'm', prompt: 'whole' }))
     expect(hit).toMatchObject({ type: 'respond', status: 200 })
     expect(hit.type === 'respond' && hit.body.toString()).toBe('{"answer":1}')
   })

@@ -19,12 +19,14 @@ export interface NodeExchangeOptions {
   url: string
   /** The body, when a framework parser already consumed the stream. */
   parsedBody?: unknown
-  /** The body's bytes, when the framework already read them (Fastify's `parseAs: 'buffer'`). */
+  /** The body's bytes, when the framework already read them (Fastify's `parseAs: 'buffer'`, a `verify` hook). */
   rawBody?: Buffer
   /** The framework's request object. */
   native?: unknown
   /** Cache settings of the route, under the request's own headers. */
   route?: RouteDirectives
+  /** Where the middleware runs (see {@link ExchangeRequest.mount}). */
+  mount?: 'app' | 'route'
 }
 
 /** The error of a request body over `maxBytes`, for adapters whose framework enforces the limit. */
@@ -82,8 +84,9 @@ class NodeExchange implements ExchangeRequest {
   readonly parsedBody: unknown
   readonly native: unknown
   readonly route: RouteDirectives | undefined
+  readonly mount: 'app' | 'route' | undefined
+  readonly rawBody: Buffer | undefined
   readonly #request: IncomingMessage
-  readonly #rawBody: Buffer | undefined
   readonly #response: ServerResponse
   #controller: AbortController | undefined
 
@@ -95,20 +98,21 @@ class NodeExchange implements ExchangeRequest {
     this.parsedBody = options.parsedBody
     this.native = options.native
     this.route = options.route
-    this.#rawBody = options.rawBody
+    this.mount = options.mount
+    this.rawBody = options.rawBody
     this.#request = request
     this.#response = response
   }
 
   readBody(maxBytes: number): Buffer | Promise<Buffer> {
-    const raw = this.#rawBody
+    const raw = this.rawBody
     if (raw === undefined) return readNodeBody(this.#request, maxBytes)
     if (raw.byteLength > maxBytes) throw bodyTooLargeError(maxBytes)
     return raw
   }
 
   bodyStream(): Readable {
-    return this.#rawBody === undefined ? this.#request : Readable.from([this.#rawBody])
+    return this.rawBody === undefined ? this.#request : Readable.from([this.rawBody])
   }
 
   /** The peer's address on the socket (read when asked: only an address-based rate limit needs it). */

@@ -42,6 +42,13 @@ export interface ExchangeRequest {
   /** The body when a framework parser (such as `express.json()`) already read it. */
   parsedBody?: unknown
   /**
+   * The body's original bytes, when the framework already read them
+   * (Fastify's `parseAs: 'buffer'`, a body parser's `verify` hook that kept
+   * them). Forwarded as they are, where `parsedBody` alone would have to be
+   * serialised again.
+   */
+  rawBody?: Buffer
+  /**
    * Reads the raw body. Fails (rejects, or throws when answering at once)
    * with an `AiCacheError` of code `body_too_large` past `maxBytes`. Called
    * at most once. May return the bytes themselves when it already holds
@@ -61,6 +68,15 @@ export interface ExchangeRequest {
   native?: unknown
   /** Cache settings of the route, under the request's own headers. */
   route?: RouteDirectives
+  /**
+   * Where the middleware runs, for wrap mode: `'route'` when the app put it
+   * on one route (`app.post('/chat', aiCache(), handler)`, a Fastify route
+   * with `config.aiCache`): that route's JSON `POST`s are cached whatever
+   * their shape. `'app'` (or unset) when it runs for every route: only
+   * unmistakable LLM calls are cached (a string `model` with `messages`,
+   * `prompt` or `input`).
+   */
+  mount?: 'app' | 'route'
 }
 
 /** Model and usage the app attaches to a wrapped response it produced. */

@@ -42,3 +42,12 @@ export function operationOfBody(body: unknown): Operation | undefined {
   if (record['input'] !== undefined) return 'embeddings'
   return undefined
 }
+
+/**
+ * Whether an app's own JSON body is unmistakably an LLM call: a string
+ * `model` with `messages`, `prompt` or `input` (see {@link operationOfBody}).
+ * What wrap mode caches when it is mounted for every route of an app.
+ */
+export function isLlmCall(body: unknown): boolean {
+  return operationOfBody(body) !== undefined && typeof (body as Record<string, unknown>)['model'] === 'string'
+}

@@ -5,6 +5,12 @@ export interface UpstreamCall {
   url: string
   headers: Record<string, string>
   body: Uint8Array | AsyncIterable<Uint8Array> | undefined
+  /**
+   * Bytes a streamed `body` holds, when known (the client's `Content-Length`):
+   * sent as `Content-Length`, and exactly that many bytes are sent or the
+   * call is cut. Without it a streamed body is sent chunked.
+   */
+  bodyLength?: number
   signal: AbortSignal
   /** Told before each retry of this call (for its span). */
   onRetry?: (attempt: number, reason: string) => void
