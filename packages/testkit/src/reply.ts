@@ -21,6 +21,8 @@ export interface ReplyWriteOptions {
   chunkDelayMs: number
   dropMidBody: boolean
   omitDone?: boolean
+  doneTailMs?: number
+  streamError?: 'data' | 'event'
   extraHeaders: Record<string, string>
 }
 
@@ -49,6 +51,8 @@ export async function writeReply(response: ServerResponse, reply: Reply, options
     chunkDelayMs: options.chunkDelayMs,
     dropMidBody: options.dropMidBody,
     omitDone: options.omitDone ?? false,
+    doneTailMs: options.doneTailMs ?? 0,
+    ...(options.streamError === undefined ? {} : { streamError: options.streamError }),
     headers,
   })
 }

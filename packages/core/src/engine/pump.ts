@@ -4,7 +4,7 @@ import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
 import type { LockHandle } from '../store/redis-layer.js'
 import { assembleCompletion } from '../stream/assemble.js'
-import { doneData, SseParser, type SseEvent } from '../stream/sse.js'
+import { doneData, SseParser, type SseEvent, streamErrorOf } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
@@ -62,25 +62,26 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     const { status, headers } = response
     if (isSuccess(status) && isEventStream(headers)) {
       production.start({ status, headers, streaming: true })
-      const parser = new SseParser()
-      let done = false
-      const take = (events: SseEvent[]) => {
-        for (const event of events) {
-          if (done) return
-          production.append(event)
-          done = event.data === doneData
-        }
-      }
-      for await (const chunk of response.body) take(parser.push(chunk))
-      take(parser.end())
-      // A stream that ended without [DONE] was cut short: pass it on, never keep it.
+      const reader = response.body[Symbol.asyncIterator]()
+      const { done, error } = await readEvents(reader, production)
+      // The rest of the body (a provider ends it a few ms after [DONE]) is read in the background
+      // so the connection can be reused; nothing in it changes an answer that is already complete.
+      if (done) void drain(reader)
+      // A stream that ended without [DONE], or that reported an error on the way, is passed on, never kept.
+      const complete = done && error === undefined
       const completion = assembleCompletion(production.events)
-      const recording = done && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
+      const recording = complete && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
       const entry = recording?.entry
       stored = job.keep(plan, entry, recording?.counted)
       const facts = answerFacts(completion)
-      call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
-      production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })
+      call.end({ status, ...facts, ...(complete ? {} : { errorType: error ? 'stream_error' : 'incomplete_stream' }) })
+      production.finish({
+        body: noBody,
+        stored: entry !== undefined,
+        complete,
+        usage: entry?.usage ?? facts.usage,
+        ...(error === undefined ? {} : { failure: error.message }),
+      })
       return
     }
     const body = await readAll(response.body)
@@ -96,6 +97,51 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
   } finally {
     // Instances waiting on the lock look for the entry when it is released.
     void stored.finally(() => claim.lock?.release())
+  }
+}
+
+/** What reading a stream up to its end marker found. */
+interface StreamRead {
+  /** `[DONE]` arrived. */
+  done: boolean
+  /** The first error event, if the stream reported one. */
+  error: { message: string } | undefined
+}
+
+/**
+ * Appends the stream's events to the production until `[DONE]` or the end
+ * of the body. It returns as soon as `[DONE]` arrives, before anyone
+ * following the production can see it: a client that stops reading there
+ * and cancels (openai 7 does) can no longer take a complete stream with it.
+ */
+async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production): Promise<StreamRead> {
+  const parser = new SseParser()
+  const read: StreamRead = { done: false, error: undefined }
+  const take = (events: SseEvent[]) => {
+    for (const event of events) {
+      // Nothing after [DONE] is part of the answer.
+      if (read.done) return
+      production.append(event)
+      read.error ??= streamErrorOf(event)
+      read.done = event.data === doneData
+    }
+  }
+  for (;;) {
+    const next = await reader.next()
+    if (next.done) break
+    take(parser.push(next.value))
+    if (read.done) return read
+  }
+  take(parser.end())
+  return read
+}
+
+/** Reads what is left of a body, ignoring how it ends (the client may have left). */
+async function drain(reader: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.next()).done) {}
+  } catch {
+    // An abort or a cut after [DONE] changes nothing: the answer was complete.
   }
 }
 
