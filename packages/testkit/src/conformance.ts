@@ -420,6 +420,18 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(handled['/chat']).toBe(1)
       })
 
+      it("returns a route's own JSON as recorded to a request with stream: true", async () => {
+        const { url, handled } = await wrap()
+        const body = { model: 'gpt-4o-mini', prompt: 'An answer in the route shape' }
+        const first = await post(`${url}/chat`, body)
+        const firstJson = await first.json()
+        const streamed = await post(`${url}/chat`, { ...body, stream: true })
+        expect(streamed.headers.get('cache-status')).toMatch(/hit/)
+        expect(streamed.headers.get('content-type')).toMatch(/json/)
+        expect(await streamed.json()).toEqual(firstJson)
+        expect(handled['/chat']).toBe(1)
+      })
+
       it('does not cache a failed answer', async () => {
         const { url, handled } = await wrap()
         expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
