@@ -63,10 +63,13 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     if (isSuccess(status) && isEventStream(headers)) {
       production.start({ status, headers, streaming: true })
       const reader = response.body[Symbol.asyncIterator]()
-      const { done, error } = await readEvents(reader, production)
+      const { doneEvent, error } = await readEvents(reader, production)
+      const done = doneEvent !== undefined
       // The rest of the body (a provider ends it a few ms after [DONE]) is read in the background
       // so the connection can be reused; nothing in it changes an answer that is already complete.
       if (done) void drain(reader)
+      // From here to the store nothing waits: no follower sees [DONE] before the entry is kept.
+      if (doneEvent !== undefined) production.append(doneEvent)
       // A stream that ended without [DONE], or that reported an error on the way, is passed on, never kept.
       const complete = done && error === undefined
       const completion = assembleCompletion(production.events)
@@ -102,35 +105,38 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
 
 /** What reading a stream up to its end marker found. */
 interface StreamRead {
-  /** `[DONE]` arrived. */
-  done: boolean
+  /** The `[DONE]` event, when it arrived (not yet appended to the production). */
+  doneEvent: SseEvent | undefined
   /** The first error event, if the stream reported one. */
   error: { message: string } | undefined
 }
 
 /**
  * Appends the stream's events to the production until `[DONE]` or the end
- * of the body. It returns as soon as `[DONE]` arrives, before anyone
- * following the production can see it: a client that stops reading there
- * and cancels (openai 7 does) can no longer take a complete stream with it.
+ * of the body, and returns as soon as `[DONE]` arrives. `[DONE]` itself is
+ * held back for the caller to append and store in one go, so a client that
+ * stops reading at `[DONE]` and cancels (openai 7 does) cannot take a
+ * complete stream down with it.
  */
 async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production): Promise<StreamRead> {
   const parser = new SseParser()
-  const read: StreamRead = { done: false, error: undefined }
+  const read: StreamRead = { doneEvent: undefined, error: undefined }
   const take = (events: SseEvent[]) => {
     for (const event of events) {
-      // Nothing after [DONE] is part of the answer.
-      if (read.done) return
+      if (event.data === doneData) {
+        // Nothing after [DONE] is part of the answer.
+        read.doneEvent = event
+        return
+      }
       production.append(event)
       read.error ??= streamErrorOf(event)
-      read.done = event.data === doneData
     }
   }
   for (;;) {
     const next = await reader.next()
     if (next.done) break
     take(parser.push(next.value))
-    if (read.done) return read
+    if (read.doneEvent !== undefined) return read
   }
   take(parser.end())
   return read
