@@ -8,5 +8,5 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   // openai 7 is installed under an npm alias (a devDependency, as a peer cannot be an alias): import it, never bundle it.
-  external: ['openai7'],
+  deps: { neverBundle: ['openai7'] },
 })
