@@ -172,7 +172,8 @@ describe('streaming', () => {
   })
 
   it('gives a JSON request following a stream that reports an error a 502, and stores nothing', async () => {
-    fake.setChunkDelay(10)
+    // Slow enough that the JSON request joins the stream in flight even on a loaded machine.
+    fake.setChunkDelay(40)
     const { url, cache } = await gateway()
     const ask = (stream: boolean) =>
       fetch(`${url}/v1/chat/completions`, {
