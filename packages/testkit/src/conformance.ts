@@ -361,6 +361,10 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
           if (route === '/other') return { status: 200, body: { echoed: body, call: handled[route] } }
           const { prompt = '', stream = false, sse = false } = body as { prompt?: string; stream?: boolean; sse?: boolean }
           if (prompt === 'fail') return { status: 500, body: { error: 'model failed' } }
+          // A generation failing mid-stream, ended the way vLLM ends one: an error event, then [DONE].
+          if (prompt === 'fail mid-stream') {
+            return { status: 200, events: [JSON.stringify({ word: 'half' }), JSON.stringify({ error: { message: 'model failed' } }), '[DONE]'] }
+          }
           // `sse`: a route that always answers with its own event stream, whatever `stream` says.
           if (stream || sse) return { status: 200, events: [...prompt.split(' ').map((word) => JSON.stringify({ word })), '[DONE]'] }
           const openai = new OpenAI({ baseURL: fake.url, apiKey: 'sk-app', maxRetries: 0 })
@@ -436,6 +440,17 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         const { url, handled } = await wrap()
         expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
         expect((await post(`${url}/chat`, { prompt: 'fail' })).status).toBe(500)
+        expect(handled['/chat']).toBe(2)
+      })
+
+      it('does not cache a stream of its own that reports an error before [DONE]', async () => {
+        const { url, handled } = await wrap()
+        const ask = () => post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'fail mid-stream', stream: true })
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const response = await ask()
+          expect(response.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+          expect(await response.text()).toContain('"error"')
+        }
         expect(handled['/chat']).toBe(2)
       })
 
