@@ -45,7 +45,8 @@ export async function startFakeUpstream(name: string, latencyMs: number, chunkDe
   const running = await startProcess({
     name,
     scriptPath: testkitCliPath(),
-    args: ['--port', '0', '--latency-ms', String(latencyMs), '--chunk-delay-ms', String(chunkDelayMs)],
+    // No pause after [DONE] (the testkit's default is 10 ms): figures stay comparable with earlier runs.
+    args: ['--port', '0', '--latency-ms', String(latencyMs), '--chunk-delay-ms', String(chunkDelayMs), '--done-tail-ms', '0'],
     readyPattern: /^fake upstream listening on (http:\/\/\S+)$/,
   })
   const url = running.readyValue

@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // openai 7 is installed under an npm alias (a devDependency, as a peer cannot be an alias): import it, never bundle it.
+  deps: { neverBundle: ['openai7'] },
 })

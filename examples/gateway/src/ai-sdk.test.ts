@@ -40,6 +40,29 @@ describe('the Vercel AI SDK against the gateway', () => {
     expect(fake.callCount('/v1/chat/completions')).toBe(1)
   })
 
+  it('three identical .chat(model) streams make one upstream call when the upstream ends its body after [DONE]', async () => {
+    // Paced like a provider: events a few ms apart, and the body ends well after [DONE].
+    fake.setChunkDelay(2)
+    fake.setDoneTail(25)
+    try {
+      const model = createOpenAI({ baseURL, apiKey: 'sk-ai-sdk' }).chat('gpt-4o-mini')
+      const prompt = 'Three identical streams through the AI SDK'
+      const before = fake.callCount('/v1/chat/completions')
+      const texts: string[] = []
+      for (let round = 0; round < 3; round++) {
+        let text = ''
+        for await (const delta of streamText({ model, prompt }).textStream) text += delta
+        texts.push(text)
+      }
+      expect(texts[0]).toBe(fakeChatAnswer({ messages: [{ role: 'user', content: prompt }] }))
+      expect(texts).toEqual([texts[0], texts[0], texts[0]])
+      expect(fake.callCount('/v1/chat/completions') - before).toBe(1)
+    } finally {
+      fake.setChunkDelay(0)
+      fake.setDoneTail(10)
+    }
+  })
+
   it('generateText is answered from the entry a stream recorded', async () => {
     const model = createOpenAI({ baseURL, apiKey: 'sk-ai-sdk' }).chat('gpt-4o-mini')
     const prompt = 'How do I top up my account?'

@@ -16,6 +16,7 @@ const { values } = parseArgs({
     host: { type: 'string' },
     'latency-ms': { type: 'string' },
     'chunk-delay-ms': { type: 'string' },
+    'done-tail-ms': { type: 'string' },
   },
 })
 
@@ -24,6 +25,7 @@ const upstream = await startFakeUpstream({
   host: values.host,
   latencyMs: numberFlag(values['latency-ms'], 'latency-ms'),
   chunkDelayMs: numberFlag(values['chunk-delay-ms'], 'chunk-delay-ms'),
+  doneTailMs: numberFlag(values['done-tail-ms'], 'done-tail-ms'),
 })
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

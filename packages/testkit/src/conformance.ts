@@ -11,6 +11,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import OpenAI from 'openai'
+import OpenAI7 from 'openai7'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeUpstream } from './fake-upstream.js'
 import { describeFramingAttacks } from './framing-attacks.js'
@@ -75,6 +76,16 @@ export interface ConformanceHarness {
   refusedByFramework?: readonly string[]
 }
 
+/**
+ * The official client's majors every adapter is tested with: openai 6 reads
+ * a stream to the end of the body; openai 7 stops at `data: [DONE]` and
+ * cancels the body.
+ */
+const clientMajors = [
+  { major: 'openai 6', Client: OpenAI },
+  { major: 'openai 7', Client: OpenAI7 as unknown as typeof OpenAI },
+] as const
+
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'What is a cache?' }] }
 
 async function post(url: string, body: string | object, headers: Record<string, string> = {}): Promise<Response> {
@@ -107,6 +118,8 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
       await Promise.all(running.splice(0).map((app) => app.close()))
       fake.reset()
       fake.setLatency(0)
+      fake.setChunkDelay(0)
+      fake.setDoneTail(10)
     })
     afterAll(async () => {
       await fake.close()
@@ -121,16 +134,66 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
     }
 
     describe('proxy mode', () => {
-      it('answers a repeated chat call from the cache, with Cache-Status and Age', async () => {
-        const openai = client(await proxy())
-        const first = await openai.chat.completions.create(chatBody).withResponse()
-        const second = await openai.chat.completions.create(chatBody).withResponse()
-        expect(first.response.headers.get('cache-status')).toMatch(/^aicache; fwd=uri-miss; fwd-status=200; stored/)
-        expect(second.response.headers.get('cache-status')).toMatch(/^aicache; hit; ttl=\d+; detail=l1$/)
-        expect(second.response.headers.get('age')).toMatch(/^\d+$/)
-        expect(second.data).toEqual(first.data)
-        expect(fake.callCount('/v1/chat/completions')).toBe(1)
-      })
+      for (const { major, Client } of clientMajors) {
+        describe(major, () => {
+          const clientOf = (url: string) => new Client({ baseURL: `${url}/v1`, apiKey: 'sk-tenant-a', maxRetries: 0 })
+          const readStream = async (openai: OpenAI, body: typeof chatBody = chatBody) => {
+            const { data, response } = await openai.chat.completions.create({ ...body, stream: true }).withResponse()
+            let text = ''
+            for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? ''
+            return { text, status: response.headers.get('cache-status') }
+          }
+
+          it('answers a repeated chat call from the cache, with Cache-Status and Age', async () => {
+            const openai = clientOf(await proxy())
+            const first = await openai.chat.completions.create(chatBody).withResponse()
+            const second = await openai.chat.completions.create(chatBody).withResponse()
+            expect(first.response.headers.get('cache-status')).toMatch(/^aicache; fwd=uri-miss; fwd-status=200; stored/)
+            expect(second.response.headers.get('cache-status')).toMatch(/^aicache; hit; ttl=\d+; detail=l1$/)
+            expect(second.response.headers.get('age')).toMatch(/^\d+$/)
+            expect(second.data).toEqual(first.data)
+            expect(fake.callCount('/v1/chat/completions')).toBe(1)
+          })
+
+          it('records a streamed chat call and replays it to the official client', async () => {
+            const openai = clientOf(await proxy())
+            const miss = await readStream(openai)
+            const hit = await readStream(openai)
+            expect(miss.status).toMatch(/fwd=uri-miss/)
+            expect(hit.status).toMatch(/hit/)
+            expect(miss.text.length).toBeGreaterThan(0)
+            expect(hit.text).toBe(miss.text)
+            expect(fake.callCount()).toBe(1)
+          })
+
+          it('makes one upstream call for three identical streams when the upstream ends its body after [DONE]', async () => {
+            // Paced like a provider: events a few ms apart, and the body ends well after [DONE].
+            fake.setChunkDelay(2)
+            fake.setDoneTail(25)
+            const openai = clientOf(await proxy())
+            const body = { ...chatBody, messages: [{ role: 'user' as const, content: 'Three times the same stream' }] }
+            const reads = [await readStream(openai, body), await readStream(openai, body), await readStream(openai, body)]
+            expect(reads[0]?.text.length).toBeGreaterThan(0)
+            for (const read of reads) expect(read.text).toBe(reads[0]?.text)
+            expect(reads[1]?.status).toMatch(/hit/)
+            expect(fake.callCount('/v1/chat/completions')).toBe(1)
+          })
+
+          it('caches embeddings and completions too', async () => {
+            const openai = clientOf(await proxy())
+            const embedding = { model: 'text-embedding-3-small', input: ['a cache', 'a tier'] }
+            const first = await openai.embeddings.create(embedding)
+            const second = await openai.embeddings.create(embedding)
+            expect(second.data).toEqual(first.data)
+            const prompt = { model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello' }
+            await openai.completions.create(prompt)
+            const again = await openai.completions.create(prompt).withResponse()
+            expect(again.response.headers.get('cache-status')).toMatch(/hit/)
+            expect(fake.callCount('/v1/embeddings')).toBe(1)
+            expect(fake.callCount('/v1/completions')).toBe(1)
+          })
+        })
+      }
 
       it('reads a JSON body whatever the spelling of its Content-Type, and answers the repeat from the cache', async () => {
         const url = await proxy()
@@ -143,37 +206,6 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
           expect(((await response.json()) as { object: string }).object, contentType).toBe('chat.completion')
         }
         expect(fake.callCount('/v1/chat/completions')).toBe(1)
-      })
-
-      it('records a streamed chat call and replays it to the official client', async () => {
-        const openai = client(await proxy())
-        const read = async () => {
-          const { data, response } = await openai.chat.completions.create({ ...chatBody, stream: true }).withResponse()
-          let text = ''
-          for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? ''
-          return { text, status: response.headers.get('cache-status') }
-        }
-        const miss = await read()
-        const hit = await read()
-        expect(miss.status).toMatch(/fwd=uri-miss/)
-        expect(hit.status).toMatch(/hit/)
-        expect(miss.text.length).toBeGreaterThan(0)
-        expect(hit.text).toBe(miss.text)
-        expect(fake.callCount()).toBe(1)
-      })
-
-      it('caches embeddings and completions too', async () => {
-        const openai = client(await proxy())
-        const embedding = { model: 'text-embedding-3-small', input: ['a cache', 'a tier'] }
-        const first = await openai.embeddings.create(embedding)
-        const second = await openai.embeddings.create(embedding)
-        expect(second.data).toEqual(first.data)
-        const prompt = { model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello' }
-        await openai.completions.create(prompt)
-        const again = await openai.completions.create(prompt).withResponse()
-        expect(again.response.headers.get('cache-status')).toMatch(/hit/)
-        expect(fake.callCount('/v1/embeddings')).toBe(1)
-        expect(fake.callCount('/v1/completions')).toBe(1)
       })
 
       it('keeps tenants apart by credential, and shares with scope shared', async () => {
@@ -300,6 +332,24 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(fake.callCount('/v1/models')).toBe(2)
       })
 
+      it('stores nothing of a stream that reports an error before [DONE], in either form', async () => {
+        const url = await proxy()
+        const endpoint = `${url}/v1/chat/completions`
+        for (const kind of ['data', 'event'] as const) {
+          const body = { ...chatBody, messages: [{ role: 'user' as const, content: `A stream failing with an ${kind} error` }], stream: true }
+          fake.inject({ streamError: kind })
+          const failed = await post(endpoint, body)
+          const text = await failed.text()
+          expect(text, kind).toContain('"error"')
+          expect(text, kind).toMatch(/data: \[DONE\]\n\n$/)
+          expect(failed.headers.get('cache-status'), kind).not.toMatch(/stored/)
+          const next = await post(endpoint, body)
+          expect(next.headers.get('cache-status'), kind).toMatch(/fwd=uri-miss/)
+          expect(await next.text(), kind).not.toContain('"error"')
+        }
+        expect(fake.callCount('/v1/chat/completions')).toBe(4)
+      })
+
       it('answers 502 when the upstream cannot be reached', async () => {
         const url = await proxy({ upstream: 'http://127.0.0.1:9/v1' })
         const response = await post(`${url}/v1/chat/completions`, chatBody)
@@ -322,9 +372,14 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         const app = await harness.wrap(options, async (route, body) => {
           handled[route]++
           if (route === '/other') return { status: 200, body: { echoed: body, call: handled[route] } }
-          const { prompt = '', stream = false } = body as { prompt?: string; stream?: boolean }
+          const { prompt = '', stream = false, sse = false } = body as { prompt?: string; stream?: boolean; sse?: boolean }
           if (prompt === 'fail') return { status: 500, body: { error: 'model failed' } }
-          if (stream) return { status: 200, events: [...prompt.split(' ').map((word) => JSON.stringify({ word })), '[DONE]'] }
+          // A generation failing mid-stream, ended the way vLLM ends one: an error event, then [DONE].
+          if (prompt === 'fail mid-stream') {
+            return { status: 200, events: [JSON.stringify({ word: 'half' }), JSON.stringify({ error: { message: 'model failed' } }), '[DONE]'] }
+          }
+          // `sse`: a route that always answers with its own event stream, whatever `stream` says.
+          if (stream || sse) return { status: 200, events: [...prompt.split(' ').map((word) => JSON.stringify({ word })), '[DONE]'] }
           const openai = new OpenAI({ baseURL: fake.url, apiKey: 'sk-app', maxRetries: 0 })
           const completion = await openai.chat.completions.create({
             model: 'gpt-4o-mini',
@@ -363,10 +418,52 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(handled['/chat']).toBe(1)
       })
 
+      it("replays a route's own SSE exactly as recorded to requests without stream: true", async () => {
+        const { url, handled } = await wrap()
+        const ask = () => post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'alpha beta', sse: true })
+        const expected = 'data: {"word":"alpha"}\n\ndata: {"word":"beta"}\n\ndata: [DONE]\n\n'
+        // The first runs the route; the others follow it live, then the repeats are hits.
+        const together = await Promise.all(Array.from({ length: 4 }, () => ask()))
+        for (const response of together) {
+          expect(response.headers.get('content-type')).toMatch(/text\/event-stream/)
+          expect(await response.text()).toBe(expected)
+        }
+        for (let repeat = 0; repeat < 2; repeat++) {
+          const hit = await ask()
+          expect(hit.headers.get('cache-status')).toMatch(/hit/)
+          expect(hit.headers.get('content-type')).toMatch(/text\/event-stream/)
+          expect(await hit.text()).toBe(expected)
+        }
+        expect(handled['/chat']).toBe(1)
+      })
+
+      it("returns a route's own JSON as recorded to a request with stream: true", async () => {
+        const { url, handled } = await wrap()
+        const body = { model: 'gpt-4o-mini', prompt: 'An answer in the route shape' }
+        const first = await post(`${url}/chat`, body)
+        const firstJson = await first.json()
+        const streamed = await post(`${url}/chat`, { ...body, stream: true })
+        expect(streamed.headers.get('cache-status')).toMatch(/hit/)
+        expect(streamed.headers.get('content-type')).toMatch(/json/)
+        expect(await streamed.json()).toEqual(firstJson)
+        expect(handled['/chat']).toBe(1)
+      })
+
       it('does not cache a failed answer', async () => {
         const { url, handled } = await wrap()
         expect((await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'fail' })).status).toBe(500)
         expect((await post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'fail' })).status).toBe(500)
+        expect(handled['/chat']).toBe(2)
+      })
+
+      it('does not cache a stream of its own that reports an error before [DONE]', async () => {
+        const { url, handled } = await wrap()
+        const ask = () => post(`${url}/chat`, { model: 'gpt-4o-mini', prompt: 'fail mid-stream', stream: true })
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const response = await ask()
+          expect(response.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+          expect(await response.text()).toContain('"error"')
+        }
         expect(handled['/chat']).toBe(2)
       })
 

@@ -12,6 +12,8 @@ import type { Fault, FakeUpstream, FakeUpstreamOptions, RecordedCall } from './t
 // Longer than common client pools' idle timeouts, like OpenAI's edge, so clients rather than the fake close idle sockets.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000
 const LATENCY_HEADER = 'x-fake-latency-ms'
+// Real providers end the body a few milliseconds after [DONE].
+const DEFAULT_DONE_TAIL_MS = 10
 const PLAIN_WRITE: ReplyWriteOptions = { chunkDelayMs: 0, dropMidBody: false, extraHeaders: {} }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -39,12 +41,14 @@ class FakeUpstreamServer implements FakeUpstream {
   #faults = new FaultQueue()
   #latencyMs: number
   #chunkDelayMs: number
+  #doneTailMs: number
   #settleChecks: Array<() => boolean> = []
 
   constructor(options: FakeUpstreamOptions) {
     this.#host = options.host ?? '127.0.0.1'
     this.#latencyMs = options.latencyMs ?? 0
     this.#chunkDelayMs = options.chunkDelayMs ?? 0
+    this.#doneTailMs = options.doneTailMs ?? DEFAULT_DONE_TAIL_MS
     this.#server = createServer((request, response) => this.#onRequest(request, response))
     this.#server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
     // Node needs headersTimeout above keepAliveTimeout, or reused sockets can be cut mid-request.
@@ -94,6 +98,10 @@ class FakeUpstreamServer implements FakeUpstream {
 
   setChunkDelay(chunkDelayMs: number): void {
     this.#chunkDelayMs = chunkDelayMs
+  }
+
+  setDoneTail(doneTailMs: number): void {
+    this.#doneTailMs = doneTailMs
   }
 
   reset(): void {
@@ -148,6 +156,8 @@ class FakeUpstreamServer implements FakeUpstream {
       dropMidBody: fault?.drop === 'mid-body',
       stallMidBody: fault?.drop === 'stall-mid-body',
       omitDone: fault?.drop === 'before-done',
+      doneTailMs: this.#doneTailMs,
+      ...(fault?.streamError === undefined ? {} : { streamError: fault.streamError }),
       extraHeaders: { 'x-request-id': `req_fake_${callNumber}`, ...fault?.headers },
     })
   }

@@ -15,6 +15,7 @@ beforeEach(() => {
   fake.reset()
   fake.setLatency(0)
   fake.setChunkDelay(0)
+  fake.setDoneTail(10)
 })
 
 describe('faults', () => {
@@ -85,6 +86,30 @@ describe('faults', () => {
     const text = await response.text()
     expect(text).toContain('chat.completion.chunk')
     expect(text).not.toContain('[DONE]')
+  })
+
+  it('fails a stream halfway with an error event, then [DONE], in either form', async () => {
+    for (const kind of ['data', 'event'] as const) {
+      fake.inject({ streamError: kind })
+      const response = await fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...chatRequest, stream: true }),
+      })
+      const text = await response.text()
+      expect(text, kind).toContain('chat.completion.chunk')
+      const errorFrame = kind === 'event' ? /event: error\ndata: \{"error":\{"message":/ : /\n\ndata: \{"error":\{"message":/
+      expect(text, kind).toMatch(errorFrame)
+      expect(text.endsWith('data: [DONE]\n\n'), kind).toBe(true)
+    }
+    // The official client sees the failure.
+    fake.inject({ streamError: 'data' })
+    const consume = async () => {
+      for await (const _chunk of await client.chat.completions.create({ ...chatRequest, stream: true })) {
+        // Read until the error event.
+      }
+    }
+    await expect(consume()).rejects.toBeInstanceOf(OpenAI.APIError)
   })
 
   it('drops a JSON body midway', async () => {

@@ -57,7 +57,7 @@ function optionalNumber(value: unknown): number | undefined {
 /** A fault sent as JSON over the control API, where an optional `path` stands in for `match`. */
 export function faultFromJson(json: unknown): Fault | undefined {
   if (!isJsonObject(json)) return undefined
-  const { path, drop, headers } = json
+  const { path, drop, headers, streamError } = json
   const fault: Fault = {
     times: optionalNumber(json['times']),
     probability: optionalNumber(json['probability']),
@@ -66,6 +66,7 @@ export function faultFromJson(json: unknown): Fault | undefined {
     body: json['body'],
     delayMs: optionalNumber(json['delayMs']),
     drop: drop === 'before-headers' || drop === 'mid-body' || drop === 'before-done' || drop === 'stall-mid-body' ? drop : undefined,
+    ...(streamError === 'data' || streamError === 'event' ? { streamError } : {}),
     headers: isJsonObject(headers) ? Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, String(value)])) : undefined,
   }
   if (typeof path === 'string') fault.match = (call) => call.path === path

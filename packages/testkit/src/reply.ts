@@ -23,6 +23,8 @@ export interface ReplyWriteOptions {
   /** Send half a JSON body, then nothing until the client closes the connection. */
   stallMidBody?: boolean
   omitDone?: boolean
+  doneTailMs?: number
+  streamError?: 'data' | 'event'
   extraHeaders: Record<string, string>
 }
 
@@ -55,6 +57,8 @@ export async function writeReply(response: ServerResponse, reply: Reply, options
     chunkDelayMs: options.chunkDelayMs,
     dropMidBody: options.dropMidBody,
     omitDone: options.omitDone ?? false,
+    doneTailMs: options.doneTailMs ?? 0,
+    ...(options.streamError === undefined ? {} : { streamError: options.streamError }),
     headers,
   })
 }

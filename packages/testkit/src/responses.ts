@@ -1,4 +1,6 @@
+import { chatLogprobs, completionLogprobs } from './logprobs.js'
 import type { AnswerPlan, PlannedChoice } from './plans.js'
+import { type LogprobsWanted, wordPieces } from './stream-chunks.js'
 
 /** Fields shared by every body (and every stream chunk) of one call. */
 export interface AnswerIdentity {
@@ -31,13 +33,13 @@ function assistantMessage(choice: PlannedChoice): Record<string, unknown> {
 }
 
 /** A non-streaming chat.completion body. */
-export function chatCompletionBody(plan: AnswerPlan, identity: AnswerIdentity): Record<string, unknown> {
+export function chatCompletionBody(plan: AnswerPlan, identity: AnswerIdentity, logprobs?: LogprobsWanted): Record<string, unknown> {
   return {
     ...envelopeOf(identity, 'chat.completion'),
     choices: plan.choices.map((choice, index) => ({
       index,
       message: assistantMessage(choice),
-      logprobs: null,
+      logprobs: logprobs === undefined || choice.text === null ? null : chatLogprobs(choice.text, logprobs.top),
       finish_reason: choice.finishReason,
     })),
     usage: plan.usage,
@@ -46,13 +48,13 @@ export function chatCompletionBody(plan: AnswerPlan, identity: AnswerIdentity): 
 }
 
 /** A non-streaming text_completion body. */
-export function completionBody(plan: AnswerPlan, identity: AnswerIdentity): Record<string, unknown> {
+export function completionBody(plan: AnswerPlan, identity: AnswerIdentity, logprobs?: LogprobsWanted): Record<string, unknown> {
   return {
     ...envelopeOf(identity, 'text_completion'),
     choices: plan.choices.map((choice, index) => ({
       text: choice.text ?? '',
       index,
-      logprobs: null,
+      logprobs: logprobs === undefined ? null : completionLogprobs(wordPieces(choice.text ?? ''), 0, 0, logprobs.top),
       finish_reason: choice.finishReason,
     })),
     usage: plan.usage,

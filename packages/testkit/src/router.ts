@@ -1,5 +1,6 @@
 import { embeddingsBody } from './embeddings.js'
 import { isJsonObject, type JsonObject } from './json.js'
+import { chatLogprobsWanted, completionLogprobsWanted } from './logprobs.js'
 import { openAIError } from './openai-error.js'
 import { planChat, planCompletion } from './plans.js'
 import { jsonReply, sseReply, type Reply } from './reply.js'
@@ -23,14 +24,16 @@ const POST_HANDLERS: Record<string, PostHandler> = {
   '/v1/chat/completions': (body, callNumber) => {
     const plan = planChat(body, callNumber)
     const identity = identityOf(body, 'chatcmpl-fake', callNumber)
-    if (body['stream'] === true) return sseReply(chatChunks(plan, identity, includesUsage(body)))
-    return jsonReply(200, chatCompletionBody(plan, identity))
+    const logprobs = chatLogprobsWanted(body)
+    if (body['stream'] === true) return sseReply(chatChunks(plan, identity, includesUsage(body), logprobs))
+    return jsonReply(200, chatCompletionBody(plan, identity, logprobs))
   },
   '/v1/completions': (body, callNumber) => {
     const plan = planCompletion(body)
     const identity = identityOf(body, 'cmpl-fake', callNumber)
-    if (body['stream'] === true) return sseReply(completionChunks(plan, identity, includesUsage(body)))
-    return jsonReply(200, completionBody(plan, identity))
+    const logprobs = completionLogprobsWanted(body)
+    if (body['stream'] === true) return sseReply(completionChunks(plan, identity, includesUsage(body), logprobs))
+    return jsonReply(200, completionBody(plan, identity, logprobs))
   },
   '/v1/embeddings': (body) => jsonReply(200, embeddingsBody(body, String(body['model']))),
 }

@@ -7,7 +7,19 @@ export interface SseWriteOptions {
   dropMidBody: boolean
   /** End cleanly without the `[DONE]` frame, as a misbehaving upstream might. */
   omitDone?: boolean
+  /** Pause after `[DONE]` before the body ends. */
+  doneTailMs?: number
+  /** Fail halfway with an error event, then `[DONE]` (see `Fault.streamError`). */
+  streamError?: 'data' | 'event'
   headers: Record<string, string>
+}
+
+/** The error a failing stream reports, in the OpenAI error shape. */
+const STREAM_ERROR = { message: 'The model failed while generating this answer.', type: 'server_error', code: 'internal_error', param: null }
+
+function errorFrame(kind: 'data' | 'event'): string {
+  const data = `data: ${JSON.stringify({ error: STREAM_ERROR })}\n\n`
+  return kind === 'event' ? `event: error\n${data}` : data
 }
 
 /**
@@ -28,6 +40,7 @@ export function writeFlushed(response: ServerResponse, chunk: string | Buffer): 
 /** Streams events as `data: <json>\n\n` frames ending with `data: [DONE]`, stopping as soon as the client leaves. */
 export async function writeSse(response: ServerResponse, events: readonly unknown[], options: SseWriteOptions): Promise<void> {
   const frames = events.map((event) => `data: ${JSON.stringify(event)}\n\n`)
+  if (options.streamError !== undefined) frames.splice(Math.max(1, Math.floor(frames.length / 2)), Infinity, errorFrame(options.streamError))
   if (!options.omitDone) frames.push('data: [DONE]\n\n')
   const frameCount = options.dropMidBody ? Math.max(1, Math.floor(frames.length / 2)) : frames.length
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...options.headers })
@@ -38,6 +51,7 @@ export async function writeSse(response: ServerResponse, events: readonly unknow
     if (response.destroyed) return
     await writeFlushed(response, frame)
   }
-  if (options.dropMidBody) response.destroy()
-  else response.end()
+  if (options.dropMidBody) return void response.destroy()
+  if (!options.omitDone && (options.doneTailMs ?? 0) > 0) await sleep(options.doneTailMs)
+  if (!response.destroyed) response.end()
 }

@@ -8,6 +8,13 @@ export interface FakeUpstreamOptions {
   latencyMs?: number
   /** Delay between SSE chunks. @default 0 */
   chunkDelayMs?: number
+  /**
+   * Pause between `data: [DONE]` and the end of the body. Real providers
+   * close their stream a few milliseconds after `[DONE]`, and clients that
+   * stop reading at `[DONE]` (openai 7) cancel the body in that gap.
+   * @default 10
+   */
+  doneTailMs?: number
 }
 
 /** One request the fake received, as the client sent it. */
@@ -57,6 +64,13 @@ export interface Fault {
    * the connection open until the client closes it (a body hanging after the headers).
    */
   drop?: 'before-headers' | 'mid-body' | 'before-done' | 'stall-mid-body'
+  /**
+   * A stream that fails halfway as vLLM and some OpenAI-compatible servers
+   * end a failed stream: about half the SSE chunks, then an error event,
+   * then `data: [DONE]` and a clean end. 'data' sends
+   * `data: {"error": {...}}`; 'event' sends `event: error` with that data.
+   */
+  streamError?: 'data' | 'event'
 }
 
 /** A running fake OpenAI-compatible upstream. */
@@ -73,6 +87,8 @@ export interface FakeUpstream {
   inject(fault: Fault): void
   setLatency(latencyMs: number): void
   setChunkDelay(chunkDelayMs: number): void
+  /** See {@link FakeUpstreamOptions.doneTailMs}. */
+  setDoneTail(doneTailMs: number): void
   /** Forget calls and queued faults. */
   reset(): void
   /** Resolves when every recorded call is completed or aborted (useful after a client aborts). */

@@ -42,9 +42,14 @@ export async function followProduction(
   // Stored by the instance that made the call, not by this request.
   const result = head.shared ? { ...produced, stored: false } : produced
   if (head.streaming) {
-    const completion = result.complete ? assembleCompletion(production.events) : undefined
+    if (result.failure !== undefined) {
+      throw new AiCacheError('upstream_unreachable', `The upstream stream reported an error: ${result.failure}`)
+    }
+    if (!result.complete) throw new AiCacheError('upstream_unreachable', 'The upstream stream ended before it was complete.')
+    const completion = assembleCompletion(production.events)
+    // A stream that is not an OpenAI completion (a wrapped route's own events) is answered as it was produced.
     if (completion === undefined) {
-      throw new AiCacheError('upstream_unreachable', 'The upstream stream ended before it was complete.')
+      return respondOutcome(head.status, head.headers, Buffer.from(serializeEvents(production.events)), { ...status, stored: result.stored })
     }
     const json = { 'content-type': 'application/json' }
     return respondOutcome(head.status, json, Buffer.from(JSON.stringify(completion)), { ...status, stored: result.stored })

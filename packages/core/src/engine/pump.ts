@@ -5,7 +5,7 @@ import type { CacheEntry } from '../store/entry.js'
 import type { SharedFailure } from '../store/redis-layer.js'
 import { responseFailure } from '../store/shared-failure.js'
 import { assembleCompletion } from '../stream/assemble.js'
-import { doneData, SseParser, type SseEvent } from '../stream/sse.js'
+import { doneData, SseParser, type SseEvent, streamErrorOf } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
@@ -65,25 +65,29 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     const { status, headers } = response
     if (isSuccess(status) && isEventStream(headers)) {
       production.start({ status, headers, streaming: true })
-      const parser = new SseParser()
-      let done = false
-      const take = (events: SseEvent[]) => {
-        for (const event of events) {
-          if (done) return
-          production.append(event)
-          done = event.data === doneData
-        }
-      }
-      for await (const chunk of response.body) take(parser.push(chunk))
-      take(parser.end())
-      // A stream that ended without [DONE] was cut short: pass it on, never keep it.
+      const reader = response.body[Symbol.asyncIterator]()
+      const { doneEvent, error } = await readEvents(reader, production)
+      const done = doneEvent !== undefined
+      // The rest of the body (a provider ends it a few ms after [DONE]) is read in the background
+      // so the connection can be reused; nothing in it changes an answer that is already complete.
+      if (done) void drain(reader)
+      // From here to the store nothing waits: no follower sees [DONE] before the entry is kept.
+      if (doneEvent !== undefined) production.append(doneEvent)
+      // A stream that ended without [DONE], or that reported an error on the way, is passed on, never kept.
+      const complete = done && error === undefined
       const completion = assembleCompletion(production.events)
-      const recording = done && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
+      const recording = complete && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
       const entry = recording?.entry
       stored = job.keep(plan, entry, recording?.counted)
       const facts = answerFacts(completion)
-      call.end({ status, ...facts, ...(done ? {} : { errorType: 'incomplete_stream' }) })
-      production.finish({ body: noBody, stored: entry !== undefined, complete: done, usage: entry?.usage ?? facts.usage })
+      call.end({ status, ...facts, ...(complete ? {} : { errorType: error ? 'stream_error' : 'incomplete_stream' }) })
+      production.finish({
+        body: noBody,
+        stored: entry !== undefined,
+        complete,
+        usage: entry?.usage ?? facts.usage,
+        ...(error === undefined ? {} : { failure: error.message }),
+      })
       return
     }
     const body = await readAll(response.body)
@@ -104,6 +108,54 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
   } finally {
     // Instances waiting on the lock look for the entry (or this failure) when it is released.
     void stored.finally(() => claim.lock?.release(failure))
+  }
+}
+
+/** What reading a stream up to its end marker found. */
+interface StreamRead {
+  /** The `[DONE]` event, when it arrived (not yet appended to the production). */
+  doneEvent: SseEvent | undefined
+  /** The first error event, if the stream reported one. */
+  error: { message: string } | undefined
+}
+
+/**
+ * Appends the stream's events to the production until `[DONE]` or the end
+ * of the body, and returns as soon as `[DONE]` arrives. `[DONE]` itself is
+ * held back for the caller to append and store in one go, so a client that
+ * stops reading at `[DONE]` and cancels (openai 7 does) cannot take a
+ * complete stream down with it.
+ */
+async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production): Promise<StreamRead> {
+  const parser = new SseParser()
+  const read: StreamRead = { doneEvent: undefined, error: undefined }
+  const take = (events: SseEvent[]) => {
+    for (const event of events) {
+      if (event.data === doneData) {
+        // Nothing after [DONE] is part of the answer.
+        read.doneEvent = event
+        return
+      }
+      production.append(event)
+      read.error ??= streamErrorOf(event)
+    }
+  }
+  for (;;) {
+    const next = await reader.next()
+    if (next.done) break
+    take(parser.push(next.value))
+    if (read.doneEvent !== undefined) return read
+  }
+  take(parser.end())
+  return read
+}
+
+/** Reads what is left of a body, ignoring how it ends (the client may have left). */
+async function drain(reader: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.next()).done) {}
+  } catch {
+    // An abort or a cut after [DONE] changes nothing: the answer was complete.
   }
 }
 

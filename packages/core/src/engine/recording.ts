@@ -3,7 +3,7 @@ import { estimateUsage } from '../request/tokens.js'
 import type { Operation } from '../request/operation.js'
 import { type CacheEntry, storedHeaderNames } from '../store/entry.js'
 import { assembleCompletion } from '../stream/assemble.js'
-import { isUsageChunk, type SseEvent } from '../stream/sse.js'
+import { isUsageChunk, type SseEvent, streamErrorOf } from '../stream/sse.js'
 import { inspectAnswer, usageOf } from './answer.js'
 
 /** Where and for how long a miss's answer is kept. */
@@ -82,7 +82,9 @@ export interface StreamRecording {
 }
 
 /**
- * The entry for a stream that ended cleanly. Usage comes from the stream's
+ * The entry for a stream that ended cleanly, or `undefined` when it must not
+ * be kept: not a 2xx, empty, or with an error event anywhere in it (a failed
+ * generation, even when `[DONE]` follows). Usage comes from the stream's
  * usage chunk, else from a token count of the prompt and the recorded text.
  */
 export function streamEntry(
@@ -94,6 +96,7 @@ export function streamEntry(
   completion = assembleCompletion(events),
 ): StreamRecording | undefined {
   if (status < 200 || status > 299 || events.length === 0) return undefined
+  if (events.some((event) => streamErrorOf(event) !== undefined)) return undefined
   // The usage chunk comes last, just before [DONE].
   const usageEvent = events.findLast(isUsageChunk)
   const usage = meta?.usage ?? (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined)

@@ -43,7 +43,9 @@ function build(entry: CacheEntry, wanted: Wanted): Representation | undefined {
       return undefined
     }
     const events = synthesizeStream(parsed, wanted.includeUsage)
-    return events && { headers: eventStreamHeaders, body: sseBody(events), events }
+    // Not a completion (a wrapped route's own JSON): what was recorded, as it was recorded.
+    if (events === undefined) return { headers: entry.headers, body: entry.body }
+    return { headers: eventStreamHeaders, body: sseBody(events), events }
   }
   const recorded = entry.events ?? []
   if (wanted.stream) {
@@ -51,7 +53,9 @@ function build(entry: CacheEntry, wanted: Wanted): Representation | undefined {
     return { headers: eventStreamHeaders, body: sseBody(events), events }
   }
   const completion = assembleCompletion(recorded)
-  return completion && { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }
+  // Not an OpenAI completion stream (a wrapped route's own events): the stream as recorded, never an invented JSON.
+  if (completion === undefined) return { headers: eventStreamHeaders, body: sseBody(recorded), events: recorded }
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }
 }
 
 // Representations are built once per entry and form, then reused by every hit.

@@ -171,6 +171,31 @@ describe('streaming', () => {
     expect(await whole.text()).toContain('data: [DONE]')
   })
 
+  it('gives a JSON request following a stream that reports an error a 502, and stores nothing', async () => {
+    // Slow enough that the JSON request joins the stream in flight even on a loaded machine.
+    fake.setChunkDelay(40)
+    const { url, cache } = await gateway()
+    const ask = (stream: boolean) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' },
+        body: JSON.stringify({ ...question, stream }),
+      })
+    fake.inject({ streamError: 'data' })
+    const streamed = await ask(true)
+    // Same key: the JSON request follows the stream in flight instead of calling again.
+    const json = await ask(false)
+    expect(await streamed.text()).toMatch(/"error".*\n\ndata: \[DONE\]\n\n$/s)
+    expect(json.status).toBe(502)
+    expect(await json.json()).toMatchObject({ error: { message: expect.stringContaining('The model failed'), type: expect.any(String) } })
+    expect(fake.callCount()).toBe(1)
+    expect(cache.stats().memory.entries).toBe(0)
+    const again = await ask(false)
+    expect(again.status).toBe(200)
+    expect(again.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+    expect(fake.callCount()).toBe(2)
+  })
+
   it('replays with the recorded timing when asked to', async () => {
     fake.setChunkDelay(20)
     const { openai } = await gateway({ replayPacing: 'recorded' })

@@ -37,7 +37,7 @@ describe('a stream without usage', () => {
       await (await ask(cache)).text()
       const after = cache.stats().tokensSaved
       expect({ input: after.input - before.input, output: after.output - before.output }).toEqual(expected)
-      // The worker's first start loads the tokenizer, which takes more than a second on a busy machine.
+      // The worker's first count loads the tokenizer: over a second on a loaded machine (4.5 s seen at load 30).
     }, { timeout: 10_000 })
   })
 

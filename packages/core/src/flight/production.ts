@@ -21,6 +21,8 @@ export interface ProductionResult {
   complete: boolean
   /** What producing it cost, when the answer said. */
   usage?: TokenUsage
+  /** The error a stream reported in an event (such a stream is not complete). */
+  failure?: string
 }
 
 function deferred<T>() {

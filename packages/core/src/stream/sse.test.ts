@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SseParser, serializeEvents } from './sse.js'
+import { SseParser, serializeEvents, streamErrorOf } from './sse.js'
 
 const encoder = new TextEncoder()
 
@@ -45,5 +45,22 @@ describe('SseParser', () => {
 
   it('serialises events back to the bytes it read (without comments)', () => {
     expect(serializeEvents(parse(stream))).toBe('data: {"n":1}\n\nevent: note\ndata: line one\ndata: line two\n\ndata: [DONE]\n\n')
+  })
+})
+
+describe('streamErrorOf', () => {
+  it('finds an error event in either form, with its message', () => {
+    expect(streamErrorOf({ data: '{"error":{"message":"model failed","type":"server_error"}}' })).toEqual({ message: 'model failed' })
+    expect(streamErrorOf({ event: 'error', data: '{"error":{"message":"overloaded"}}' })).toEqual({ message: 'overloaded' })
+    expect(streamErrorOf({ event: 'error', data: 'plain text' })).toEqual({ message: 'plain text' })
+    expect(streamErrorOf({ data: '{"error":"rate limited"}' })).toEqual({ message: 'rate limited' })
+  })
+
+  it('takes no ordinary chunk for an error, even one whose text says "error"', () => {
+    const chunk = { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: '"error"' }, finish_reason: null }] }
+    expect(streamErrorOf({ data: JSON.stringify(chunk) })).toBeUndefined()
+    expect(streamErrorOf({ data: '{"error":null,"choices":[]}' })).toBeUndefined()
+    expect(streamErrorOf({ data: '{"word":"error"}' })).toBeUndefined()
+    expect(streamErrorOf({ data: '[DONE]' })).toBeUndefined()
   })
 })

@@ -109,3 +109,36 @@ export function isUsageChunk(event: SseEvent): boolean {
     return false
   }
 }
+
+/**
+ * The error an event reports, or `undefined` for any other event: a named
+ * `event: error`, or a payload whose top-level `error` is set, which is how
+ * vLLM and other OpenAI-compatible servers report a failure in the middle of
+ * a stream (often followed by `[DONE]`).
+ */
+export function streamErrorOf(event: Pick<SseEvent, 'data' | 'event'>): { message: string } | undefined {
+  if (event.event === 'error') return { message: errorMessageOf(parseData(event.data)) ?? event.data }
+  // Most chunks cannot carry an error: skip parsing them.
+  if (!event.data.includes('"error"')) return undefined
+  const parsed = parseData(event.data)
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined
+  const error = (parsed as { error?: unknown }).error
+  if (error === undefined || error === null || error === false) return undefined
+  return { message: errorMessageOf(parsed) ?? 'The upstream reported an error in its stream.' }
+}
+
+function parseData(data: string): unknown {
+  try {
+    return JSON.parse(data)
+  } catch {
+    return undefined
+  }
+}
+
+function errorMessageOf(payload: unknown): string | undefined {
+  if (payload === null || typeof payload !== 'object') return undefined
+  const error = (payload as { error?: unknown }).error ?? payload
+  if (typeof error === 'string') return error
+  const message = (error as { message?: unknown } | null)?.message
+  return typeof message === 'string' ? message : undefined
+}
