@@ -18,7 +18,7 @@ import { allNamespaces, createRedisLayer, type RedisLayer } from '../store/redis
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { recordQueued } from '../telemetry/end-of-turn.js'
 import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
-import type { CircuitState } from '../upstream/circuit-breaker.js'
+import type { CircuitState } from '../resilience/circuit-breaker.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { forwardRequestHeaders } from '../upstream/headers.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'

@@ -1,5 +1,5 @@
 import { AiCacheError } from '../errors.js'
-import { createCircuitBreaker } from '../upstream/circuit-breaker.js'
+import { createCircuitBreaker } from '../resilience/circuit-breaker.js'
 import type { CounterChange, CounterStore, CounterUpdate } from './counter-store.js'
 
 /** Options of {@link failOpen}. */

@@ -6,8 +6,8 @@ import {
   positiveIntegerOption,
   positiveNumberOption,
 } from '../option-checks.js'
-import type { CircuitBreakerOptions } from './circuit-breaker.js'
-import type { ConcurrencyOptions } from './concurrency-limiter.js'
+import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js'
+import type { ConcurrencyOptions } from '../resilience/concurrency-limiter.js'
 import type { UpstreamBudgetOptions } from './upstream-budget.js'
 
 /** How upstream calls are retried; `retry` in `AiCacheOptions`. */

@@ -1,6 +1,6 @@
 import { AiCacheError } from '../errors.js'
+import type { AttemptOutcome } from '../resilience/retry.js'
 import { peekBody } from './response-body.js'
-import type { AttemptOutcome } from './retry.js'
 import type { UpstreamResponse } from './types.js'
 
 /** An upstream response with what the retry policy read from it. */

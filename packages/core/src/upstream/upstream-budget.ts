@@ -1,7 +1,7 @@
 import { AiCacheError } from '../errors.js'
 import type { CounterStore } from '../limits/counter-store.js'
 import { createRateLimiter } from '../limits/rate-limiter.js'
-import { abortableSleep } from './retry.js'
+import { abortableSleep } from '../resilience/retry.js'
 
 /** Options of {@link createUpstreamBudget}: the upstream account's own limits. */
 export interface UpstreamBudgetOptions {
