@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../exchange/types.js'
+import type { CircuitState } from '../resilience/circuit-breaker.js'
 import type { RequestResult } from '../telemetry/names.js'
 import type { Tier } from './cache-status.js'
 
@@ -31,7 +32,7 @@ export interface AiCacheStats {
    * its circuit breaker's state (`closed` only means calls are not failing
    * yet) and failed calls so far.
    */
-  redis?: { connected: boolean; state: 'closed' | 'open' | 'half-open'; errors: number }
+  redis?: { connected: boolean; state: CircuitState; errors: number }
 }
 
 /**

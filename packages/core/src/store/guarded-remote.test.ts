@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type BreakerState, GuardedRemote, RemoteTimeoutError } from './guarded-remote.js'
+import { DeadlineExceededError } from '../resilience/deadline.js'
+import { type BreakerState, GuardedRemote } from './guarded-remote.js'
 
 const failing = () => Promise.reject(new Error('ECONNREFUSED'))
 const working = () => Promise.resolve('value')
@@ -85,7 +86,7 @@ describe('GuardedRemote', () => {
     await probe
     expect(remote.state).toBe('open')
     expect(changes.map(([state]) => state)).toEqual(['open', 'half-open', 'open'])
-    expect(changes[2]![1]).toBeInstanceOf(RemoteTimeoutError)
+    expect(changes[2]![1]).toBeInstanceOf(DeadlineExceededError)
     await vi.advanceTimersByTimeAsync(500)
     await expect(remote.call(working, 'fallback')).resolves.toBe('fallback')
   })

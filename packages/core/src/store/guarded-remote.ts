@@ -1,5 +1,8 @@
-/** The state of a circuit breaker. */
-export type BreakerState = 'closed' | 'open' | 'half-open'
+import type { CircuitState } from '../resilience/circuit-breaker.js'
+import { createFailOpenGuard, type FailOpenGuard } from '../resilience/fail-open.js'
+
+/** The state of the Redis layer's circuit breaker: the breaker's own {@link CircuitState}. */
+export type BreakerState = CircuitState
 
 /** Options of {@link GuardedRemote}. */
 export interface GuardedRemoteOptions {
@@ -15,14 +18,14 @@ export interface GuardedRemoteOptions {
   now?: () => number
 }
 
-type Admission = 'call' | 'probe' | 'refused'
-
 /**
- * The one place where a remote store's failures are handled: each call gets
- * a deadline, failures are counted, and after `failureThreshold` in a row a
- * circuit breaker answers every call with its fallback at once (fail-open).
- * After `coolDownMs` one probe call is let through (half-open); its success
- * closes the breaker, its failure opens it again.
+ * Redis, called fail-open: every call of the Redis layer goes through this
+ * {@link createFailOpenGuard} with Redis's settings. Each call gets a
+ * deadline; after `failureThreshold` failures in a row the circuit opens
+ * and every call answers its fallback at once. After `coolDownMs` one probe
+ * call is let through (half-open); its success closes the circuit, its
+ * failure opens it again. Only failures in a row count: a Redis failing now
+ * and then is still used.
  *
  * @example
  * ```ts
@@ -31,121 +34,40 @@ type Admission = 'call' | 'probe' | 'refused'
  * ```
  */
 export class GuardedRemote {
-  readonly #timeoutMs: number
-  readonly #failureThreshold: number
-  readonly #coolDownMs: number
-  readonly #onStateChange: GuardedRemoteOptions['onStateChange']
-  readonly #now: () => number
-  #state: BreakerState = 'closed'
-  #consecutiveFailures = 0
-  #openedAt = 0
-  #probing = false
-  #errors = 0
-  #closed = false
+  readonly #guard: FailOpenGuard
 
   constructor(options: GuardedRemoteOptions = {}) {
-    this.#timeoutMs = options.timeoutMs ?? 100
-    this.#failureThreshold = options.failureThreshold ?? 5
-    this.#coolDownMs = options.coolDownMs ?? 1000
-    this.#onStateChange = options.onStateChange
-    this.#now = options.now ?? Date.now
+    const { timeoutMs = 100, failureThreshold = 5, coolDownMs = 1000, onStateChange, now } = options
+    this.#guard = createFailOpenGuard({
+      name: 'Redis server',
+      timeoutMs,
+      // Failures in a row only: no failure-rate rule (its minimum number of calls is never reached).
+      breaker: { consecutiveFailures: failureThreshold, coolDownMs, halfOpenProbes: 1, minimumCalls: Number.POSITIVE_INFINITY },
+      now,
+      onStateChange: onStateChange && ((state, _previous, cause) => onStateChange(state, cause)),
+    })
   }
 
-  /** The breaker's state now. */
+  /** The breaker's state now (an open breaker whose cool-down passed reads `half-open`). */
   get state(): BreakerState {
-    return this.#state
+    return this.#guard.state
   }
 
   /** Failed calls so far (errors and timeouts; calls refused by an open breaker are not counted). */
   get errors(): number {
-    return this.#errors
+    return this.#guard.failures
   }
 
   /**
    * Runs `operation` with a deadline. Resolves with its value, or with
    * `fallback` when it fails, times out, or the breaker refuses it; never rejects.
    */
-  async call<T, F>(operation: () => Promise<T>, fallback: F): Promise<T | F> {
-    const admission = this.#admit()
-    if (admission === 'refused') return fallback
-    try {
-      const value = await withTimeout(operation, this.#timeoutMs)
-      this.#succeeded(admission)
-      return value
-    } catch (error) {
-      this.#failed(admission, error)
-      return fallback
-    }
+  call<T, F>(operation: () => Promise<T>, fallback: F): Promise<T | F> {
+    return this.#guard.call(operation, fallback)
   }
 
   /** Refuses every later call (the owner is shutting down). */
   close(): void {
-    this.#closed = true
-  }
-
-  #admit(): Admission {
-    if (this.#closed) return 'refused'
-    if (this.#state === 'closed') return 'call'
-    if (this.#state === 'open' && this.#now() - this.#openedAt >= this.#coolDownMs) this.#change('half-open')
-    // Half-open lets exactly one call find out whether the remote is back.
-    if (this.#state === 'half-open' && !this.#probing) {
-      this.#probing = true
-      return 'probe'
-    }
-    return 'refused'
-  }
-
-  #succeeded(admission: Admission): void {
-    if (admission === 'probe') {
-      this.#probing = false
-      this.#consecutiveFailures = 0
-      this.#change('closed')
-    } else if (this.#state === 'closed') {
-      this.#consecutiveFailures = 0
-    }
-    // A late success of a call admitted before the breaker opened proves little: ignored.
-  }
-
-  #failed(admission: Admission, error: unknown): void {
-    this.#errors++
-    if (admission === 'probe') {
-      this.#probing = false
-      this.#open(error)
-    } else if (this.#state === 'closed' && ++this.#consecutiveFailures >= this.#failureThreshold) {
-      this.#open(error)
-    }
-  }
-
-  #open(error: unknown): void {
-    this.#openedAt = this.#now()
-    this.#change('open', error)
-  }
-
-  #change(state: BreakerState, error?: unknown): void {
-    if (this.#state === state) return
-    this.#state = state
-    try {
-      this.#onStateChange?.(state, error)
-    } catch {
-      // A throwing log callback must not turn fail-open into fail-closed.
-    }
-  }
-}
-
-/** The error a call that ran out of time fails with. */
-export class RemoteTimeoutError extends Error {
-  override readonly name = 'RemoteTimeoutError'
-}
-
-async function withTimeout<T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RemoteTimeoutError(`Remote call timed out after ${timeoutMs} ms`)), timeoutMs)
-  })
-  try {
-    // The command itself cannot be cancelled; its late answer is ignored.
-    return await Promise.race([operation(), deadline])
-  } finally {
-    clearTimeout(timer)
+    this.#guard.close()
   }
 }
