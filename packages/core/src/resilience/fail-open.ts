@@ -1,4 +1,3 @@
-import { AiCacheError } from '../errors.js'
 import { type CallVerdict, type CircuitBreakerOptions, type CircuitState, createCircuitBreaker } from './circuit-breaker.js'
 import { withDeadline } from './deadline.js'
 import type { AttemptOutcome } from './retry.js'
@@ -79,12 +78,12 @@ export function createFailOpenGuard(options: FailOpenGuardOptions): FailOpenGuar
 
   return {
     async call(operation, fallback) {
-      // Asked first so that a refusal costs no error object.
+      // Asked first so that a refusal costs no error object; `execute` then
+      // admits in the same synchronous step, so whatever it throws is the call's failure.
       if (closed || !breaker.isCallable()) return fallback
       try {
         return await breaker.execute(() => withDeadline(operation, timeoutMs, subject), verdict)
       } catch (error) {
-        if (AiCacheError.isInstance(error) && error.code === 'circuit_open') return fallback
         failures++
         try {
           onFailure?.(error)
