@@ -44,14 +44,16 @@ export function formatOfPath(path: string): ApiFormat | undefined {
  */
 export function formatOfUrlPath(path: string): ApiFormat | undefined {
   const trimmed = trimSlash(path)
-  return bySuffix.find((format) => trimmed.endsWith(format.urlSuffix))
+  for (const format of bySuffix) if (trimmed.endsWith(format.urlSuffix)) return format
+  return undefined
 }
 
 /** The format an app's own JSON body looks like, in wrap mode: the first in the registry that recognises it. */
 export function formatOfBody(body: unknown): ApiFormat | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined
   const record = body as Record<string, unknown>
-  return apiFormats.find((format) => format.recognizes(record))
+  for (const format of apiFormats) if (format.recognizes(record)) return format
+  return undefined
 }
 
 /**
