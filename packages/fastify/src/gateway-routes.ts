@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { type AiCache, bodyTooLargeError, nodeExchange, type Outcome } from '@aicache/core'
+import { type AiCache, bodyTooLargeError, gatewayPaths, nodeExchange, type Outcome } from '@aicache/core'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 
 /** Sends an answer aicache made (a hit, an error, a proxied response) through Fastify, so onSend hooks apply. */
@@ -13,8 +13,6 @@ function carryOut(reply: FastifyReply, outcome: Outcome): FastifyReply {
   reply.callNotFound()
   return reply
 }
-
-const cachedPaths = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']
 
 /**
  * Proxy mode: the gateway routes, registered as their own encapsulated
@@ -62,7 +60,7 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
       // header anew on every request that falls through to '*'.
       cached.addContentTypeParser('application/json', asBuffer, keepBytes)
       cached.addContentTypeParser('*', asBuffer, keepBytes)
-      for (const path of cachedPaths) cached.post(path, handle)
+      for (const path of gatewayPaths) cached.post(path, handle)
     })
     // Every other /v1 route, any method, is forwarded untouched, its body unread.
     await gateway.register(async (forwarded) => {

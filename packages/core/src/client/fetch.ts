@@ -1,6 +1,6 @@
 import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, Outcome, RequestHeaders } from '../exchange/types.js'
-import { operationOfUrlPath } from '../request/operation.js'
+import { formatOfUrlPath } from '../formats/registry.js'
 import type { AiCache } from '../engine/engine.js'
 
 async function* nothing(): AsyncGenerator<Uint8Array> {}
@@ -57,8 +57,8 @@ export function createCachingFetch(engine: AiCache, baseFetch?: typeof globalThi
   return async function cachingFetch(input: FetchInput, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
     const url = new URL(request.url)
-    const operation = request.method === 'POST' ? operationOfUrlPath(url.pathname) : undefined
-    if (operation === undefined) return send(input, init)
-    return toResponse(await engine.handleClientCall(exchangeOf(request, url), operation, send))
+    const format = request.method === 'POST' ? formatOfUrlPath(url.pathname) : undefined
+    if (format === undefined) return send(input, init)
+    return toResponse(await engine.handleClientCall(exchangeOf(request, url), format, send))
   }
 }

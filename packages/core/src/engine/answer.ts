@@ -1,5 +1,6 @@
 import type { CapturedHeaders, ResponseMeta, TokenUsage } from '../exchange/types.js'
-import type { Operation } from '../request/operation.js'
+import type { AnswerDescription, ApiFormat } from '../formats/format.js'
+import { answerFormatOf } from '../formats/registry.js'
 
 /** What a cacheable answer said about itself. */
 export interface AnswerFacts {
@@ -13,54 +14,73 @@ export function headerText(headers: CapturedHeaders, name: string): string {
   return (Array.isArray(value) ? value.join(',') : String(value ?? '')).toLowerCase()
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
-}
+/**
+ * A whole answer's body, parsed by its format on first use and never again:
+ * the shape check, usage, model, the recording and the GenAI span of one
+ * answer all read this one parse.
+ */
+export class AnswerJson {
+  readonly bytes: Buffer
+  readonly #format: ApiFormat
+  #parsed = false
+  #value: unknown
+  #description: AnswerDescription | undefined
 
-/** Token usage from an OpenAI `usage` object (chat, completions, embeddings, responses). */
-export function usageOf(value: unknown): TokenUsage | undefined {
-  if (value === null || typeof value !== 'object') return undefined
-  const usage = value as Record<string, unknown>
-  const input = usage['prompt_tokens'] ?? usage['input_tokens']
-  const output = usage['completion_tokens'] ?? usage['output_tokens']
-  if (input === undefined && output === undefined) return undefined
-  return { inputTokens: count(input), outputTokens: count(output) }
-}
-
-function hasAnswerShape(operation: Operation | undefined, body: Record<string, unknown>): boolean {
-  if (operation === 'embeddings') return Array.isArray(body['data'])
-  if (operation === 'chat' || operation === 'completion') {
-    return Array.isArray(body['choices']) && body['choices'].length > 0
+  /** @param format the request's format; `undefined` for an app's own route (see `answerFormatOf`) */
+  constructor(format: ApiFormat | undefined, bytes: Buffer) {
+    this.#format = answerFormatOf(format)
+    this.bytes = bytes
   }
-  return true
+
+  /** The parsed body, `undefined` when it is not JSON. */
+  value(): unknown {
+    if (!this.#parsed) {
+      this.#parsed = true
+      this.#value = this.#format.parseAnswer(this.bytes)
+    }
+    return this.#value
+  }
+
+  /** The body as a JSON object, `undefined` when it is not one. */
+  record(): Record<string, unknown> | undefined {
+    const value = this.value()
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  }
+
+  /** What the answer says of itself (nothing when it is not a JSON object). */
+  describe(): AnswerDescription {
+    if (this.#description === undefined) {
+      const record = this.record()
+      this.#description = record === undefined ? {} : this.#format.describeAnswer(record)
+    }
+    return this.#description
+  }
 }
 
 /**
- * Decides whether an answer may be stored: a 2xx JSON answer of the expected
- * shape, not marked `no-store` (RFC 9111 section 5.2.2.5). Returns what it
- * said of its model and usage, or `undefined` when it must not be stored.
+ * Decides whether an answer may be stored: a 2xx JSON answer of the shape
+ * its format expects, not marked `no-store` (RFC 9111 section 5.2.2.5).
+ * Returns what it said of its model and usage, or `undefined` when it must
+ * not be stored. An app's own route (`format` undefined) promises no shape.
  */
 export function inspectAnswer(
-  operation: Operation | undefined,
+  format: ApiFormat | undefined,
   status: number,
   headers: CapturedHeaders,
-  body: Buffer,
+  answer: AnswerJson,
   meta?: ResponseMeta,
 ): AnswerFacts | undefined {
   if (status < 200 || status > 299) return undefined
   if (!headerText(headers, 'content-type').includes('json')) return undefined
   if (headerText(headers, 'cache-control').includes('no-store')) return undefined
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.toString('utf8'))
-  } catch {
-    return undefined
-  }
-  if (parsed === null || typeof parsed !== 'object') return operation === undefined ? { model: meta?.model, usage: meta?.usage } : undefined
+  const parsed = answer.value()
+  if (parsed === undefined) return undefined
+  if (parsed === null || typeof parsed !== 'object') return format === undefined ? { model: meta?.model, usage: meta?.usage } : undefined
   const record = parsed as Record<string, unknown>
-  if (!hasAnswerShape(operation, record)) return undefined
+  if (format !== undefined && !format.hasAnswerShape(record)) return undefined
+  const described = answer.describe()
   return {
-    model: meta?.model ?? (typeof record['model'] === 'string' ? record['model'] : undefined),
-    usage: meta?.usage ?? usageOf(record['usage']),
+    model: meta?.model ?? described.model,
+    usage: meta?.usage ?? described.usage,
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { ExchangeRequest } from '../exchange/types.js'
+import { chatCompletions } from '../formats/chat-completions.js'
 import { resolveOptions } from '../options.js'
 import { BodyMemo } from './body-memo.js'
 import { RequestPreparer } from './prepare.js'
@@ -116,15 +117,15 @@ describe('the memo of request bodies, bounded by bodyMemoBytes', () => {
 
   it('never holds more than bodyMemoBytes, however many distinct bodies arrive', () => {
     const preparer = new RequestPreparer(resolveOptions({ upstream: 'http://127.0.0.1:1/v1', bodyMemoBytes: 20_000 }))
-    for (let index = 0; index < 500; index++) preparer.openAi(request(body(index)), 'chat')
+    for (let index = 0; index < 500; index++) preparer.openAi(request(body(index)), chatCompletions)
     expect(preparer.memoBytes).toBeGreaterThan(10_000)
     expect(preparer.memoBytes).toBeLessThanOrEqual(20_000)
   })
 
   it('holds nothing with bodyMemoBytes 0, and still answers', () => {
     const preparer = new RequestPreparer(resolveOptions({ upstream: 'http://127.0.0.1:1/v1', bodyMemoBytes: 0 }))
-    const first = preparer.openAi(request(body(1)), 'chat')
-    const again = preparer.openAi(request(body(1)), 'chat')
+    const first = preparer.openAi(request(body(1)), chatCompletions)
+    const again = preparer.openAi(request(body(1)), chatCompletions)
     expect(preparer.memoBytes).toBe(0)
     expect('requestDigest' in first && 'requestDigest' in again && first.requestDigest === again.requestDigest).toBe(true)
   })
@@ -133,7 +134,7 @@ describe('the memo of request bodies, bounded by bodyMemoBytes', () => {
     expect(resolveOptions({ maxBytes: 1024 * 1024 }).bodyMemoBytes).toBe(256 * 1024)
     expect(resolveOptions({}).bodyMemoBytes).toBe(16 * 1024 * 1024)
     const preparer = new RequestPreparer(resolveOptions({ upstream: 'http://127.0.0.1:1/v1', maxBytes: 40_000 }))
-    for (let index = 0; index < 500; index++) preparer.openAi(request(body(index)), 'chat')
+    for (let index = 0; index < 500; index++) preparer.openAi(request(body(index)), chatCompletions)
     expect(preparer.memoBytes).toBeLessThanOrEqual(10_000)
   })
 })

@@ -3,6 +3,8 @@ import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
+import type { ApiFormat } from '../formats/format.js'
+import { formatOfPath } from '../formats/registry.js'
 import { callerOf } from '../limits/caller-identity.js'
 import { createRateLimiter, type RateLimiter } from '../limits/rate-limiter.js'
 import { createRedisCounterStore } from '../limits/redis-counter-store.js'
@@ -10,7 +12,6 @@ import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from
 import { createPricing } from '../pricing/pricing.js'
 import { parseDirectives, type RequestDirectives } from '../request/directives.js'
 import { cacheKeyOf, resolveScope } from '../request/key.js'
-import { type Operation, operationOfPath } from '../request/operation.js'
 import { type CacheEntry, entryAgeSeconds } from '../store/entry.js'
 import { createMemoryTier, type MemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
@@ -176,9 +177,9 @@ export class AiCache {
       if (this.#upstream === undefined) return this.#caught(request, this.#handleWrapped(request))
       if (!request.path.startsWith(gatewayPrefix)) return { type: 'next' }
       const upstream = this.#upstream
-      const operation = request.method === 'POST' ? operationOfPath(request.path) : undefined
-      if (operation === undefined) return this.#caught(request, this.#passthrough(request, upstream))
-      const prepared = this.#preparer.openAi(request, operation)
+      const format = request.method === 'POST' ? formatOfPath(request.path) : undefined
+      if (format === undefined) return this.#caught(request, this.#passthrough(request, upstream))
+      const prepared = this.#preparer.openAi(request, format)
       if (isPromise(prepared)) {
         return prepared.then(
           (ready) => this.#serveCaught(request, ready, upstream),
@@ -200,10 +201,10 @@ export class AiCache {
     }
   }
 
-  /** Handles one client-mode call of an OpenAI-compatible operation. */
+  /** Handles one client-mode call of an API format's operation. */
   async handleClientCall(
     request: ExchangeRequest,
-    operation: Operation,
+    format: ApiFormat,
     fetch: typeof globalThis.fetch,
   ): Promise<Outcome> {
     this.#fetchUpstream ??= createResilientUpstream(
@@ -212,7 +213,7 @@ export class AiCache {
       this.#resilienceHooks,
     )
     try {
-      const prepared = await this.#preparer.openAi(request, operation)
+      const prepared = await this.#preparer.openAi(request, format)
       return await this.#serve(request, prepared, this.#fetchUpstream)
     } catch (error) {
       return this.#failed(request, error, 'throw')
@@ -277,7 +278,7 @@ export class AiCache {
 
   /** Serves a cacheable request, observed from start to the end of its answer. */
   #serve(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Outcome | Promise<Outcome> {
-    const observation = this.#telemetry.request(prepared.operation, prepared.model, prepared.stream)
+    const observation = this.#telemetry.request(prepared.format, prepared.model, prepared.stream)
     try {
       const served = this.#serveObserved(request, prepared, producer, observation)
       return isPromise(served) ? served.catch((error: unknown) => serveFailed(request, observation, error)) : served
@@ -373,7 +374,7 @@ export class AiCache {
     const ttlMs = directives.ttlMs ?? this.options.ttlMs
     const plan: StorePlan | undefined =
       ttlMs > 0
-        ? { key, ttlMs, operation: prepared.operation, model: prepared.model, requestBody: () => prepared.body() }
+        ? { key, ttlMs, format: prepared.format, model: prepared.model, requestBody: () => prepared.body() }
         : undefined
     const production = new Production()
     const flight = this.#flights.start(key, production)

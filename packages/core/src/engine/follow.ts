@@ -3,9 +3,9 @@ import type { Outcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
 import type { LockHandle, SharedFailure } from '../store/redis-layer.js'
-import { assembleCompletion } from '../stream/assemble.js'
+import type { ApiFormat } from '../formats/format.js'
+import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
 import { serializeEvents } from '../stream/sse.js'
-import { synthesizeStream } from '../stream/synthesize.js'
 import type { ForwardStatus } from './cache-status.js'
 import { followOutcome, respondOutcome } from './outcomes.js'
 import type { PreparedRequest } from './prepare.js'
@@ -36,7 +36,8 @@ export async function followProduction(
   // RFC 9211 `collapsed`: another request's (here: another instance's) forward answered this one.
   const status = head.shared ? { ...cacheStatus, forwardStatus: head.status, collapsed: true } : { ...cacheStatus, forwardStatus: head.status }
   if (head.streaming && prepared.stream) {
-    return followOutcome(production, head.status, head.headers, prepared.includeUsage, status)
+    const isUsageOnly = streamFormatOf(prepared.format).isUsageOnly
+    return followOutcome(production, head.status, head.headers, prepared.includeUsage ? undefined : isUsageOnly, status)
   }
   const produced = await production.result()
   // Stored by the instance that made the call, not by this request.
@@ -46,7 +47,7 @@ export async function followProduction(
       throw new AiCacheError('upstream_unreachable', `The upstream stream reported an error: ${result.failure}`)
     }
     if (!result.complete) throw new AiCacheError('upstream_unreachable', 'The upstream stream ended before it was complete.')
-    const completion = assembleCompletion(production.events)
+    const completion = streamFormatOf(prepared.format).assemble(production.events)
     // A stream that is not an OpenAI completion (a wrapped route's own events) is answered as it was produced.
     if (completion === undefined) {
       return respondOutcome(head.status, head.headers, Buffer.from(serializeEvents(production.events)), { ...status, stored: result.stored })
@@ -55,7 +56,7 @@ export async function followProduction(
     return respondOutcome(head.status, json, Buffer.from(JSON.stringify(completion)), { ...status, stored: result.stored })
   }
   if (prepared.stream && isSuccess(head.status)) {
-    const events = synthesizeFromBody(result.body, prepared.includeUsage)
+    const events = synthesizeFromBody(prepared.format, result.body, prepared.includeUsage)
     if (events !== undefined) {
       const body = Buffer.from(events)
       return respondOutcome(head.status, eventStreamHeaders, body, { ...status, stored: result.stored })
@@ -98,13 +99,9 @@ export function feedFromClaim(production: Production, claim: Claim): void {
   production.finish({ body: failure.body, stored: false, complete: true })
 }
 
-function synthesizeFromBody(body: Buffer, includeUsage: boolean): string | undefined {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.toString('utf8'))
-  } catch {
-    return undefined
-  }
-  const events = synthesizeStream(parsed, includeUsage)
+function synthesizeFromBody(format: ApiFormat | undefined, body: Buffer, includeUsage: boolean): string | undefined {
+  const parsed = answerFormatOf(format).parseAnswer(body)
+  if (parsed === undefined) return undefined
+  const events = streamFormatOf(format).synthesize(parsed, includeUsage)
   return events && serializeEvents(events)
 }

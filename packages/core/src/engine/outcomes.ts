@@ -4,7 +4,7 @@ import type { Outcome, RespondOutcome, ResponseHeaders, StreamOutcome } from '..
 import type { Production } from '../flight/production.js'
 import { type CacheEntry, entryAgeSeconds, entryTtlSeconds } from '../store/entry.js'
 import { entryMemo } from '../store/entry-memo.js'
-import { isUsageChunk, type SseEvent, serializeEvent } from '../stream/sse.js'
+import { type SseEvent, serializeEvent } from '../stream/sse.js'
 import type { UpstreamResponse } from '../upstream/types.js'
 import { type ForwardStatus, forwardStatus, hitStatus, type Tier } from './cache-status.js'
 import type { Representation } from './representation.js'
@@ -85,31 +85,34 @@ export function respondOutcome(status: number, headers: ResponseHeaders, body: B
 }
 
 /** The events of a production as they come, each batch in one write. */
-async function* followBytes(production: Production, includeUsage: boolean): AsyncGenerator<Uint8Array> {
+async function* followBytes(production: Production, hidden: ((event: SseEvent) => boolean) | undefined): AsyncGenerator<Uint8Array> {
   for await (const batch of production.follow()) {
     let text = ''
     for (const event of batch) {
       // The usage chunk was asked for on the client's behalf; it did not want it.
-      if (!includeUsage && isUsageChunk(event)) continue
+      if (hidden?.(event)) continue
       text += serializeEvent(event)
     }
     if (text !== '') yield Buffer.from(text)
   }
 }
 
-/** A stream being produced, sent live to one of the requests following it. */
+/**
+ * A stream being produced, sent live to one of the requests following it,
+ * without the events `hidden` says it did not ask for (a usage chunk).
+ */
 export function followOutcome(
   production: Production,
   status: number,
   headers: ResponseHeaders,
-  includeUsage: boolean,
+  hidden: ((event: SseEvent) => boolean) | undefined,
   cacheStatus: ForwardStatus,
 ): StreamOutcome {
   return {
     type: 'stream',
     status,
     headers: { ...headers, 'cache-status': forwardStatus(cacheStatus) },
-    body: followBytes(production, includeUsage),
+    body: followBytes(production, hidden),
   }
 }
 

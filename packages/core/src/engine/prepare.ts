@@ -4,13 +4,15 @@ import type { ResolvedAiCacheOptions } from '../options.js'
 import { canonicalRequest } from '../request/canonical.js'
 import { parseJsonBody } from '../request/json-body.js'
 import { digest, type KeySlot } from '../request/key.js'
-import { isLlmCall, type Operation, operationOfPath } from '../request/operation.js'
+import type { ApiFormat } from '../formats/format.js'
+import { formatOfPath, isLlmCall } from '../formats/registry.js'
 import { validateRequest } from '../request/validate.js'
 import { BodyMemo } from './body-memo.js'
 
 /** A request body, read and understood. */
 export interface PreparedRequest {
-  operation: Operation | undefined
+  /** The request's API format; `undefined` for an app's own route (wrap mode), which answers in its own shape. */
+  format: ApiFormat | undefined
   /** Digest of what was asked: the key before scope and namespace. */
   requestDigest: string
   model: string | undefined
@@ -25,7 +27,7 @@ export interface PreparedRequest {
   keySlot: KeySlot
 }
 
-type Understood = Pick<PreparedRequest, 'operation' | 'requestDigest' | 'model' | 'stream' | 'includeUsage' | 'keySlot'>
+type Understood = Pick<PreparedRequest, 'format' | 'requestDigest' | 'model' | 'stream' | 'includeUsage' | 'keySlot'>
 
 /** The request is not one aicache caches; `body` is set when it was read. */
 export interface NotCached {
@@ -49,7 +51,7 @@ function serialiseJson(parsed: unknown): Buffer {
  * closure for `body()`), its fields written out rather than spread.
  */
 class Prepared implements PreparedRequest {
-  readonly operation: Operation | undefined
+  readonly format: ApiFormat | undefined
   readonly requestDigest: string
   readonly model: string | undefined
   readonly stream: boolean
@@ -59,7 +61,7 @@ class Prepared implements PreparedRequest {
   #parsed: unknown
 
   constructor(understood: Understood, raw: Buffer, parsed: unknown) {
-    this.operation = understood.operation
+    this.format = understood.format
     this.requestDigest = understood.requestDigest
     this.model = understood.model
     this.stream = understood.stream
@@ -104,25 +106,25 @@ export class RequestPreparer {
    * An OpenAI-compatible call (proxy and client mode). Throws on bad input.
    * Synchronous when the body's bytes are at hand (`readBody` returned them).
    */
-  openAi(request: ExchangeRequest, operation: Operation): PreparedRequest | Promise<PreparedRequest> {
+  openAi(request: ExchangeRequest, format: ApiFormat): PreparedRequest | Promise<PreparedRequest> {
     // The original bytes win over a parsed body: serialising it again can
     // change what is forwarded (a big integer loses digits).
     if (request.parsedBody !== undefined && request.rawBody === undefined) {
       const body = request.parsedBody
-      return { ...this.#understand(operation, body), raw: this.#serialise(body), body: () => body }
+      return { ...this.#understand(format, body), raw: this.#serialise(body), body: () => body }
     }
     this.#checkContentType(request.headers)
     const raw = request.readBody(this.#options.maxBodyBytes)
-    return raw instanceof Promise ? raw.then((bytes) => this.#prepare(operation, bytes)) : this.#prepare(operation, raw)
+    return raw instanceof Promise ? raw.then((bytes) => this.#prepare(format, bytes)) : this.#prepare(format, raw)
   }
 
-  #prepare(operation: Operation, raw: Buffer): PreparedRequest {
-    let understood = this.#memo.get(operation, raw)
+  #prepare(format: ApiFormat, raw: Buffer): PreparedRequest {
+    let understood = this.#memo.get(format.id, raw)
     let parsed: unknown
     if (understood === undefined) {
       parsed = parseJsonBody(raw)
-      understood = this.#understand(operation, parsed)
-      this.#memo.set(operation, raw, understood)
+      understood = this.#understand(format, parsed)
+      this.#memo.set(format.id, raw, understood)
     }
     return new Prepared(understood, raw, parsed)
   }
@@ -156,7 +158,7 @@ export class RequestPreparer {
     return {
       // The app's own routes answer in their own shape; only a gateway path
       // promises an OpenAI one.
-      operation: operationOfPath(request.path),
+      format: formatOfPath(request.path),
       requestDigest: digest(`${request.method} ${request.path}\n${keyText}`),
       model,
       stream: record?.['stream'] === true,
@@ -167,10 +169,10 @@ export class RequestPreparer {
     }
   }
 
-  #understand(operation: Operation, body: unknown): Understood {
-    const { model, stream, includeUsage } = validateRequest(operation, body)
-    const requestDigest = digest(operation + '\n' + canonicalRequest(body, this.#options.normalize))
-    return { operation, requestDigest, model, stream, includeUsage, keySlot: {} }
+  #understand(format: ApiFormat, body: unknown): Understood {
+    const { model, stream, includeUsage } = validateRequest(format, body)
+    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize))
+    return { format, requestDigest, model, stream, includeUsage, keySlot: {} }
   }
 
   #checkContentType(headers: RequestHeaders): void {

@@ -4,12 +4,13 @@ import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
 import type { SharedFailure } from '../store/redis-layer.js'
 import { responseFailure } from '../store/shared-failure.js'
-import { assembleCompletion } from '../stream/assemble.js'
-import { doneData, SseParser, type SseEvent, streamErrorOf } from '../stream/sse.js'
+import type { AnswerDescription, StreamFormat } from '../formats/format.js'
+import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
+import { SseParser, type SseEvent } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
-import { headerText, usageOf } from './answer.js'
+import { AnswerJson, headerText } from './answer.js'
 import { type Claim, feedFromClaim, isSuccess } from './follow.js'
 import type { PreparedRequest } from './prepare.js'
 import { jsonEntry, type StorePlan, type StreamRecording, streamEntry } from './recording.js'
@@ -64,9 +65,10 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     )
     const { status, headers } = response
     if (isSuccess(status) && isEventStream(headers)) {
+      const stream = streamFormatOf(prepared.format)
       production.start({ status, headers, streaming: true })
       const reader = response.body[Symbol.asyncIterator]()
-      const { doneEvent, error } = await readEvents(reader, production)
+      const { doneEvent, error } = await readEvents(reader, production, stream)
       const done = doneEvent !== undefined
       // The rest of the body (a provider ends it a few ms after [DONE]) is read in the background
       // so the connection can be reused; nothing in it changes an answer that is already complete.
@@ -75,11 +77,11 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
       if (doneEvent !== undefined) production.append(doneEvent)
       // A stream that ended without [DONE], or that reported an error on the way, is passed on, never kept.
       const complete = done && error === undefined
-      const completion = assembleCompletion(production.events)
+      const completion = stream.assemble(production.events)
       const recording = complete && plan ? streamEntry(plan, status, headers, production.events, undefined, completion) : undefined
       const entry = recording?.entry
       stored = job.keep(plan, entry, recording?.counted)
-      const facts = answerFacts(completion)
+      const facts = upstreamFacts(completion === undefined ? {} : answerFormatOf(prepared.format).describeAnswer(completion))
       call.end({ status, ...facts, ...(complete ? {} : { errorType: error ? 'stream_error' : 'incomplete_stream' }) })
       production.finish({
         body: noBody,
@@ -92,9 +94,11 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     }
     const body = await readAll(response.body)
     production.start({ status, headers, streaming: false })
-    const entry = plan && jsonEntry(plan, status, headers, body)
+    // One parse of the body serves the entry and the span.
+    const answer = new AnswerJson(prepared.format, body)
+    const entry = plan && jsonEntry(plan, status, headers, answer)
     stored = job.keep(plan, entry)
-    const facts = isSuccess(status) ? answerFacts(parseJson(body)) : {}
+    const facts = isSuccess(status) ? upstreamFacts(answer.describe()) : {}
     call.end({ status, ...facts })
     if (!isSuccess(status)) failure = responseFailure(status, headers, body)
     production.finish({ body, stored: entry !== undefined, complete: true, usage: entry?.usage ?? facts.usage })
@@ -126,18 +130,18 @@ interface StreamRead {
  * stops reading at `[DONE]` and cancels (openai 7 does) cannot take a
  * complete stream down with it.
  */
-async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production): Promise<StreamRead> {
+async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production, stream: StreamFormat): Promise<StreamRead> {
   const parser = new SseParser()
   const read: StreamRead = { doneEvent: undefined, error: undefined }
   const take = (events: SseEvent[]) => {
     for (const event of events) {
-      if (event.data === doneData) {
+      if (stream.isEnd(event)) {
         // Nothing after [DONE] is part of the answer.
         read.doneEvent = event
         return
       }
       production.append(event)
-      read.error ??= streamErrorOf(event)
+      read.error ??= stream.errorOf(event)
     }
   }
   for (;;) {
@@ -163,10 +167,11 @@ async function drain(reader: AsyncIterator<Uint8Array>): Promise<void> {
 export function upstreamTarget(request: ExchangeRequest, prepared: PreparedRequest, upstream: URL | undefined): UpstreamTarget {
   const url = upstream ?? new URL(request.url)
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
+  const format = answerFormatOf(prepared.format)
   return {
-    operation: prepared.operation ?? 'chat',
+    operationName: format.genAiOperation,
     model: prepared.model,
-    providerName: url.hostname.endsWith('.openai.azure.com') ? 'azure.ai.openai' : 'openai',
+    providerName: format.providerName(url),
     address: url.hostname,
     port,
     promptText: () => JSON.stringify((prepared.body() as { messages?: unknown; prompt?: unknown; input?: unknown }) ?? {}),
@@ -184,42 +189,24 @@ function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined): R
 }
 
 /**
- * The body to send upstream for a stream: with `stream_options.include_usage`
- * so the recording knows what the answer cost, whether or not the client
- * asked (its own answer is sent without the usage chunk then).
+ * The body to send upstream for a stream: asking for its usage (the
+ * format's `requestingUsage`, OpenAI's `stream_options.include_usage`) so
+ * the recording knows what the answer cost, whether or not the client asked
+ * (its own answer is sent without the usage chunk then).
  */
 function withUsageRequested(prepared: PreparedRequest): Buffer {
-  if (prepared.includeUsage || prepared.operation === 'embeddings') return prepared.raw
-  const body = prepared.body() as Record<string, unknown>
-  const streamOptions = (body['stream_options'] as Record<string, unknown> | null | undefined) ?? {}
-  return Buffer.from(JSON.stringify({ ...body, stream_options: { ...streamOptions, include_usage: true } }))
+  const requestingUsage = prepared.format?.stream?.requestingUsage
+  if (prepared.includeUsage || requestingUsage === undefined) return prepared.raw
+  return Buffer.from(JSON.stringify(requestingUsage(prepared.body() as Record<string, unknown>)))
 }
 
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'))
-  } catch {
-    return undefined
-  }
-}
-
-/** What an OpenAI answer says of itself, for the GenAI span. */
-function answerFacts(answer: unknown): UpstreamFacts {
-  if (answer === null || typeof answer !== 'object') return {}
-  const record = answer as {
-    id?: unknown
-    model?: unknown
-    usage?: unknown
-    choices?: Array<{ finish_reason?: unknown; text?: unknown; message?: { content?: unknown } }>
-  }
-  const finishReasons = (record.choices ?? []).map((choice) => choice.finish_reason).filter((reason) => typeof reason === 'string')
-  const first = record.choices?.[0]
-  const text = first?.message?.content ?? first?.text
+/** What an answer says of itself, for the GenAI span. */
+function upstreamFacts(answer: AnswerDescription): UpstreamFacts {
   return {
-    ...(typeof text === 'string' ? { completionText: text } : {}),
-    ...(typeof record.id === 'string' ? { responseId: record.id } : {}),
-    ...(typeof record.model === 'string' ? { responseModel: record.model } : {}),
-    ...(finishReasons.length > 0 ? { finishReasons: finishReasons as string[] } : {}),
-    ...(record.usage === undefined ? {} : { usage: usageOf(record.usage) }),
+    ...(answer.completionText === undefined ? {} : { completionText: answer.completionText }),
+    ...(answer.responseId === undefined ? {} : { responseId: answer.responseId }),
+    ...(answer.model === undefined ? {} : { responseModel: answer.model }),
+    ...(answer.finishReasons === undefined ? {} : { finishReasons: answer.finishReasons }),
+    ...(answer.usage === undefined ? {} : { usage: answer.usage }),
   }
 }

@@ -1,6 +1,6 @@
 import { AiCacheError } from '../errors.js'
 import type { TokenUsage } from '../exchange/types.js'
-import { estimateRequestTokens } from '../limits/estimate-tokens.js'
+import { estimateTokensOf } from '../limits/estimate-tokens.js'
 import type { Admission, RateLimiter, Rejection } from '../limits/rate-limiter.js'
 import type { RequestObservation } from '../telemetry/telemetry.js'
 import type { PreparedRequest } from './prepare.js'
@@ -21,9 +21,7 @@ export async function admitMiss(
   observation: RequestObservation,
 ): Promise<{ admission: Admission | undefined; estimatedTokens: number }> {
   if (limiter === undefined) return { admission: undefined, estimatedTokens: 0 }
-  const estimatedTokens = await estimateRequestTokens(prepared.body(), {
-    defaultMaxTokens: limiter.options.defaultMaxTokens,
-  })
+  const estimatedTokens = await estimateTokensOf(prepared.body(), prepared.format, limiter.options.defaultMaxTokens)
   const verdict = await limiter.admit(scope, { estimatedTokens })
   if (!verdict.allowed) refuse(verdict, observation)
   return { admission: verdict, estimatedTokens }

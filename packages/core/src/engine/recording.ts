@@ -1,16 +1,17 @@
 import type { CapturedHeaders, ResponseMeta } from '../exchange/types.js'
+import type { ApiFormat } from '../formats/format.js'
+import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
 import { estimateUsage } from '../request/tokens.js'
-import type { Operation } from '../request/operation.js'
 import { type CacheEntry, storedHeaderNames } from '../store/entry.js'
-import { assembleCompletion } from '../stream/assemble.js'
-import { isUsageChunk, type SseEvent, streamErrorOf } from '../stream/sse.js'
-import { inspectAnswer, usageOf } from './answer.js'
+import type { SseEvent } from '../stream/sse.js'
+import { AnswerJson, inspectAnswer } from './answer.js'
 
 /** Where and for how long a miss's answer is kept. */
 export interface StorePlan {
   key: string
   ttlMs: number
-  operation: Operation | undefined
+  /** The request's format; `undefined` for an app's own route (wrap mode). */
+  format: ApiFormat | undefined
   model: string | undefined
   /** The request body, for estimating usage when the answer has none. */
   requestBody: () => unknown
@@ -38,35 +39,33 @@ export function pickStoredHeaders(headers: CapturedHeaders): Record<string, stri
   return out
 }
 
-/** The entry for a whole (non-stream) answer, or `undefined` when it must not be kept. */
+/**
+ * The entry for a whole (non-stream) answer, or `undefined` when it must not
+ * be kept. Pass the answer's {@link AnswerJson} when it is read elsewhere too
+ * (the GenAI span), so its body is parsed once.
+ */
 export function jsonEntry(
   plan: StorePlan,
   status: number,
   headers: CapturedHeaders,
-  body: Buffer,
+  body: Buffer | AnswerJson,
   meta?: ResponseMeta,
 ): CacheEntry | undefined {
-  const facts = inspectAnswer(plan.operation, status, headers, body, meta)
+  const answer = body instanceof AnswerJson ? body : new AnswerJson(plan.format, body)
+  const facts = inspectAnswer(plan.format, status, headers, answer, meta)
   if (facts === undefined) return undefined
   return {
     version: 1,
     format: 'json',
     status,
     headers: pickStoredHeaders(headers),
-    body: ownBytes(body),
+    body: ownBytes(answer.bytes),
     events: undefined,
     model: facts.model ?? plan.model,
     usage: facts.usage,
     createdAt: Date.now(),
     ttlMs: plan.ttlMs,
   }
-}
-
-function answerText(completion: Record<string, unknown> | undefined): string {
-  const choices = (completion?.['choices'] ?? []) as Array<{ text?: string; message?: { content?: string | null; tool_calls?: Array<{ function?: { arguments?: string } }> } }>
-  return choices
-    .map((choice) => choice.text ?? [choice.message?.content ?? '', ...(choice.message?.tool_calls ?? []).map((call) => call.function?.arguments ?? '')].join(''))
-    .join('')
 }
 
 /** A stream's entry, and, when its usage had to be counted, the same entry with the count. */
@@ -93,13 +92,14 @@ export function streamEntry(
   headers: CapturedHeaders,
   events: readonly SseEvent[],
   meta?: ResponseMeta,
-  completion = assembleCompletion(events),
+  completion?: Record<string, unknown>,
 ): StreamRecording | undefined {
   if (status < 200 || status > 299 || events.length === 0) return undefined
-  if (events.some((event) => streamErrorOf(event) !== undefined)) return undefined
-  // The usage chunk comes last, just before [DONE].
-  const usageEvent = events.findLast(isUsageChunk)
-  const usage = meta?.usage ?? (usageEvent ? usageOf((JSON.parse(usageEvent.data) as { usage?: unknown }).usage) : undefined)
+  const format = answerFormatOf(plan.format)
+  const stream = streamFormatOf(plan.format)
+  if (events.some((event) => stream.errorOf(event) !== undefined)) return undefined
+  completion ??= stream.assemble(events)
+  const usage = meta?.usage ?? stream.usageOf(events)
   const model = meta?.model ?? (typeof completion?.['model'] === 'string' ? completion['model'] : plan.model)
   const entry: CacheEntry = {
     version: 1,
@@ -114,7 +114,7 @@ export function streamEntry(
     ttlMs: plan.ttlMs,
   }
   if (usage !== undefined || completion === undefined) return { entry }
-  const counted = estimateUsage(plan.requestBody(), answerText(completion)).then(
+  const counted = estimateUsage(plan.requestBody(), format.outputText(completion), plan.format).then(
     (estimated): CacheEntry => ({ ...entry, usage: estimated }),
     () => undefined,
   )

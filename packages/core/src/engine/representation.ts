@@ -1,13 +1,15 @@
+import type { ApiFormat, StreamFormat } from '../formats/format.js'
+import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
 import type { CacheEntry } from '../store/entry.js'
-import { assembleCompletion } from '../stream/assemble.js'
-import { isUsageChunk, type SseEvent, serializeEvents } from '../stream/sse.js'
-import { synthesizeStream } from '../stream/synthesize.js'
+import { type SseEvent, serializeEvents } from '../stream/sse.js'
 
 /** How a request wants its answer. */
 export interface Wanted {
   stream: boolean
   /** `stream_options.include_usage`: the usage chunk at the end of a stream. */
   includeUsage: boolean
+  /** The request's format, which converts between its streams and whole answers; `undefined` for an app's own route. */
+  format?: ApiFormat | undefined
 }
 
 /** An answer in the form a request asked for. */
@@ -25,8 +27,9 @@ export const eventStreamHeaders: Readonly<Record<string, string>> = Object.freez
 })
 
 /** Events as the client asked for them: without the usage chunk unless asked. */
-export function eventsFor(events: readonly SseEvent[], includeUsage: boolean): readonly SseEvent[] {
-  return includeUsage ? events : events.filter((event) => !isUsageChunk(event))
+export function eventsFor(events: readonly SseEvent[], includeUsage: boolean, stream: StreamFormat): readonly SseEvent[] {
+  const isUsageOnly = stream.isUsageOnly
+  return includeUsage || isUsageOnly === undefined ? events : events.filter((event) => !isUsageOnly(event))
 }
 
 function sseBody(events: readonly SseEvent[]): Buffer {
@@ -34,25 +37,22 @@ function sseBody(events: readonly SseEvent[]): Buffer {
 }
 
 function build(entry: CacheEntry, wanted: Wanted): Representation | undefined {
+  const stream = streamFormatOf(wanted.format)
   if (entry.format === 'json') {
     if (!wanted.stream) return { headers: entry.headers, body: entry.body }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(entry.body.toString('utf8'))
-    } catch {
-      return undefined
-    }
-    const events = synthesizeStream(parsed, wanted.includeUsage)
+    const parsed = answerFormatOf(wanted.format).parseAnswer(entry.body)
+    if (parsed === undefined) return undefined
+    const events = stream.synthesize(parsed, wanted.includeUsage)
     // Not a completion (a wrapped route's own JSON): what was recorded, as it was recorded.
     if (events === undefined) return { headers: entry.headers, body: entry.body }
     return { headers: eventStreamHeaders, body: sseBody(events), events }
   }
   const recorded = entry.events ?? []
   if (wanted.stream) {
-    const events = eventsFor(recorded, wanted.includeUsage)
+    const events = eventsFor(recorded, wanted.includeUsage, stream)
     return { headers: eventStreamHeaders, body: sseBody(events), events }
   }
-  const completion = assembleCompletion(recorded)
+  const completion = stream.assemble(recorded)
   // Not an OpenAI completion stream (a wrapped route's own events): the stream as recorded, never an invented JSON.
   if (completion === undefined) return { headers: eventStreamHeaders, body: sseBody(recorded), events: recorded }
   return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }

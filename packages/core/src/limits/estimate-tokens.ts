@@ -1,4 +1,6 @@
-import { countTokens, promptText } from '../request/tokens.js'
+import type { ApiFormat } from '../formats/format.js'
+import { formatOfBody } from '../formats/registry.js'
+import { countTokens } from '../request/tokens.js'
 
 /** Options of {@link estimateRequestTokens}. */
 export interface EstimateTokensOptions {
@@ -6,21 +8,15 @@ export interface EstimateTokensOptions {
   defaultMaxTokens?: number
 }
 
-// OpenAI's chat format wraps each message in a few tokens of its own, and
-// primes the reply with 3 more (the openai-cookbook counting recipe).
-const tokensPerMessage = 3
-const replyPrimingTokens = 3
-
-function positiveInteger(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined
-}
-
 /**
  * The tokens a request may spend, reserved before it is sent: its prompt
- * counted with the real tokenizer (o200k, in a worker thread), plus the most it
- * may generate: `max_completion_tokens`, else `max_tokens`, else
+ * counted with the real tokenizer (o200k, in a worker thread) plus the
+ * format's framing (a chat's few tokens per message), plus the most it may
+ * generate: `max_completion_tokens`, else `max_tokens`, else
  * `defaultMaxTokens`, times `n` choices. Embeddings generate nothing.
- * Settling with the real usage afterwards corrects the estimate.
+ * Settling with the real usage afterwards corrects the estimate. The
+ * format is the one the body looks like (`messages`: chat, `prompt`:
+ * completion, `input`: embeddings).
  *
  * @example
  * ```ts
@@ -28,13 +24,20 @@ function positiveInteger(value: unknown): number | undefined {
  * // 1 prompt token + 6 of chat framing + 100 = 107
  * ```
  */
-export async function estimateRequestTokens(body: unknown, { defaultMaxTokens = 1024 }: EstimateTokensOptions = {}): Promise<number> {
-  let [prompt = 0] = await countTokens([promptText(body)])
-  if (body === null || typeof body !== 'object') return prompt
+export function estimateRequestTokens(body: unknown, { defaultMaxTokens = 1024 }: EstimateTokensOptions = {}): Promise<number> {
+  return estimateTokensOf(body, undefined, defaultMaxTokens)
+}
+
+/**
+ * {@link estimateRequestTokens} of a request whose format is known (else
+ * the one its body looks like).
+ */
+export async function estimateTokensOf(body: unknown, format: ApiFormat | undefined, defaultMaxTokens: number): Promise<number> {
+  if (body === null || typeof body !== 'object') return 0
   const record = body as Record<string, unknown>
-  if (Array.isArray(record['messages'])) prompt += record['messages'].length * tokensPerMessage + replyPrimingTokens
-  const generates = Array.isArray(record['messages']) || record['prompt'] !== undefined
-  if (!generates) return prompt
-  const maxTokens = positiveInteger(record['max_completion_tokens']) ?? positiveInteger(record['max_tokens']) ?? defaultMaxTokens
-  return prompt + maxTokens * (positiveInteger(record['n']) ?? 1)
+  const known = format ?? formatOfBody(record)
+  // A body no format recognises has no prompt to count and generates nothing.
+  if (known === undefined) return 0
+  const [prompt = 0] = await countTokens([known.promptText(record)])
+  return prompt + known.framingTokens(record) + known.maxOutputTokens(record, defaultMaxTokens)
 }

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { TokenUsage } from '../exchange/types.js'
+import type { ApiFormat } from '../formats/format.js'
+import { promptTextOf } from '../formats/registry.js'
 import { exactCharacters, pieceEnd, runCharacters, sliceCharacters } from './token-pieces.js'
 
 /**
@@ -140,23 +142,11 @@ export function countTokens(texts: readonly string[]): Promise<number[]> {
   return worker.count(texts)
 }
 
-/** The prompt text of a chat, completion or embeddings request body, parts joined by newlines. */
-export function promptText(body: unknown): string {
-  if (body === null || typeof body !== 'object') return ''
-  const record = body as Record<string, unknown>
-  const parts: string[] = []
-  const add = (value: unknown) => {
-    if (typeof value === 'string') parts.push(value)
-    else if (Array.isArray(value)) for (const item of value) add(typeof item === 'object' && item ? (item as { text?: unknown }).text : item)
-  }
-  if (Array.isArray(record['messages'])) for (const message of record['messages']) add((message as { content?: unknown })?.content)
-  add(record['prompt'])
-  add(record['input'])
-  return parts.join('\n')
-}
-
-/** Usage estimated from the prompt and answer text, for answers that did not report theirs. */
-export async function estimateUsage(requestBody: unknown, answerText: string): Promise<TokenUsage> {
-  const [inputTokens = 0, outputTokens = 0] = await countTokens([promptText(requestBody), answerText])
+/**
+ * Usage estimated from the prompt (read by the request's format, or the one
+ * its body looks like) and the answer text, for answers that did not report theirs.
+ */
+export async function estimateUsage(requestBody: unknown, answerText: string, format?: ApiFormat): Promise<TokenUsage> {
+  const [inputTokens = 0, outputTokens = 0] = await countTokens([promptTextOf(requestBody, format), answerText])
   return { inputTokens, outputTokens }
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { AiCacheError } from '../errors.js'
+import { chatCompletions } from '../formats/chat-completions.js'
+import { completions } from '../formats/completions.js'
+import { embeddings } from '../formats/embeddings.js'
 import { validateRequest } from './validate.js'
 
 function failure(run: () => unknown): AiCacheError {
@@ -12,9 +15,11 @@ function failure(run: () => unknown): AiCacheError {
   throw new Error('expected a validation error')
 }
 
+const formats = { chat: chatCompletions, completion: completions, embeddings }
+
 describe('validateRequest', () => {
   it('accepts a chat call and reports model and stream', () => {
-    expect(validateRequest('chat', { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true })).toEqual({
+    expect(validateRequest(chatCompletions, { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true })).toEqual({
       model: 'm',
       stream: true,
       includeUsage: false,
@@ -22,7 +27,7 @@ describe('validateRequest', () => {
   })
 
   it('lets unknown fields through: they only become part of the key', () => {
-    expect(() => validateRequest('chat', { model: 'm', messages: [{ role: 'user', content: 'x' }], brand_new: 1 })).not.toThrow()
+    expect(() => validateRequest(chatCompletions, { model: 'm', messages: [{ role: 'user', content: 'x' }], brand_new: 1 })).not.toThrow()
   })
 
   it.each([
@@ -36,13 +41,13 @@ describe('validateRequest', () => {
     ['completion', { model: 'm' }, 'prompt', 'missing_field'],
     ['embeddings', { model: 'm', input: 3 }, 'input', 'invalid_type'],
   ] as const)('%s %j fails on %s', (operation, body, param, code) => {
-    const error = failure(() => validateRequest(operation, body))
+    const error = failure(() => validateRequest(formats[operation], body))
     expect(error.param).toBe(param)
     expect(error.code).toBe(code)
     expect(error.message).toContain(param)
   })
 
   it('refuses a body that is not an object', () => {
-    expect(failure(() => validateRequest('chat', [1, 2])).message).toMatch(/JSON object.*an array/)
+    expect(failure(() => validateRequest(chatCompletions, [1, 2])).message).toMatch(/JSON object.*an array/)
   })
 })

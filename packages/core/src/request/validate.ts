@@ -1,5 +1,5 @@
 import { AiCacheError } from '../errors.js'
-import type { Operation } from './operation.js'
+import type { ApiFormat } from '../formats/format.js'
 
 /** What the engine needs to know of a valid request. */
 export interface ValidRequest {
@@ -9,7 +9,8 @@ export interface ValidRequest {
   includeUsage: boolean
 }
 
-type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null'
+/** A JSON value's kind, as error messages name it. */
+export type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null'
 
 function kindOf(value: unknown): JsonKind {
   if (value === null) return 'null'
@@ -20,7 +21,8 @@ function kindOf(value: unknown): JsonKind {
 
 const article = (kind: string) => (/^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`)
 
-function check(param: string, value: unknown, allowed: readonly JsonKind[]): void {
+/** Throws an `invalid_type` error naming `param` unless `value` is absent or of an allowed kind. */
+export function checkField(param: string, value: unknown, allowed: readonly JsonKind[]): void {
   if (value === undefined) return
   const kind = kindOf(value)
   if (allowed.includes(kind) || (kind === 'integer' && allowed.includes('number'))) return
@@ -32,7 +34,8 @@ function check(param: string, value: unknown, allowed: readonly JsonKind[]): voi
   )
 }
 
-function required(param: string, value: unknown): void {
+/** Throws a `missing_field` error naming `param` when `value` is absent. */
+export function requireField(param: string, value: unknown): void {
   if (value === undefined) {
     throw new AiCacheError('missing_field', `Missing required parameter: '${param}'.`, { param })
   }
@@ -61,46 +64,20 @@ const optionalFields: Record<string, readonly JsonKind[]> = {
   encoding_format: ['string', 'null'],
 }
 
-function validateMessages(messages: unknown): void {
-  required('messages', messages)
-  check('messages', messages, ['array'])
-  const list = messages as unknown[]
-  if (list.length === 0) {
-    throw new AiCacheError('invalid_value', "Invalid 'messages': empty array. Expected at least one message.", {
-      param: 'messages',
-    })
-  }
-  list.forEach((message, index) => {
-    const param = `messages[${index}]`
-    check(param, message, ['object'])
-    const record = message as Record<string, unknown>
-    required(`${param}.role`, record['role'])
-    check(`${param}.role`, record['role'], ['string'])
-    check(`${param}.content`, record['content'], ['string', 'array', 'null'])
-  })
-}
-
 /**
- * Checks the shape of an OpenAI-compatible request body and returns what the
- * engine needs of it. Throws an {@link AiCacheError} naming the field.
+ * Checks the shape of a request body (the fields every format shares here,
+ * its own fields by `format.validate`) and returns what the engine needs of
+ * it. Throws an {@link AiCacheError} naming the field.
  */
-export function validateRequest(operation: Operation, body: unknown): ValidRequest {
+export function validateRequest(format: ApiFormat, body: unknown): ValidRequest {
   if (kindOf(body) !== 'object') {
     throw new AiCacheError('invalid_type', `The request body must be a JSON object, but got ${article(kindOf(body))}.`)
   }
   const record = body as Record<string, unknown>
-  required('model', record['model'])
-  check('model', record['model'], ['string'])
-  for (const [field, kinds] of Object.entries(optionalFields)) check(field, record[field], kinds)
-  if (operation === 'chat') validateMessages(record['messages'])
-  if (operation === 'completion') {
-    required('prompt', record['prompt'])
-    check('prompt', record['prompt'], ['string', 'array'])
-  }
-  if (operation === 'embeddings') {
-    required('input', record['input'])
-    check('input', record['input'], ['string', 'array'])
-  }
+  requireField('model', record['model'])
+  checkField('model', record['model'], ['string'])
+  for (const [field, kinds] of Object.entries(optionalFields)) checkField(field, record[field], kinds)
+  format.validate(record)
   const streamOptions = record['stream_options'] as { include_usage?: unknown } | null | undefined
   return {
     model: record['model'] as string,

@@ -14,9 +14,6 @@ export interface SseEvent {
   readonly offsetMs: number
 }
 
-/** The payload that ends an OpenAI stream. */
-export const doneData = '[DONE]'
-
 /** Incremental parser: feed it bytes as they arrive, get whole events back. */
 export class SseParser {
   readonly #decoder = new TextDecoder()
@@ -94,20 +91,6 @@ export function serializeEvents(events: readonly Pick<SseEvent, 'data' | 'event'
   let text = ''
   for (const event of events) text += serializeEvent(event)
   return text
-}
-
-/**
- * Whether an event is the usage-only chunk OpenAI sends last when
- * `stream_options.include_usage` is set (`choices: []` and a `usage`).
- */
-export function isUsageChunk(event: SseEvent): boolean {
-  if (!event.data.includes('"usage"') || !event.data.includes('"choices":[]')) return false
-  try {
-    const chunk = JSON.parse(event.data) as { choices?: unknown[]; usage?: unknown }
-    return Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage != null
-  } catch {
-    return false
-  }
 }
 
 /**

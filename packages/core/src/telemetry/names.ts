@@ -27,11 +27,15 @@ export const genAi = {
   errorType: 'error.type',
 } as const
 
-/** `gen_ai.operation.name` values for aicache's operations. */
-export const genAiOperation = {
+/**
+ * Well-known `gen_ai.operation.name` values (copied); each API format
+ * names its operation with one of them (`src/formats/`).
+ */
+export const genAiOperationName = {
   chat: 'chat',
-  completion: 'text_completion',
+  textCompletion: 'text_completion',
   embeddings: 'embeddings',
+  generateContent: 'generate_content',
 } as const
 
 /** aicache's own span attributes. */

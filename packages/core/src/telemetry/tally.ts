@@ -1,6 +1,7 @@
 import type { Attributes, ObservableResult } from '@opentelemetry/api'
 import type { Tier } from '../engine/cache-status.js'
 import type { TokenUsage } from '../exchange/types.js'
+import { apiFormats } from '../formats/registry.js'
 import { attribute, genAi, type RequestResult } from './names.js'
 
 /** Requests, tokens saved and dollars saved of one attribute set. */
@@ -32,13 +33,14 @@ const maxSeries = 1000
 const overflowAttributes: Attributes = Object.freeze({ 'otel.metric.overflow': true })
 
 const resultSlots: Record<RequestResult, number> = { hit: 0, miss: 1, bypass: 2, coalesced: 3, error: 4 }
-const operationSlots = new Map<string | undefined, number>([[undefined, 0], ['chat', 1], ['text_completion', 2], ['embeddings', 3]])
+// 0 for no operation, then one slot for each GenAI operation name of the registered formats.
+const operationSlots = new Map<string | undefined, number>([undefined, ...new Set(apiFormats.map((format) => format.genAiOperation))].map((name, slot) => [name, slot]))
 
-/** A number below 60 for each result, tier and operation; -1 for an operation it does not know. */
+/** A small number for each result, tier and operation; -1 for an operation it does not know. */
 function slotOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined): number {
   const tierSlot = tier === undefined ? 0 : tier === 'l1' ? 1 : 2
   const operationSlot = operationSlots.get(operationName)
-  return operationSlot === undefined ? -1 : (resultSlots[result] * 3 + tierSlot) * 4 + operationSlot
+  return operationSlot === undefined ? -1 : (resultSlots[result] * 3 + tierSlot) * operationSlots.size + operationSlot
 }
 
 /**

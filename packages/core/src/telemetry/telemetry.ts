@@ -16,11 +16,11 @@ import type { Outcome, TokenUsage } from '../exchange/types.js'
 import type { CacheEntry } from '../store/entry.js'
 import { entryMemo } from '../store/entry-memo.js'
 import type { PriceOf } from '../pricing/pricing.js'
-import type { Operation } from '../request/operation.js'
+import type { ApiFormat } from '../formats/format.js'
 import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
 import { type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
-import { attribute, genAi, genAiOperation, instrumentationName, type RequestResult } from './names.js'
+import { attribute, genAi, instrumentationName, type RequestResult } from './names.js'
 import { type Recordable, recordAtEndOfTurn } from './end-of-turn.js'
 import { RequestTally } from './tally.js'
 
@@ -47,7 +47,8 @@ export interface UpstreamFacts {
 
 /** Where an upstream call goes. */
 export interface UpstreamTarget {
-  operation: Operation
+  /** `gen_ai.operation.name` (the format's `genAiOperation`). */
+  operationName: string
   model: string | undefined
   providerName: string
   address: string
@@ -79,7 +80,7 @@ export class UpstreamObservation {
   constructor(telemetry: Telemetry, target: UpstreamTarget, parent: Context) {
     this.#telemetry = telemetry
     this.#target = target
-    const operation = genAiOperation[target.operation]
+    const operation = target.operationName
     this.#span = startSpan(
       telemetry.tracer,
       `${operation} ${target.model ?? ''}`.trim(),
@@ -107,7 +108,7 @@ export class UpstreamObservation {
   retried(attempt: number, reason: string): void {
     this.#attempts = attempt
     this.#span.addEvent('aicache.retry', { attempt, reason })
-    this.#telemetry.instruments?.upstreamRetries.add(1, { [genAi.operationName]: genAiOperation[this.#target.operation] })
+    this.#telemetry.instruments?.upstreamRetries.add(1, { [genAi.operationName]: this.#target.operationName })
   }
 
   end(facts: UpstreamFacts): void {
@@ -115,7 +116,7 @@ export class UpstreamObservation {
     this.#ended = true
     const telemetry = this.#telemetry
     const instruments = telemetry.instruments
-    const operation = genAiOperation[this.#target.operation]
+    const operation = this.#target.operationName
     const errorType = facts.errorType ?? (facts.status !== undefined && facts.status >= 400 ? String(facts.status) : undefined)
     const common: Attributes = {
       [genAi.operationName]: operation,
@@ -152,11 +153,6 @@ export class UpstreamObservation {
   }
 }
 
-const requestSpanNames: Record<Operation, string> = {
-  chat: `aicache ${genAiOperation.chat}`,
-  completion: `aicache ${genAiOperation.completion}`,
-  embeddings: `aicache ${genAiOperation.embeddings}`,
-}
 
 /**
  * One request to a cacheable operation. The engine fills in what happened;
@@ -175,7 +171,7 @@ export class RequestObservation implements Recordable {
   errorType: string | undefined
   rateLimited = false
   readonly #telemetry: Telemetry
-  readonly #operation: Operation | undefined
+  readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
   readonly #stream: boolean
   // The context the request ran in (a framework's HTTP span, say) while spans record; undefined otherwise.
@@ -190,9 +186,9 @@ export class RequestObservation implements Recordable {
   #costSavedUsd: number | undefined
   #ended = false
 
-  constructor(telemetry: Telemetry, operation: Operation | undefined, model: string | undefined, stream: boolean) {
+  constructor(telemetry: Telemetry, format: ApiFormat | undefined, model: string | undefined, stream: boolean) {
     this.#telemetry = telemetry
-    this.#operation = operation
+    this.#format = format
     this.#model = model
     this.#stream = stream
     // Looked up once per request: an SDK registered meanwhile records from the next one.
@@ -203,18 +199,18 @@ export class RequestObservation implements Recordable {
 
   /** The attributes known when the request starts. */
   #startAttributes(): Attributes {
-    const operation = this.#operation
+    const format = this.#format
     const model = this.#model
     return {
       [attribute.stream]: this.#stream,
-      ...(operation === undefined ? {} : { [genAi.operationName]: genAiOperation[operation] }),
+      ...(format === undefined ? {} : { [genAi.operationName]: format.genAiOperation }),
       ...(model === undefined ? {} : { [genAi.requestModel]: model }),
     }
   }
 
   /** Starts the request's span, dated from the request's start. */
   #startSpan(attributes: Attributes, parent: Context): Span {
-    const name = this.#operation === undefined ? 'aicache request' : requestSpanNames[this.#operation]
+    const name = this.#format === undefined ? 'aicache request' : this.#format.requestSpanName
     return startSpan(this.#telemetry.tracer, name, { kind: SpanKind.INTERNAL, attributes, startTime: this.#startedAt }, parent)
   }
 
@@ -273,7 +269,7 @@ export class RequestObservation implements Recordable {
     const saved = this.saved
     const costSavedUsd = saved && telemetry.savedCost(saved, this.#model)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
-    const operationName = this.#operation === undefined ? undefined : genAiOperation[this.#operation]
+    const operationName = this.#format?.genAiOperation
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
     if (this.rateLimited) this.#instruments?.rateLimitRejections.add(1, series.attributes)
     if (this.#parent === undefined && this.#instruments === undefined) return
@@ -367,7 +363,7 @@ export class Telemetry {
     return usd
   }
 
-  request(operation: Operation | undefined, model: string | undefined, stream: boolean): RequestObservation {
-    return new RequestObservation(this, operation, model, stream)
+  request(format: ApiFormat | undefined, model: string | undefined, stream: boolean): RequestObservation {
+    return new RequestObservation(this, format, model, stream)
   }
 }

@@ -1,4 +1,5 @@
-import { doneData, type SseEvent } from './sse.js'
+import type { SseEvent } from '../stream/sse.js'
+import { doneData } from './openai.js'
 
 interface Completion {
   id?: string

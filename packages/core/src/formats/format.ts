@@ -1,0 +1,144 @@
+import type { TokenUsage } from '../exchange/types.js'
+import type { SseEvent } from '../stream/sse.js'
+
+/** What an answer says of itself: for the entry, the rate limit's settlement and the GenAI span. */
+export interface AnswerDescription {
+  /** The model that answered. */
+  model?: string
+  usage?: TokenUsage
+  /** `gen_ai.response.id`. */
+  responseId?: string
+  /** `gen_ai.response.finish_reasons`. */
+  finishReasons?: string[]
+  /** The generated text, recorded on the span only with `telemetry.recordContent`. */
+  completionText?: string
+}
+
+/** What a stream of this format is made of, event by event. */
+export interface StreamFormat {
+  /**
+   * Whether this event ends the answer: after it nothing more is part of
+   * it, and a stream that never sent it is incomplete and never stored.
+   * OpenAI's `data: [DONE]`; a typed stream's closing event
+   * (`event: message_stop`, `event: response.completed`).
+   */
+  isEnd(event: SseEvent): boolean
+  /** The failure an event reports (an `event: error`, an error payload), or `undefined`. */
+  errorOf(event: SseEvent): { message: string } | undefined
+  /**
+   * Whether an event only carries usage the client did not ask for, so it
+   * is left out of what that client sees. Absent when usage is part of the
+   * answer itself (a typed stream's closing events).
+   */
+  isUsageOnly?(event: SseEvent): boolean
+  /** The usage the stream reported, or `undefined`. */
+  usageOf(events: readonly SseEvent[]): TokenUsage | undefined
+  /**
+   * The body of the upstream request when the stream is to report its
+   * usage whether or not the client asked for it (OpenAI's
+   * `stream_options.include_usage`). Absent when streams always report it.
+   */
+  requestingUsage?(body: Record<string, unknown>): Record<string, unknown>
+  /**
+   * The whole answer a recorded stream amounts to, or `undefined` when the
+   * events are not a stream of this format (then they are replayed as
+   * recorded, never turned into an invented JSON).
+   */
+  assemble(events: readonly SseEvent[]): Record<string, unknown> | undefined
+  /**
+   * The stream the API would have sent for a whole answer, its end event
+   * included, or `undefined` for a body that is not an answer of this format.
+   */
+  synthesize(answer: unknown, includeUsage: boolean): SseEvent[] | undefined
+}
+
+/**
+ * One provider API that aicache caches: everything the engine, the
+ * adapters, the rate limits and telemetry need to know of it. The engine
+ * never switches on a format; it asks the descriptor carried on the
+ * prepared request (`prepared.format`) or the registry.
+ *
+ * A new format (the OpenAI Responses API, Anthropic Messages) is one module
+ * under `src/formats/` exporting a descriptor, and one line in
+ * `registry.ts`:
+ * - `paths` / `urlSuffix`: `['/v1/responses']` and `'/responses'`;
+ *   `['/v1/messages']` and `'/messages'`.
+ * - `stream.isEnd` reads the event name of a typed stream
+ *   (`event.event === 'message_stop'`), `stream.errorOf` its `event: error`,
+ *   `stream.usageOf` adds `message_start`'s input tokens to
+ *   `message_delta`'s output tokens; `isUsageOnly` and `requestingUsage`
+ *   are left out where usage always comes with the answer.
+ * - `providerName` answers `'anthropic'`; `genAiOperation` is one of the
+ *   spec's names in `telemetry/names.ts` (`chat` for both).
+ * - `describeAnswer` reads its own usage fields (`input_tokens`,
+ *   `output_tokens`) and model; `hasAnswerShape` its own answer object
+ *   (`type: 'message'`, `output: [...]`).
+ * - The upstream (which base URL, which auth header) is the gateway's
+ *   option; errors the middleware makes itself are OpenAI-shaped today
+ *   (docs/decisions/0030 says what would change for a second shape).
+ *
+ * The id, paths, suffix and names are plain fields, read on every request
+ * without a call; everything else runs on a miss or once per entry and form.
+ */
+export interface ApiFormat<Id extends string = string> {
+  /** The operation's name (`Operation`), and the first part of every key of the format. */
+  readonly id: Id
+  /** Gateway paths in proxy mode, without a trailing slash (`/v1/chat/completions`). */
+  readonly paths: readonly string[]
+  /**
+   * How a client-mode URL path ends (`/chat/completions`): clients put their
+   * own base path in front (`/v1`, `/openai/deployments/x`). A longer suffix
+   * wins over one it ends with (`/chat/completions` over `/completions`).
+   */
+  readonly urlSuffix: string
+  /** `gen_ai.operation.name`: one of the spec's values (`genAiOperationName` in telemetry/names.ts). */
+  readonly genAiOperation: string
+  /** The request span's name (`aicache chat`). */
+  readonly requestSpanName: string
+  /** `gen_ai.provider.name` of a call to this upstream. */
+  providerName(upstream: URL): string
+  /**
+   * Whether an app's own JSON body is a request of this format (wrap mode,
+   * where the path says nothing). The registry asks formats in its order;
+   * the first that recognises the body has it.
+   */
+  recognizes(body: Record<string, unknown>): boolean
+  /**
+   * Checks the format's own fields of a request body (the fields all
+   * formats share are checked before); throws an `AiCacheError` naming the field.
+   */
+  validate(body: Record<string, unknown>): void
+  /** The request's text, parts joined by newlines: what the tokenizer counts for a prompt. */
+  promptText(body: Record<string, unknown>): string
+  /** Tokens the format adds to the prompt's text (a chat's per-message framing). */
+  framingTokens(body: Record<string, unknown>): number
+  /**
+   * The most tokens a request may generate, for the rate limit's
+   * reservation; `defaultMaxTokens` when it sets no limit, 0 for a format
+   * that generates nothing (embeddings).
+   */
+  maxOutputTokens(body: Record<string, unknown>, defaultMaxTokens: number): number
+  /**
+   * Parses an upstream answer's bytes, `undefined` when they are not JSON.
+   * Called at most once per answer (see `AnswerJson`): shape check, usage,
+   * model and recording share the result.
+   */
+  parseAnswer(body: Buffer): unknown
+  /** Whether a parsed 2xx answer has the shape an answer of this format has (else it is not stored). */
+  hasAnswerShape(answer: Record<string, unknown>): boolean
+  /** Model, usage and the GenAI facts of a parsed answer. */
+  describeAnswer(answer: Record<string, unknown>): AnswerDescription
+  /** The generated text of an answer, counted when it reported no usage. */
+  outputText(answer: Record<string, unknown>): string
+  /** How its streams are read, assembled and synthesised; absent for a format that does not stream. */
+  readonly stream?: StreamFormat
+}
+
+/** `JSON.parse` of an answer's bytes, `undefined` when they are not JSON: the `parseAnswer` of JSON formats. */
+export function parseJsonAnswer(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}

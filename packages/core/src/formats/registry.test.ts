@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { chatCompletions } from './chat-completions.js'
+import { completions } from './completions.js'
+import { embeddings } from './embeddings.js'
+import { apiFormats, formatOfBody, formatOfPath, formatOfUrlPath, gatewayPaths, isLlmCall } from './registry.js'
+
+describe('formatOfPath', () => {
+  it("resolves every registered format's paths to that format, with or without a trailing slash", () => {
+    for (const format of apiFormats) {
+      for (const path of format.paths) {
+        expect(formatOfPath(path)).toBe(format)
+        expect(formatOfPath(`${path}/`)).toBe(format)
+      }
+    }
+    expect(formatOfPath('/v1/chat/completions')?.id).toBe('chat')
+    expect(formatOfPath('/v1/completions')?.id).toBe('completion')
+    expect(formatOfPath('/v1/embeddings')?.id).toBe('embeddings')
+  })
+
+  it('knows no other path, whatever property names it spells', () => {
+    for (const path of ['/v1/models', '/v1/chat', '/v1/', '/', 'constructor', '__proto__', '/v1/CHAT/COMPLETIONS', '/v2/chat/completions', 'v1/embeddings']) {
+      expect(formatOfPath(path)).toBeUndefined()
+    }
+  })
+
+  it('lists every path of every format once, for adapters that register routes', () => {
+    expect(gatewayPaths).toEqual(['/v1/chat/completions', '/v1/completions', '/v1/embeddings'])
+    expect(new Set(gatewayPaths).size).toBe(gatewayPaths.length)
+  })
+})
+
+describe('formatOfUrlPath', () => {
+  it('matches the end of a client-mode path, whatever base path the client puts in front', () => {
+    expect(formatOfUrlPath('/v1/chat/completions')).toBe(chatCompletions)
+    expect(formatOfUrlPath('/openai/deployments/x/chat/completions')).toBe(chatCompletions)
+    expect(formatOfUrlPath('/openai/deployments/x/chat/completions/')).toBe(chatCompletions)
+    expect(formatOfUrlPath('/v1/completions')).toBe(completions)
+    expect(formatOfUrlPath('/openai/deployments/x/completions')).toBe(completions)
+    expect(formatOfUrlPath('/api/v1/embeddings')).toBe(embeddings)
+  })
+
+  it('prefers the longer suffix: a chat path is never read as a completions one', () => {
+    for (const format of apiFormats) expect(formatOfUrlPath(`/base${format.urlSuffix}`)).toBe(format)
+  })
+
+  it('knows no other path', () => {
+    for (const path of ['/v1/models', '/v1/chat', '/v1/embeddings/x', '/v1/files', '/', '/v1/chat/completionsx']) {
+      expect(formatOfUrlPath(path)).toBeUndefined()
+    }
+  })
+})
+
+describe('formatOfBody', () => {
+  it('recognises a body by its fields, in registry order', () => {
+    expect(formatOfBody({ messages: [] })).toBe(chatCompletions)
+    expect(formatOfBody({ prompt: 'x' })).toBe(completions)
+    expect(formatOfBody({ input: 'x' })).toBe(embeddings)
+    expect(formatOfBody({ messages: [], input: 'x' })).toBe(chatCompletions)
+  })
+
+  it('recognises nothing else', () => {
+    for (const body of [null, 'x', [{ messages: [] }], {}, { messages: 'x' }, { title: 'todo' }]) expect(formatOfBody(body)).toBeUndefined()
+  })
+
+  it('takes only a string model and a recognised body for an LLM call', () => {
+    expect(isLlmCall({ model: 'gpt-4o', messages: [] })).toBe(true)
+    expect(isLlmCall({ messages: [] })).toBe(false)
+    expect(isLlmCall({ model: 'gpt-4o', title: 'todo' })).toBe(false)
+  })
+})
+
+describe('apiFormats', () => {
+  it('gives every format its own id, paths and suffix, and the names telemetry records', () => {
+    expect(new Set(apiFormats.map((format) => format.id)).size).toBe(apiFormats.length)
+    expect(new Set(apiFormats.map((format) => format.urlSuffix)).size).toBe(apiFormats.length)
+    for (const format of apiFormats) {
+      for (const path of format.paths) expect(path.endsWith(format.urlSuffix)).toBe(true)
+      expect(format.requestSpanName).toBe(`aicache ${format.genAiOperation}`)
+    }
+    expect(apiFormats.map((format) => format.genAiOperation)).toEqual(['chat', 'text_completion', 'embeddings'])
+  })
+})
