@@ -3,7 +3,7 @@ import express from 'express'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { aiCache, createAiCache, setCacheMeta } from './index.js'
-import { listen } from './test-apps.js'
+import { listen } from '../test/support/test-apps.js'
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello there' }] }
 

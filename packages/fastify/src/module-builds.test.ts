@@ -3,7 +3,7 @@ import { startFakeUpstream, type FakeUpstream } from '@aicache/testkit'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AiCache, AiCacheError, aiCache } from './index.js'
-import { listen } from './test-apps.js'
+import { listen } from '../test/support/test-apps.js'
 
 // This file is ESM; `require` loads the CommonJS build of the core, as an app
 // that mixes both module systems does.

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream'
 import type { ConformanceHarness, RunningApp } from '@aicache/testkit/conformance'
 import type { FastifyInstance } from 'fastify'
 import Fastify from 'fastify'
-import { type FastifyAiCacheOptions, aiCache } from './index.js'
+import { type FastifyAiCacheOptions, aiCache } from '../../src/index.js'
 
 /** Listens on a free loopback port; closing the app closes the engine it created. */
 export async function listen(app: FastifyInstance): Promise<RunningApp> {

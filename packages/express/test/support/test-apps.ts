@@ -2,7 +2,7 @@ import express, { type Express } from 'express'
 import express4 from 'express4'
 import { listening } from '@aicache/testkit/conformance'
 import type { ConformanceHarness, WrapHandler } from '@aicache/testkit/conformance'
-import { type AiCacheOptions, aiCache } from './index.js'
+import { type AiCacheOptions, aiCache } from '../../src/index.js'
 
 /** Listens on a free loopback port and returns the app's origin and a closer. */
 export function listen(app: Pick<Express, 'listen'>) {

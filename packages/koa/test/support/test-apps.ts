@@ -4,7 +4,7 @@ import Router from '@koa/router'
 import { listening } from '@aicache/testkit/conformance'
 import type { ConformanceHarness } from '@aicache/testkit/conformance'
 import Koa from 'koa'
-import { type AiCacheOptions, aiCache } from './index.js'
+import { type AiCacheOptions, aiCache } from '../../src/index.js'
 
 /** Listens on a free loopback port and returns the app's origin and a closer. */
 export function listen(app: Koa) {
