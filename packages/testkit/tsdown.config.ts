@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/conformance.ts', 'src/cli.ts', 'src/redis.ts'],
+  entry: ['src/index.ts', 'src/conformance.ts', 'src/contracts.ts', 'src/cli.ts', 'src/redis.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

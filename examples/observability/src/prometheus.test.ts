@@ -4,7 +4,7 @@ import type { FakeUpstream } from '@aicache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ObservabilityApp, startObservabilityApp } from './app.js'
 import { readDashboardQueries } from './dashboard-queries.js'
-import { type PrometheusServer, skipWithoutPrometheus, startPrometheus } from './prometheus-server.js'
+import { type PrometheusServer, skipWithoutPrometheus, startPrometheus } from '../test/support/prometheus-server.js'
 import { type PlannedRequest, playWorkload } from './workload/play.js'
 
 /** An OTLP/HTTP receiver that keeps the span names it was sent (the exporter sends OTLP JSON). */

@@ -2,7 +2,7 @@ import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import express from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { aiCache } from './index.js'
-import { listen } from './test-apps.js'
+import { listen } from '../test/support/test-apps.js'
 
 // A seed beyond 2^53: JSON.parse then JSON.stringify would send 12345678901234567000.
 const bigSeedBody = '{"model":"gpt-4o-mini","seed":12345678901234567890,"messages":[{"role":"user","content":"hi"}]}'

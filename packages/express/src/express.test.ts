@@ -2,8 +2,8 @@ import { startFakeUpstream, type FakeUpstream } from '@aicache/testkit'
 import express from 'express'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { aiCache, createAiCache, setCacheMeta } from './index.js'
-import { listen } from './test-apps.js'
+import { aiCache } from './index.js'
+import { listen } from '../test/support/test-apps.js'
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello there' }] }
 
@@ -37,19 +37,6 @@ describe('express adapter', () => {
     expect(fake.callCount()).toBe(1)
   })
 
-  it('shares one engine between two apps', async () => {
-    const engine = createAiCache({ upstream: fake.url })
-    closers.push(() => engine.close())
-    const one = express().use(aiCache(engine))
-    const two = express().use(aiCache(engine))
-    await new OpenAI({ baseURL: `${await serve(one)}/v1`, apiKey: 'sk-a' }).chat.completions.create(chatBody)
-    const hit = await new OpenAI({ baseURL: `${await serve(two)}/v1`, apiKey: 'sk-a' }).chat.completions
-      .create(chatBody)
-      .withResponse()
-    expect(hit.response.headers.get('cache-status')).toMatch(/hit/)
-    expect(engine.stats()).toMatchObject({ requests: 2, misses: 1, hits: { l1: 1 } })
-  })
-
   it('serves under a mount path and leaves other routes to the app', async () => {
     const app = express()
     app.use('/llm', aiCache({ upstream: fake.url }))
@@ -59,23 +46,6 @@ describe('express adapter', () => {
     await openai.chat.completions.create(chatBody)
     expect(fake.calls[0]?.path).toBe('/v1/chat/completions')
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ ok: true })
-  })
-
-  it('stores the usage a wrapped handler attaches, and counts it as saved on a hit', async () => {
-    const app = express()
-    const middleware = aiCache({ scope: 'shared' })
-    app.use(middleware)
-    app.post('/chat', express.json(), (req, res) => {
-      setCacheMeta(res, { model: 'gpt-4o-mini', usage: { inputTokens: 11, outputTokens: 22 } })
-      res.json({ answer: `about ${(req.body as { prompt: string }).prompt}` })
-    })
-    const url = await serve(app)
-    const ask = () =>
-      fetch(`${url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m","prompt":"x"}' })
-    await ask()
-    const hit = await ask()
-    expect(hit.headers.get('cache-status')).toMatch(/hit/)
-    expect(middleware.engine.stats().tokensSaved).toEqual({ input: 11, output: 22 })
   })
 
   it('does not store a response the handler marked no-store', async () => {
@@ -117,41 +87,5 @@ describe('express adapter on one route', () => {
     } finally {
       await running.close()
     }
-  })
-})
-
-describe('express adapter, per-route settings', () => {
-  it("gives a route its own rate limits on a shared engine, or none, and refuses bad ones at start-up", async () => {
-    const engine = createAiCache({ rateLimit: { requestsPerMinute: 100 } })
-    const app = express()
-    const answer = (req: express.Request, res: express.Response) => res.json({ answer: (req.body as { prompt: string }).prompt })
-    app.post('/chat', aiCache(engine), express.json(), answer)
-    app.post('/strict', aiCache(engine, { rateLimit: { requestsPerMinute: 2 } }), express.json(), answer)
-    app.post('/free', aiCache(engine, { rateLimit: false }), express.json(), answer)
-    const running = await listen(app)
-    try {
-      const ask = (path: string, prompt: string) =>
-        fetch(`${running.url}${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' },
-          body: JSON.stringify({ prompt }),
-        })
-      const strict = [await ask('/strict', 'a'), await ask('/strict', 'b'), await ask('/strict', 'c')]
-      expect(strict.map((response) => response.status)).toEqual([200, 200, 429])
-      expect(strict[0]!.headers.get('x-ratelimit-limit-requests')).toBe('2')
-      expect(await strict[2]!.json()).toMatchObject({ error: { code: 'rate_limited' } })
-      // The route's budget is its own: the engine's limit still has room on other routes.
-      const chat = await ask('/chat', 'a')
-      expect(chat.status).toBe(200)
-      expect(chat.headers.get('x-ratelimit-limit-requests')).toBe('100')
-      expect(chat.headers.get('x-ratelimit-remaining-requests')).toBe('99')
-      const free = await ask('/free', 'a')
-      expect(free.status).toBe(200)
-      expect(free.headers.get('x-ratelimit-limit-requests')).toBeNull()
-    } finally {
-      await running.close()
-    }
-    expect(() => aiCache(engine, { rateLimit: { requestsPerMinute: -1 } })).toThrow(/route\.rateLimit\.requestsPerMinute/)
-    expect(() => aiCache(engine, { ttlMs: 1.5 })).toThrow(/route\.ttlMs/)
   })
 })

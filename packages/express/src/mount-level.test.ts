@@ -1,7 +1,7 @@
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { aiCache } from './index.js'
-import { listen } from './test-apps.js'
+import { listen } from '../test/support/test-apps.js'
 
 describe('express adapter: app-level and route-level wrap mode', () => {
   const closers: Array<() => Promise<void>> = []

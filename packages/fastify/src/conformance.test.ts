@@ -1,4 +1,4 @@
 import { describeConformance } from '@aicache/testkit/conformance'
-import { fastifyHarness } from './test-apps.js'
+import { fastifyHarness } from '../test/support/test-apps.js'
 
 describeConformance('fastify', fastifyHarness)

@@ -1,4 +1,4 @@
 import { describeConformance } from '@aicache/testkit/conformance'
-import { koaHarness } from './test-apps.js'
+import { koaHarness } from '../test/support/test-apps.js'
 
 describeConformance('koa', koaHarness)

@@ -1,4 +1,3 @@
-import { PassThrough, Readable } from 'node:stream'
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
@@ -6,8 +5,8 @@ import Koa from 'koa'
 import compress from 'koa-compress'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { aiCache, createAiCache, setCacheMeta } from './index.js'
-import { listen } from './test-apps.js'
+import { aiCache } from './index.js'
+import { listen } from '../test/support/test-apps.js'
 
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello there' }] }
 
@@ -123,49 +122,6 @@ describe('koa adapter', () => {
     expect(await other.json()).toEqual({ other: { model: 'm', prompt: 'x' }, call: 3 })
   })
 
-  it('gives a @koa/router route its own rate limits on a shared engine, or none', async () => {
-    const engine = createAiCache({ rateLimit: { requestsPerMinute: 100 } })
-    const app = new Koa()
-    const router = new Router()
-    const answer = (ctx: Koa.Context) => {
-      ctx.body = { answer: (ctx.request.body as { prompt: string }).prompt }
-    }
-    router.post('/chat', aiCache(engine), bodyParser(), answer)
-    router.post('/strict', aiCache(engine, { rateLimit: { requestsPerMinute: 2 } }), bodyParser(), answer)
-    router.post('/free', aiCache(engine, { rateLimit: false }), bodyParser(), answer)
-    app.use(router.routes())
-    const url = await serve(app)
-    const init = { headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' } }
-    const strict = [await ask(`${url}/strict`, { model: 'm', prompt: 'a' }, init), await ask(`${url}/strict`, { model: 'm', prompt: 'b' }, init), await ask(`${url}/strict`, { model: 'm', prompt: 'c' }, init)]
-    expect(strict.map((response) => response.status)).toEqual([200, 200, 429])
-    expect(strict[0]!.headers.get('x-ratelimit-limit-requests')).toBe('2')
-    const chat = await ask(`${url}/chat`, { model: 'm', prompt: 'a' }, init)
-    expect(chat.headers.get('x-ratelimit-remaining-requests')).toBe('99')
-    const free = await ask(`${url}/free`, { model: 'm', prompt: 'a' }, init)
-    expect(free.status).toBe(200)
-    expect(free.headers.get('x-ratelimit-limit-requests')).toBeNull()
-    expect(() => aiCache(engine, { rateLimit: { tokensPerMinute: 0 } })).toThrow(/route\.rateLimit\.tokensPerMinute/)
-  })
-
-  it("sends a handler's error through Koa's error handling and stores nothing", async () => {
-    const app = new Koa()
-    const seen: unknown[] = []
-    app.on('error', (error: unknown) => seen.push(error))
-    app.use(aiCache())
-    let calls = 0
-    app.use((ctx) => {
-      if (++calls === 1) throw new Error('model failed')
-      ctx.body = { answer: calls }
-    })
-    const url = await serve(app)
-    expect((await ask(url)).status).toBe(500)
-    expect(seen).toEqual([expect.objectContaining({ message: 'model failed' })])
-    const second = await ask(url)
-    expect(second.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
-    expect(await second.json()).toEqual({ answer: 2 })
-    expect((await ask(url)).headers.get('cache-status')).toMatch(/hit/)
-  })
-
   it('lets an error middleware around it answer for a failing handler', async () => {
     const app = new Koa()
     app.use(async (ctx, next) => {
@@ -190,10 +146,9 @@ describe('koa adapter', () => {
     expect(calls).toBe(2)
   })
 
-  it.each([
-    ['a Node stream', () => Readable.from([Buffer.from('{"answer":'), Buffer.from('"streamed"}')])],
-    ['a web ReadableStream', () => new Blob(['{"answer":', '"streamed"}']).stream()],
-  ])('records %s in ctx.body as it is sent and replays it on a hit', async (_label, body) => {
+  // A Node stream in ctx.body is in the conformance suite; a web stream is Koa's own.
+  it('records a web ReadableStream in ctx.body as it is sent and replays it on a hit', async () => {
+    const body = () => new Blob(['{"answer":', '"streamed"}']).stream()
     const app = new Koa()
     app.use(aiCache())
     let calls = 0
@@ -208,33 +163,6 @@ describe('koa adapter', () => {
     expect(hit.headers.get('cache-status')).toMatch(/hit/)
     expect(await hit.json()).toEqual({ answer: 'streamed' })
     expect(calls).toBe(1)
-  })
-
-  it('stores nothing when the client leaves in the middle of a streamed answer', async () => {
-    const app = new Koa()
-    app.on('error', () => {})
-    app.use(aiCache())
-    let calls = 0
-    let closed: Promise<unknown> = Promise.resolve()
-    app.use((ctx) => {
-      const source = new PassThrough()
-      closed = new Promise((resolve) => source.once('close', resolve))
-      ctx.type = 'application/json'
-      ctx.body = source
-      source.write('{"answer":')
-      if (++calls > 1) source.end('"complete"}')
-    })
-    const url = await serve(app)
-    const controller = new AbortController()
-    const partial = await ask(url, undefined, { signal: controller.signal })
-    expect(partial.status).toBe(200)
-    controller.abort()
-    await closed
-    const second = await ask(url)
-    expect(second.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
-    expect(await second.json()).toEqual({ answer: 'complete' })
-    expect((await ask(url)).headers.get('cache-status')).toMatch(/hit/)
-    expect(calls).toBe(2)
   })
 
   it('leaves compression and CORS headers to the middleware around it, on misses and hits', async () => {
@@ -267,33 +195,5 @@ describe('koa adapter', () => {
     expect(text.length).toBeGreaterThan(0)
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/)
     expect(response.headers.get('cache-status')).toMatch(/^aicache; /)
-  })
-
-  it('counts the usage attached with setCacheMeta as saved on a hit', async () => {
-    const app = new Koa()
-    const middleware = aiCache({ scope: 'shared' })
-    app.use(middleware)
-    app.use(bodyParser())
-    app.use((ctx) => {
-      setCacheMeta(ctx, { model: 'gpt-4o-mini', usage: { inputTokens: 11, outputTokens: 22 } })
-      ctx.body = { answer: `about ${(ctx.request.body as { prompt: string }).prompt}` }
-    })
-    const url = await serve(app)
-    await ask(url)
-    expect((await ask(url)).headers.get('cache-status')).toMatch(/hit/)
-    expect(middleware.engine.stats().tokensSaved).toEqual({ input: 11, output: 22 })
-  })
-
-  it('shares one engine between two apps', async () => {
-    const engine = createAiCache({ upstream: fake.url })
-    closers.push(() => engine.close())
-    const one = new Koa().use(aiCache(engine))
-    const two = new Koa().use(aiCache(engine))
-    await new OpenAI({ baseURL: `${await serve(one)}/v1`, apiKey: 'sk-a' }).chat.completions.create(chatBody)
-    const hit = await new OpenAI({ baseURL: `${await serve(two)}/v1`, apiKey: 'sk-a' }).chat.completions
-      .create(chatBody)
-      .withResponse()
-    expect(hit.response.headers.get('cache-status')).toMatch(/hit/)
-    expect(engine.stats()).toMatchObject({ requests: 2, misses: 1, hits: { l1: 1 } })
   })
 })

@@ -3,7 +3,7 @@ import Router from '@koa/router'
 import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { aiCache } from './index.js'
-import { listen } from './test-apps.js'
+import { listen } from '../test/support/test-apps.js'
 
 describe('koa adapter: app-level and route-level wrap mode', () => {
   const closers: Array<() => Promise<void>> = []

@@ -10,9 +10,12 @@
  */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Readable } from 'node:stream'
 import OpenAI from 'openai'
 import OpenAI7 from 'openai7'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describeHandlerConformance } from './conformance-handlers.js'
+import { describeSharingConformance } from './conformance-sharing.js'
 import { startFakeUpstream } from './fake-upstream.js'
 import { describeFramingAttacks } from './framing-attacks.js'
 import { describePathAttacks, type PathAttackOptions } from './path-attacks.js'
@@ -50,18 +53,72 @@ export async function listening(server: Server): Promise<RunningApp & { server: 
 }
 
 /**
- * What a wrapped route answers. The harness sends `body` as JSON, or, when
+ * What a wrapped route answers. The harness sends `body` as JSON; or, when
  * `events` is set, each event as an SSE `data:` block written as the
- * framework streams (one write per event), then ends the response.
+ * framework streams (one write per event), then ends the response; or, when
+ * `stream` is set, that stream as a JSON body the way the framework sends a
+ * stream (destroying it if the client leaves). With `meta`, the handler
+ * first calls the adapter's `setCacheMeta` with it. A handler that throws
+ * hands its error to the framework's own error handling.
  */
 export interface WrapAnswer {
   status: number
   body?: unknown
   events?: readonly string[]
+  stream?: Readable
+  meta?: ConformanceMeta
+}
+
+/** What a handler passes to the adapter's `setCacheMeta` (`ResponseMeta` of `@aicache/core`). */
+export interface ConformanceMeta {
+  model?: string
+  usage?: { inputTokens: number; outputTokens: number }
 }
 
 /** The app's own handler logic for `POST /chat` and `POST /other`. */
 export type WrapHandler = (route: '/chat' | '/other', body: unknown) => Promise<WrapAnswer>
+
+/** The app's own handler logic for the `POST` routes of {@link ConformanceHarness.routes}. */
+export type RouteHandler = (path: string, body: unknown) => Promise<WrapAnswer>
+
+/** The counters of an engine the suite reads (`AiCacheStats` of `@aicache/core`). */
+export interface ConformanceStats {
+  requests: number
+  misses: number
+  hits: { l1: number }
+  tokensSaved: { input: number; output: number }
+}
+
+/** An engine as `createAiCache()` makes it, as far as the suite uses it. */
+export interface ConformanceEngine {
+  /** Client mode: a drop-in `fetch` for `new OpenAI({ fetch })`. */
+  readonly fetch: typeof globalThis.fetch
+  stats(): ConformanceStats
+  close(): Promise<void>
+}
+
+/** A wrap-mode app: its engine, and the errors the framework's error handling received. */
+export interface WrappedApp extends RunningApp {
+  engine: ConformanceEngine
+  /** Every error that reached the framework's error handling (Express `next(error)`, Koa's `error` event, Fastify's `onError`). */
+  errors: unknown[]
+}
+
+/** Settings of the routes one aicache is mounted on (`AiCacheRouteOptions`): namespace, TTL, rate limits. */
+export type ConformanceRouteOptions = Record<string, unknown>
+
+/**
+ * The core's two module builds: engines and errors must be recognised
+ * across them, since an app can load the core both ways.
+ */
+export interface ConformanceModuleBuilds {
+  /** The CommonJS build of `@aicache/core`, loaded with `createRequire(import.meta.url)('@aicache/core')`. */
+  commonJs: { createAiCache(options?: ConformanceOptions): ConformanceEngine }
+  /** `AiCache` as the adapter exports it (from the ESM build the adapter imports). */
+  AiCache: abstract new (...args: never[]) => unknown
+  /** `AiCacheError` as the adapter exports it. */
+  AiCacheError: (abstract new (...args: never[]) => unknown) & { isInstance(value: unknown): boolean }
+}
 
 /** How an adapter starts the apps the suite needs. */
 export interface ConformanceHarness {
@@ -71,7 +128,20 @@ export interface ConformanceHarness {
    * aicache in wrap mode in front of `POST /chat` and `POST /other`, each
    * answered by `handler` with the framework's own JSON response.
    */
-  wrap(options: ConformanceOptions, handler: WrapHandler): Promise<RunningApp>
+  wrap(options: ConformanceOptions, handler: WrapHandler): Promise<WrappedApp>
+  /** An engine from the adapter's `createAiCache`, to share between apps. */
+  createEngine(options: ConformanceOptions): ConformanceEngine
+  /** aicache in proxy mode on a shared `engine` (from {@link createEngine}), which closing the app leaves open. */
+  proxyOn(engine: ConformanceEngine): Promise<RunningApp>
+  /**
+   * aicache mounted on single routes over a shared `engine`: each key of
+   * `routes` is a `POST` path with aicache mounted on that route alone, with
+   * its settings, before the framework's JSON parsing and `handler`.
+   * Rejects, as the adapter throws, when a route's settings are refused.
+   */
+  routes(engine: ConformanceEngine, routes: Record<string, ConformanceRouteOptions>, handler: RouteHandler): Promise<RunningApp>
+  /** The core's module builds, as the adapter's package sees them. */
+  moduleBuilds: ConformanceModuleBuilds
   /** Request targets the framework refuses itself, before aicache (see {@link PathAttackOptions}). */
   refusedByFramework?: readonly string[]
 }
@@ -108,6 +178,8 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
     forms: ['content-length', 'chunked', 'content-length larger than sent', 'content-length smaller than sent'],
   })
   describePathAttacks(name, (options) => harness.proxy(options), { refusedByFramework: harness.refusedByFramework })
+  describeSharingConformance(name, harness)
+  describeHandlerConformance(name, harness)
   describe(`${name} conformance`, () => {
     let fake: FakeUpstream
     const running: RunningApp[] = []

@@ -1,6 +1,6 @@
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway } from './test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * A 2xx answer is stored only when it has the shape of its operation:

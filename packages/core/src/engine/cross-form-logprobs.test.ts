@@ -1,7 +1,7 @@
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway } from './test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * A stream stored for one request answers the same request without

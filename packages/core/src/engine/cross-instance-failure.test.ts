@@ -2,8 +2,8 @@ import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { generousTimeoutMs, rawClient } from '../store/redis-test-support.js'
-import { startTestGateway } from './test-gateway.js'
+import { generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Why was my card declined?' }] }
 const retry = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50 }

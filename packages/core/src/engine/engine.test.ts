@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createAiCache } from '../index.js'
 import type { AiCacheOptions } from '../options.js'
 import type { AiCache } from './engine.js'
-import { startTestGateway } from './test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'How do I activate my card?' }] }
 

@@ -2,8 +2,8 @@ import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
 import OpenAI from 'openai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eventually, generousTimeoutMs } from '../store/redis-test-support.js'
-import { startTestGateway } from './test-gateway.js'
+import { eventually, generousTimeoutMs } from '../../test/support/redis-test-support.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * `redis.localTtlMs`: an entry stays in an instance's memory tier at most

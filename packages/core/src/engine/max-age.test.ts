@@ -1,7 +1,7 @@
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startTestGateway } from './test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Can I raise my card limit?' }] }
 

@@ -5,8 +5,8 @@ import OpenAI from 'openai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRedisLayer, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
-import { closeClient, eventually, generousTimeoutMs, rawClient } from '../store/redis-test-support.js'
-import { startTestGateway } from './test-gateway.js'
+import { closeClient, eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * Namespaces are named by callers (`x-aicache-namespace`): what they can make

@@ -1,6 +1,6 @@
 import { freePort, type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually } from '../store/redis-test-support.js'
+import { eventually } from '../../test/support/redis-test-support.js'
 import { AiCache } from './engine.js'
 
 describe.skipIf(skipWithoutRedis())('stats().redis.connected', () => {

@@ -4,10 +4,10 @@ import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
 import { redisKeys } from '../store/redis-keys.js'
-import { eventually, generousTimeoutMs, rawClient } from '../store/redis-test-support.js'
+import { eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
 import { attribute, metric } from '../telemetry/names.js'
-import { byName, sdk } from '../telemetry/test-sdk.js'
-import { startTestGateway } from './test-gateway.js'
+import { byName, sdk } from '../../test/support/test-sdk.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'How do I dispute a charge?' }] }
 

@@ -3,7 +3,7 @@ import OpenAI from 'openai'
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
-import { startTestGateway } from './test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Can I change my PIN online?' }] }
 const tools = [

@@ -1,4 +1,6 @@
+import { describeRateLimiterContract } from '@aicache/testkit/contracts'
+import * as vitest from 'vitest'
 import { createMemoryCounterStore } from './memory-counter-store.js'
-import { rateLimiterSuite } from './rate-limiter-suite.js'
+import { createRateLimiter } from './rate-limiter.js'
 
-rateLimiterSuite('memory', createMemoryCounterStore)
+describeRateLimiterContract(vitest, { name: 'memory', createStore: createMemoryCounterStore, createRateLimiter })

@@ -1,10 +1,11 @@
 import { type RedisCluster, type RedisServer, skipWithoutRedis, startRedisCluster, startRedisServer } from '@aicache/testkit/redis'
+import { describeRateLimiterContract } from '@aicache/testkit/contracts'
 import { Cluster, Redis } from 'ioredis'
+import * as vitest from 'vitest'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AiCacheError } from '../errors.js'
 import { createRedisCounterStore } from './redis-counter-store.js'
 import { type Admission, createRateLimiter } from './rate-limiter.js'
-import { rateLimiterSuite } from './rate-limiter-suite.js'
 
 const skip = skipWithoutRedis()
 
@@ -36,7 +37,11 @@ describe.skipIf(skip)('Redis counter store', () => {
       shared = client()
     })
     // A prefix per store keeps the suite's tests apart in one Redis.
-    rateLimiterSuite('Redis', () => createRedisCounterStore(shared, { clock: 'caller', prefix: `suite:${++stores}:` }))
+    describeRateLimiterContract(vitest, {
+      name: 'Redis',
+      createStore: () => createRedisCounterStore(shared, { clock: 'caller', prefix: `suite:${++stores}:` }),
+      createRateLimiter,
+    })
   })
 
   it('three instances on one scope hold a global limit of 300/min within 5% under 600 concurrent admits', async () => {

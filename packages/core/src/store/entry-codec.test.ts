@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { decodeEntry, encodeEntry } from './entry-codec.js'
-import { expectSameEntry, sampleEntry } from './store-contract.js'
+import { expectSameEntry, sampleEntry } from '../../test/support/store-entries.js'
 
 const header = (flags = 0) => Buffer.from([0xac, 0x1e, 1, flags])
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { InvalidationMessage } from './invalidation-messages.js'
 import { createRedisLayer, type RedisLayer } from './redis-layer.js'
-import { closeClient, eventually, generousTimeoutMs, rawClient } from './redis-test-support.js'
+import { closeClient, eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
 
 describe.skipIf(skipWithoutRedis())('namespace generations and the invalidation bus', () => {
   let server: RedisServer

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BreakerState } from './guarded-remote.js'
 import { createRedisLayer, type RedisLayer } from './redis-layer.js'
 import { redisKeys } from './redis-keys.js'
-import { closeClient, eventually, generousTimeoutMs, rawClient } from './redis-test-support.js'
-import { expectSameEntry, sampleEntry } from './store-contract.js'
+import { closeClient, eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
+import { expectSameEntry, sampleEntry } from '../../test/support/store-entries.js'
 
 async function timed<T>(work: Promise<T>): Promise<{ value: T; elapsedMs: number }> {
   const startedAt = performance.now()

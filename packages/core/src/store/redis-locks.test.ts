@@ -2,8 +2,8 @@ import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/t
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRedisLayer, type RedisLayer, type RedisLayerOptions } from './redis-layer.js'
 import { redisKeys } from './redis-keys.js'
-import { closeClient, eventually, generousTimeoutMs, rawClient } from './redis-test-support.js'
-import { expectSameEntry, sampleEntry } from './store-contract.js'
+import { closeClient, eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
+import { expectSameEntry, sampleEntry } from '../../test/support/store-entries.js'
 
 async function timed<T>(work: Promise<T>): Promise<{ value: T; elapsedMs: number }> {
   const startedAt = performance.now()

@@ -1,11 +1,13 @@
 import { type RedisCluster, skipWithoutRedis, startRedisCluster, startRedisServer } from '@aicache/testkit/redis'
 import type { Cluster, Redis } from 'ioredis'
+import { describeStoreContract, type StoreUnderTest } from '@aicache/testkit/contracts'
+import * as vitest from 'vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryTier } from './memory-tier.js'
 import { createRedisLayer, type RedisLayer } from './redis-layer.js'
 import { redisKeys } from './redis-keys.js'
-import { closeClient, clusterClient, eventually, generousTimeoutMs, rawClient } from './redis-test-support.js'
-import { describeStoreContract, sampleEntry, type StoreUnderTest } from './store-contract.js'
+import { closeClient, clusterClient, eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
+import { sampleEntry } from '../../test/support/store-entries.js'
 
 const keys = redisKeys('aicache')
 
@@ -24,32 +26,42 @@ function redisSubject(layer: RedisLayer, raw: Redis | Cluster, stop: () => Promi
   }
 }
 
-describeStoreContract('memory tier', async () => {
-  const tier = createMemoryTier({ maxBytes: 16 * 1024 * 1024 })
-  return {
-    store: {
-      get: async (key) => tier.get(key),
-      set: async (key, entry) => tier.set(key, entry),
-      delete: async (key) => {
-        tier.delete(key)
+describeStoreContract(vitest, {
+  name: 'memory tier',
+  create: async () => {
+    const tier = createMemoryTier({ maxBytes: 16 * 1024 * 1024 })
+    return {
+      store: {
+        get: async (key) => tier.get(key),
+        set: async (key, entry) => tier.set(key, entry),
+        delete: async (key) => {
+          tier.delete(key)
+        },
       },
-    },
-    close: async () => tier.clear(),
-  }
-}, { holdsRawBytes: false })
+      close: async () => tier.clear(),
+    }
+  },
+  holdsRawBytes: false,
+})
 
 describe.skipIf(skipWithoutRedis())('Redis', () => {
-  describeStoreContract('Redis', async () => {
-    const server = await startRedisServer()
-    const layer = await createRedisLayer({ redis: server.url, timeoutMs: generousTimeoutMs })
-    return redisSubject(layer, rawClient(server.url), () => server.stop())
+  describeStoreContract(vitest, {
+    name: 'Redis',
+    create: async () => {
+      const server = await startRedisServer()
+      const layer = await createRedisLayer({ redis: server.url, timeoutMs: generousTimeoutMs })
+      return redisSubject(layer, rawClient(server.url), () => server.stop())
+    },
   })
 
-  describeStoreContract('Redis Cluster (3 masters)', async () => {
-    const cluster = await startRedisCluster()
-    const client = await clusterClient(cluster)
-    const layer = await createRedisLayer({ redis: client, timeoutMs: generousTimeoutMs })
-    return redisSubject(layer, client, () => cluster.stop())
+  describeStoreContract(vitest, {
+    name: 'Redis Cluster (3 masters)',
+    create: async () => {
+      const cluster = await startRedisCluster()
+      const client = await clusterClient(cluster)
+      const layer = await createRedisLayer({ redis: client, timeoutMs: generousTimeoutMs })
+      return redisSubject(layer, client, () => cluster.stop())
+    },
   })
 
   describe('Redis Cluster: placement, locks and the bus', () => {

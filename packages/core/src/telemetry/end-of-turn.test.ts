@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAiCache } from '../index.js'
 import type { ExchangeRequest } from '../exchange/types.js'
 import { attribute, metric } from './names.js'
-import { byName, sdk } from './test-sdk.js'
+import { byName, sdk } from '../../test/support/test-sdk.js'
 
 const body = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Can I change my delivery address?' }] }))
 

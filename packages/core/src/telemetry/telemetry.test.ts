@@ -4,10 +4,10 @@ import type { Histogram } from '@opentelemetry/sdk-metrics'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway } from '../engine/test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 import { createAiCache } from '../index.js'
 import { attribute, genAi, metric } from './names.js'
-import { byName, sdk } from './test-sdk.js'
+import { byName, sdk } from '../../test/support/test-sdk.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Why was my card declined?' }] }
 

@@ -2,7 +2,7 @@ import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AiCacheError } from '../errors.js'
 import type { CircuitState } from '../resilience/circuit-breaker.js'
-import { recordingClock, resilientTo, sendAndRead } from './resilient-upstream-helpers.js'
+import { recordingClock, resilientTo, sendAndRead } from '../../test/support/resilient-upstream-helpers.js'
 import type { ResilienceOptions } from './resilient-upstream.js'
 import type { Upstream } from './types.js'
 

@@ -1,7 +1,7 @@
 import { type FakeUpstream, type RecordedCall, startFakeUpstream } from '@aicache/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AiCacheError } from '../errors.js'
-import { chatCall, recordingClock, resilientTo, sendAndRead } from './resilient-upstream-helpers.js'
+import { chatCall, recordingClock, resilientTo, sendAndRead } from '../../test/support/resilient-upstream-helpers.js'
 import type { Upstream } from './types.js'
 
 /** Runs `total` client calls, `parallel` at a time; returns each status, or the error code. */

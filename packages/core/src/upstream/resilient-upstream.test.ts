@@ -1,7 +1,7 @@
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AiCacheError } from '../errors.js'
-import { chatCall, recordingClock, resilientTo, sendAndRead } from './resilient-upstream-helpers.js'
+import { chatCall, recordingClock, resilientTo, sendAndRead } from '../../test/support/resilient-upstream-helpers.js'
 
 describe('createResilientUpstream: retries', () => {
   let fake: FakeUpstream

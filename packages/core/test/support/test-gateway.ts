@@ -1,9 +1,9 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { nodeExchange, sendNodeOutcome } from '../exchange/node.js'
-import { createAiCache } from '../index.js'
-import type { AiCacheOptions } from '../options.js'
-import type { AiCache } from './engine.js'
+import { nodeExchange, sendNodeOutcome } from '../../src/exchange/node.js'
+import { createAiCache } from '../../src/index.js'
+import type { AiCacheOptions } from '../../src/options.js'
+import type { AiCache } from '../../src/engine/engine.js'
 
 /** A bare node:http gateway on the core's node helpers, for tests: no framework at all. */
 export async function startTestGateway(

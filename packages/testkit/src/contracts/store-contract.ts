@@ -1,31 +1,79 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CacheEntry } from './entry.js'
+import type { ContractExpect, ContractRunner } from './runner.js'
 
-/** The asynchronous shape every cache store offers the engine. */
-export interface AsyncCacheStore {
-  get(key: string): Promise<CacheEntry | undefined>
-  set(key: string, entry: CacheEntry): Promise<void>
-  delete(key: string): Promise<void>
+/**
+ * One stored answer, as `@aicache/core` defines `CacheEntry` (written out
+ * here because the testkit does not depend on the core; the core's own run
+ * of the suite checks at compile time that the two are the same shape).
+ */
+export interface ContractEntry {
+  readonly version: 1
+  /** `json`: a whole body; `sse`: the recorded events of a stream. */
+  readonly format: 'json' | 'sse'
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  /** The body of a `json` entry; empty for `sse`. */
+  readonly body: Buffer
+  /** The events of an `sse` entry, `[DONE]` included. */
+  readonly events: readonly ContractEvent[] | undefined
+  readonly model: string | undefined
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number } | undefined
+  /** Epoch milliseconds when the answer was produced. */
+  readonly createdAt: number
+  readonly ttlMs: number
+}
+
+/** One recorded server-sent event of an `sse` entry. */
+export interface ContractEvent {
+  readonly data: string
+  readonly event?: string
+  /** Milliseconds after the first event. */
+  readonly offsetMs: number
+}
+
+/**
+ * The methods of a cache store the suite calls. Each may answer at once or
+ * with a promise, so a synchronous memory tier and an asynchronous remote
+ * tier run the same suite.
+ */
+export interface ContractStore {
+  get(key: string): Promise<ContractEntry | undefined> | ContractEntry | undefined
+  set(key: string, entry: ContractEntry): Promise<unknown> | unknown
+  delete(key: string): Promise<unknown> | unknown
 }
 
 /** A store under test, with its back door when it has one. */
 export interface StoreUnderTest {
-  store: AsyncCacheStore
+  store: ContractStore
   /** Writes bytes under a cache key the way another program would (stores of typed values have no such door). */
   writeRaw?(key: string, bytes: Buffer): Promise<void>
   /** The bytes held under a cache key, `undefined` if none. */
   readRaw?(key: string): Promise<Buffer | undefined>
-  /** Stops everything the factory started. */
+  /** Stops everything `create` started: the cleanup after the suite. */
   close(): Promise<void>
 }
 
+/** How to run the store contract against one implementation. */
+export interface StoreContractOptions {
+  /** Shown in the suite's name, e.g. `'Redis Cluster'`. */
+  name: string
+  /** Creates the store under test, once before the suite's tests. */
+  create(): Promise<StoreUnderTest>
+  /**
+   * The store keeps bytes and decodes them on `get`, so a foreign value can
+   * sit under a cache key (`writeRaw` is then required); a store of typed
+   * values, such as a memory tier, cannot hold one.
+   * @default true
+   */
+  holdsRawBytes?: boolean
+}
+
 /**
- * Asserts that `actual` is `expected`, the body compared as bytes (vitest's
+ * Asserts with `expect` that `actual` is `expected`, the body compared as bytes (vitest's
  * deep equality walks a Buffer byte by byte and takes seconds on 100 KB).
  */
-export function expectSameEntry(actual: CacheEntry | undefined, expected: CacheEntry): void {
+export function expectSameEntry(expect: ContractExpect, actual: ContractEntry | undefined, expected: ContractEntry): void {
   expect(actual).toBeDefined()
   const { body, ...rest } = actual!
   const { body: expectedBody, ...expectedRest } = expected
@@ -37,7 +85,7 @@ let keyCounter = 0
 const uniqueKey = (label: string) => `${label}-${process.pid}-${Date.now()}-${++keyCounter}`
 
 /** A fresh entry; `overrides` replace any field. */
-export function sampleEntry(overrides: Partial<CacheEntry> = {}): CacheEntry {
+export function sampleEntry(overrides: Partial<ContractEntry> = {}): ContractEntry {
   return {
     version: 1,
     format: 'json',
@@ -53,7 +101,7 @@ export function sampleEntry(overrides: Partial<CacheEntry> = {}): CacheEntry {
   }
 }
 
-const sseEntry = (): CacheEntry =>
+const sseEntry = (): ContractEntry =>
   sampleEntry({
     format: 'sse',
     headers: { 'content-type': 'text/event-stream', 'openai-version': '2020-10-01' },
@@ -81,17 +129,32 @@ const garbage: ReadonlyArray<[string, Buffer]> = [
 
 /**
  * The behaviour every cache store must have, run against each implementation
- * (memory tier, Redis, Redis Cluster) so that they cannot drift apart.
+ * (memory tier, Redis, Redis Cluster, or a store of your own) so that they
+ * cannot drift apart.
+ *
+ * @example
+ * ```ts
+ * import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+ * import { describeStoreContract } from '@aicache/testkit/contracts'
+ *
+ * describeStoreContract({ describe, it, expect, beforeAll, afterAll }, {
+ *   name: 'my store',
+ *   create: async () => {
+ *     const store = await connectMyStore()
+ *     return { store, close: () => store.quit() }
+ *   },
+ *   holdsRawBytes: false,
+ * })
+ * ```
  */
-export function describeStoreContract(
-  name: string,
-  factory: () => Promise<StoreUnderTest>,
-  { holdsRawBytes = true }: { holdsRawBytes?: boolean } = {},
-): void {
+export function describeStoreContract(runner: ContractRunner, options: StoreContractOptions): void {
+  const { describe, it, expect, beforeAll, afterAll } = runner
+  const { name, create, holdsRawBytes = true } = options
+  const sameEntry = (actual: ContractEntry | undefined, expected: ContractEntry) => expectSameEntry(expect, actual, expected)
   describe(`store contract: ${name}`, () => {
     let subject: StoreUnderTest
     beforeAll(async () => {
-      subject = await factory()
+      subject = await create()
     })
     afterAll(async () => {
       await subject?.close()
@@ -101,14 +164,14 @@ export function describeStoreContract(
       const key = uniqueKey('json')
       const entry = sampleEntry({ body: Buffer.concat([Buffer.from('{"a":"é"}'), Buffer.from([0, 255, 128, 10])]) })
       await subject.store.set(key, entry)
-      expectSameEntry(await subject.store.get(key), entry)
+      sameEntry(await subject.store.get(key), entry)
     })
 
     it('round-trips an sse entry with its events exact', async () => {
       const key = uniqueKey('sse')
       const entry = sseEntry()
       await subject.store.set(key, entry)
-      expectSameEntry(await subject.store.get(key), entry)
+      sameEntry(await subject.store.get(key), entry)
     })
 
     it('misses a key never stored', async () => {
@@ -134,7 +197,8 @@ export function describeStoreContract(
       await subject.store.set(key, sampleEntry())
       await subject.store.delete(key)
       expect(await subject.store.get(key)).toBeUndefined()
-      await expect(subject.store.delete(uniqueKey('never'))).resolves.toBeUndefined()
+      // A rejection fails the test.
+      await subject.store.delete(uniqueKey('never'))
     })
 
     it('replaces an entry set again', async () => {
@@ -152,8 +216,8 @@ export function describeStoreContract(
       const [first, second] = [uniqueKey('large'), uniqueKey('random')]
       await subject.store.set(first, compressible)
       await subject.store.set(second, random)
-      expectSameEntry(await subject.store.get(first), compressible)
-      expectSameEntry(await subject.store.get(second), random)
+      sameEntry(await subject.store.get(first), compressible)
+      sameEntry(await subject.store.get(second), random)
       if (subject.readRaw) {
         expect((await subject.readRaw(first))!.byteLength).toBeLessThan(compressible.body.byteLength / 4)
         expect((await subject.readRaw(second))!.byteLength).toBeLessThan(random.body.byteLength + 1024)
@@ -169,7 +233,7 @@ export function describeStoreContract(
         if (subject.readRaw) expect(await subject.readRaw(key)).toBeUndefined()
         const entry = sampleEntry()
         await subject.store.set(key, entry)
-        expectSameEntry(await subject.store.get(key), entry)
+        sameEntry(await subject.store.get(key), entry)
       })
     }
   })

@@ -1,30 +1,85 @@
-import { describe, expect, it } from 'vitest'
-import type { CounterStore } from './counter-store.js'
-import type { RateLimitOptions } from './rate-limit-options.js'
-import { type Admission, createRateLimiter, type Rejection } from './rate-limiter.js'
+import type { ContractRunner } from './runner.js'
+
+/** The limits the suite sets, as `@aicache/core`'s `RateLimitOptions` takes them. */
+export interface ContractRateLimitOptions {
+  requestsPerMinute?: number
+  tokensPerMinute?: number
+  countHits?: { requests?: boolean; tokens?: boolean }
+}
+
+/** A request let through, as `@aicache/core`'s rate limiter answers. */
+export interface ContractAdmission {
+  allowed: true
+  headers: Record<string, string>
+  settle(actualTokens: number): Promise<void>
+  settleHit(cachedTokens: number): Promise<void>
+  release(): Promise<void>
+}
+
+/** A request refused. */
+export interface ContractRejection {
+  allowed: false
+  headers: Record<string, string>
+  retryAfterMs: number
+  limit: string
+  requestTooLarge: boolean
+}
+
+/** The limiter the suite drives. */
+export interface ContractRateLimiter {
+  admit(scope: string, request: { estimatedTokens: number }): Promise<ContractAdmission | ContractRejection>
+}
+
+/** How to run the rate-limiter contract over one counter store. */
+export interface RateLimiterContractOptions<Store> {
+  /** Shown in the suite's name, e.g. `'Redis'`. */
+  name: string
+  /** A new, empty store; called once a test. */
+  createStore(): Store
+  /**
+   * `createRateLimiter` of `@aicache/core`: the algorithm is written once, so
+   * the suite runs that one algorithm over the store under test. `now` is a
+   * clock the tests move; `storeTimeoutMs` is generous.
+   */
+  createRateLimiter(options: ContractRateLimitOptions, setup: { store: Store; now: () => number; storeTimeoutMs: number }): ContractRateLimiter
+}
 
 /**
- * The one limiter test suite every {@link CounterStore} runs: the algorithm is
- * the same, so the answers must be too. Time is a number the tests move.
+ * The one limiter test suite every counter store runs: the algorithm is the
+ * same, so the answers must be too. Time is a number the tests move.
+ *
+ * @example
+ * ```ts
+ * import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+ * import { describeRateLimiterContract } from '@aicache/testkit/contracts'
+ *
+ * describeRateLimiterContract({ describe, it, expect, beforeAll, afterAll }, {
+ *   name: 'my counter store',
+ *   createStore: () => new MyCounterStore(),
+ *   createRateLimiter,
+ * })
+ * ```
  */
-export function rateLimiterSuite(name: string, makeStore: () => CounterStore): void {
+export function describeRateLimiterContract<Store>(runner: ContractRunner, options: RateLimiterContractOptions<Store>): void {
+  const { describe, it, expect } = runner
+  const { name, createStore, createRateLimiter } = options
   describe(`rate limiter over the ${name} store`, () => {
-    function setup(options: RateLimitOptions) {
+    function setup(options: ContractRateLimitOptions) {
       const clock = { nowMs: 1_700_000_000_000 }
-      const limiter = createRateLimiter(options, { store: makeStore(), now: () => clock.nowMs, storeTimeoutMs: 5_000 })
+      const limiter = createRateLimiter(options, { store: createStore(), now: () => clock.nowMs, storeTimeoutMs: 5_000 })
       return { limiter, clock }
     }
 
-    async function admitted(decision: Promise<Admission | Rejection>): Promise<Admission> {
+    async function admitted(decision: Promise<ContractAdmission | ContractRejection>): Promise<ContractAdmission> {
       const result = await decision
       expect(result.allowed).toBe(true)
-      return result as Admission
+      return result as ContractAdmission
     }
 
-    async function rejected(decision: Promise<Admission | Rejection>): Promise<Rejection> {
+    async function rejected(decision: Promise<ContractAdmission | ContractRejection>): Promise<ContractRejection> {
       const result = await decision
       expect(result.allowed).toBe(false)
-      return result as Rejection
+      return result as ContractRejection
     }
 
     it('admits a minute of requests, then rejects with the OpenAI headers and when to retry', async () => {

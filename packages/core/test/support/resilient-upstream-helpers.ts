@@ -1,8 +1,8 @@
 import type { FakeUpstream } from '@aicache/testkit'
-import { readAll } from './headers.js'
-import { createHttpUpstream } from './http-upstream.js'
-import { createResilientUpstream, type ResilienceHooks, type ResilienceOptions } from './resilient-upstream.js'
-import type { Upstream, UpstreamCall } from './types.js'
+import { readAll } from '../../src/upstream/headers.js'
+import { createHttpUpstream } from '../../src/upstream/http-upstream.js'
+import { createResilientUpstream, type ResilienceHooks, type ResilienceOptions } from '../../src/upstream/resilient-upstream.js'
+import type { Upstream, UpstreamCall } from '../../src/upstream/types.js'
 
 /** Test helpers: a real HTTP upstream to the fake, wrapped, and calls to send through it. */
 
