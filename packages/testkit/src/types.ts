@@ -89,7 +89,7 @@ export interface FakeUpstream {
   setChunkDelay(chunkDelayMs: number): void
   /** See {@link FakeUpstreamOptions.doneTailMs}. */
   setDoneTail(doneTailMs: number): void
-  /** Forget calls and queued faults. */
+  /** Forget calls, queued faults, stored Responses API answers and the Anthropic prompt cache. */
   reset(): void
   /** Resolves when every recorded call is completed or aborted (useful after a client aborts). */
   settled(): Promise<void>
