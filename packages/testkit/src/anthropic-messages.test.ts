@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFakeUpstream, type FakeUpstream } from './index.js'
+import { fakeChatAnswer, startFakeUpstream, type FakeUpstream } from './index.js'
 
 let fake: FakeUpstream
 let client: Anthropic
@@ -149,6 +149,8 @@ describe('Anthropic Messages, streaming', () => {
     const final = await stream.finalMessage()
     expect(final.content).toEqual(json.content)
     expect(text).toBe(json.content[0]?.type === 'text' ? json.content[0].text : '')
+    // The chat answer helper reads `messages` and `max_tokens`, so it predicts Messages answers too.
+    expect(text).toBe(fakeChatAnswer(request))
     expect(final.stop_reason).toBe('end_turn')
     expect(final.usage.output_tokens).toBe(json.usage.output_tokens)
     expect(final.usage.input_tokens).toBe(json.usage.input_tokens)
@@ -224,5 +226,17 @@ describe('Anthropic Messages, errors', () => {
     fake.inject({ streamError: 'data' })
     const failing = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Fail' }] })
     await expect(failing.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError)
+  })
+
+  it('applies the other faults to Messages: a control-API fault by path, a stream cut midway', async () => {
+    const control = await fetch(`${fake.origin}/__fake/fault`, { method: 'POST', body: JSON.stringify({ path: '/v1/messages', status: 529 }) })
+    expect(control.status).toBe(200)
+    const { status, text } = await rawPost('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, authHeaders)
+    expect(status).toBe(529)
+    expect(JSON.parse(text)).toEqual({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })
+
+    fake.inject({ drop: 'mid-body' })
+    const cut = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Cut me off' }] })
+    await expect(cut.finalMessage()).rejects.toThrow()
   })
 })

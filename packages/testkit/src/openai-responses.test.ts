@@ -1,6 +1,6 @@
 import OpenAI from 'openai7'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFakeUpstream, type FakeUpstream } from './index.js'
+import { fakeChatAnswer, startFakeUpstream, type FakeUpstream } from './index.js'
 
 let fake: FakeUpstream
 let client: OpenAI
@@ -85,6 +85,7 @@ describe('Responses API, JSON', () => {
     })
     const chat = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }] })
     expect(asString.output_text).toBe(chat.choices[0]?.message.content)
+    expect(asString.output_text).toBe(fakeChatAnswer({ messages: [{ role: 'user', content: 'Hello there' }] }))
     expect(asItem.output_text).toBe(asString.output_text)
     expect(asItem.id).not.toBe(asString.id)
     // Like chat, the filler depends on the whole request, the echo only on the text.
@@ -310,5 +311,15 @@ describe('Responses API, faults', () => {
     fake.inject({ drop: 'before-done' })
     const { events } = await rawStream({ model: 'gpt-4o-mini', input: 'Almost' })
     expect(events.at(-1)?.event).toBe('response.output_item.done')
+  })
+
+  it('cuts a stream midway, which openai 7 reports as an error', async () => {
+    fake.inject({ drop: 'mid-body', match: (call) => call.path === '/v1/responses' })
+    const consume = async (): Promise<number> => {
+      let count = 0
+      for await (const _event of await client.responses.create({ model: 'gpt-4o-mini', input: 'Cut me off', stream: true })) count++
+      return count
+    }
+    await expect(consume()).rejects.toThrow()
   })
 })
