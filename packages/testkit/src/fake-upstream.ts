@@ -194,7 +194,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 }
 
-/** Starts the fake OpenAI-compatible upstream on a free (or the given) port. */
+/** Starts the fake LLM upstream on a free (or the given) port. */
 export function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   return new FakeUpstreamServer(options).listen(options.port ?? 0)
 }
