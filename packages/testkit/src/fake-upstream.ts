@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isAnthropicPath } from './anthropic-error.js'
 import { CONTROL_PREFIX, controlReply } from './control.js'
-import { FaultQueue, faultReply } from './faults.js'
+import { errorBodyFor, FaultQueue, faultReply } from './faults.js'
 import { parseJson } from './json.js'
-import { openAIError } from './openai-error.js'
+import { FakeMemory } from './memory.js'
 import { jsonReply, writeReply, type ReplyWriteOptions } from './reply.js'
 import { route } from './router.js'
 import type { Fault, FakeUpstream, FakeUpstreamOptions, RecordedCall } from './types.js'
@@ -39,6 +40,7 @@ class FakeUpstreamServer implements FakeUpstream {
   #calls: RecordedCall[] = []
   #callNumber = 0
   #faults = new FaultQueue()
+  readonly #memory = new FakeMemory()
   #latencyMs: number
   #chunkDelayMs: number
   #doneTailMs: number
@@ -107,6 +109,7 @@ class FakeUpstreamServer implements FakeUpstream {
   reset(): void {
     this.#calls = []
     this.#faults.clear()
+    this.#memory.clear()
     this.#notifySettled()
   }
 
@@ -135,7 +138,8 @@ class FakeUpstreamServer implements FakeUpstream {
   #onRequest(request: IncomingMessage, response: ServerResponse): void {
     this.#handle(request, response).catch((error: unknown) => {
       if (response.headersSent || response.destroyed) return void response.destroy()
-      void writeReply(response, jsonReply(500, openAIError(500, String(error))), PLAIN_WRITE)
+      const path = new URL(request.url ?? '/', 'http://fake').pathname
+      void writeReply(response, jsonReply(500, errorBodyFor(path, 500, String(error))), PLAIN_WRITE)
     })
   }
 
@@ -150,7 +154,8 @@ class FakeUpstreamServer implements FakeUpstream {
     const delayMs = this.#latencyFor(call) + (fault?.delayMs ?? 0)
     if (delayMs > 0) await sleep(delayMs)
     if (fault?.drop === 'before-headers') return void request.socket.destroy()
-    const reply = (fault && faultReply(fault)) ?? route(call, callNumber)
+    const reply = (fault && faultReply(fault, call)) ?? route(call, callNumber, this.#memory)
+    const requestId = `req_fake_${callNumber}`
     await writeReply(response, reply, {
       chunkDelayMs: this.#chunkDelayMs,
       dropMidBody: fault?.drop === 'mid-body',
@@ -158,7 +163,8 @@ class FakeUpstreamServer implements FakeUpstream {
       omitDone: fault?.drop === 'before-done',
       doneTailMs: this.#doneTailMs,
       ...(fault?.streamError === undefined ? {} : { streamError: fault.streamError }),
-      extraHeaders: { 'x-request-id': `req_fake_${callNumber}`, ...fault?.headers },
+      // Anthropic names its request id header `request-id`.
+      extraHeaders: { 'x-request-id': requestId, ...(isAnthropicPath(path) ? { 'request-id': requestId } : {}), ...fault?.headers },
     })
   }
 
@@ -188,7 +194,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 }
 
-/** Starts the fake OpenAI-compatible upstream on a free (or the given) port. */
+/** Starts the fake LLM upstream on a free (or the given) port. */
 export function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   return new FakeUpstreamServer(options).listen(options.port ?? 0)
 }

@@ -1,3 +1,4 @@
+import { anthropicError, isAnthropicPath } from './anthropic-error.js'
 import { isJsonObject } from './json.js'
 import { openAIError } from './openai-error.js'
 import { jsonReply, type Reply } from './reply.js'
@@ -43,10 +44,18 @@ export class FaultQueue {
   }
 }
 
-/** The status answer a fault replaces the normal answer with (its headers are added when writing), or undefined to keep the normal answer. */
-export function faultReply(fault: Fault): Reply | undefined {
+/** The error body of a status in the shape of the API the path belongs to (Anthropic's or OpenAI's). */
+export function errorBodyFor(path: string, status: number, message?: string): unknown {
+  return isAnthropicPath(path) ? anthropicError(status, message) : openAIError(status, message)
+}
+
+/**
+ * The status answer a fault replaces the normal answer with (its headers are added when writing), or
+ * undefined to keep the normal answer. Error bodies take the shape of the called API.
+ */
+export function faultReply(fault: Fault, call: Pick<RecordedCall, 'path'>): Reply | undefined {
   if (fault.status === undefined) return undefined
-  const body = fault.body ?? (fault.status >= 400 ? openAIError(fault.status) : {})
+  const body = fault.body ?? (fault.status >= 400 ? errorBodyFor(call.path, fault.status) : {})
   return jsonReply(fault.status, body)
 }
 

@@ -1,19 +1,19 @@
 import type { ServerResponse } from 'node:http'
-import { writeFlushed, writeSse } from './sse.js'
+import { writeFlushed, writeSse, type SseDialect } from './sse.js'
 
 /** What the fake answers, decided before anything is written so faults can alter it. */
 export type Reply =
   | { kind: 'json'; status: number; body: unknown; headers: Record<string, string> }
-  | { kind: 'sse'; events: readonly unknown[]; headers: Record<string, string> }
+  | { kind: 'sse'; events: readonly unknown[]; headers: Record<string, string>; dialect?: SseDialect }
 
 /** A JSON answer. */
 export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
   return { kind: 'json', status, body, headers }
 }
 
-/** A server-sent events answer. */
-export function sseReply(events: readonly unknown[]): Reply {
-  return { kind: 'sse', events, headers: {} }
+/** A server-sent events answer, framed as OpenAI chat frames them unless a dialect is given. */
+export function sseReply(events: readonly unknown[], dialect?: SseDialect): Reply {
+  return dialect === undefined ? { kind: 'sse', events, headers: {} } : { kind: 'sse', events, headers: {}, dialect }
 }
 
 /** How a reply is delivered. */
@@ -59,6 +59,7 @@ export async function writeReply(response: ServerResponse, reply: Reply, options
     omitDone: options.omitDone ?? false,
     doneTailMs: options.doneTailMs ?? 0,
     ...(options.streamError === undefined ? {} : { streamError: options.streamError }),
+    ...(reply.dialect === undefined ? {} : { dialect: reply.dialect }),
     headers,
   })
 }

@@ -1,7 +1,11 @@
+import { isAnthropicPath } from './anthropic-error.js'
+import { countMessageTokens, createMessage, messagesNotFound } from './anthropic-messages.js'
 import { embeddingsBody } from './embeddings.js'
 import { isJsonObject, type JsonObject } from './json.js'
 import { chatLogprobsWanted, completionLogprobsWanted } from './logprobs.js'
+import type { FakeMemory } from './memory.js'
 import { openAIError } from './openai-error.js'
+import { createResponse, storedResponseRoute } from './openai-responses.js'
 import { planChat, planCompletion } from './plans.js'
 import { jsonReply, sseReply, type Reply } from './reply.js'
 import { chatCompletionBody, completionBody, modelBody, modelListBody, type AnswerIdentity } from './responses.js'
@@ -9,7 +13,7 @@ import { chatChunks, completionChunks } from './stream-chunks.js'
 import type { RecordedCall } from './types.js'
 import { validationError } from './validate.js'
 
-type PostHandler = (body: JsonObject, callNumber: number) => Reply
+type PostHandler = (body: JsonObject, callNumber: number, memory: FakeMemory) => Reply
 
 function identityOf(body: JsonObject, idPrefix: string, callNumber: number): AnswerIdentity {
   return { id: `${idPrefix}-${callNumber}`, created: Math.floor(Date.now() / 1000), model: String(body['model']) }
@@ -36,6 +40,14 @@ const POST_HANDLERS: Record<string, PostHandler> = {
     return jsonReply(200, completionBody(plan, identity, logprobs))
   },
   '/v1/embeddings': (body) => jsonReply(200, embeddingsBody(body, String(body['model']))),
+  '/v1/responses': (body, callNumber, memory) => createResponse(body, callNumber, memory),
+}
+
+/** Anthropic's routes, which check their own headers and answer in Anthropic's shapes. */
+function anthropicRoute(call: RecordedCall, callNumber: number, memory: FakeMemory): Reply {
+  if (call.method === 'POST' && call.path === '/v1/messages') return createMessage(call, callNumber, memory)
+  if (call.method === 'POST' && call.path === '/v1/messages/count_tokens') return countMessageTokens(call)
+  return messagesNotFound(call)
 }
 
 const MODEL_PATH = /^\/v1\/models\/([^/]+)$/
@@ -53,8 +65,14 @@ function notFound(call: RecordedCall): Reply {
   return jsonReply(404, openAIError(404, `Invalid URL (${call.method} ${call.path})`))
 }
 
-/** The normal (fault-free) answer to a call, numbered so ids are unique per call. */
-export function route(call: RecordedCall, callNumber: number): Reply {
+/**
+ * The normal (fault-free) answer to a call, numbered so ids are unique per call; `memory` holds what
+ * later calls can see (stored responses, the Anthropic prompt cache).
+ */
+export function route(call: RecordedCall, callNumber: number, memory: FakeMemory): Reply {
+  if (isAnthropicPath(call.path)) return anthropicRoute(call, callNumber, memory)
+  const stored = storedResponseRoute(call.method, call.path, memory)
+  if (stored !== undefined) return stored
   if (call.method === 'GET') {
     if (call.path === '/v1/models') return jsonReply(200, modelListBody())
     const modelId = modelIdOf(call.path)
@@ -62,5 +80,5 @@ export function route(call: RecordedCall, callNumber: number): Reply {
   }
   const handler = POST_HANDLERS[call.path]
   if (call.method !== 'POST' || handler === undefined) return notFound(call)
-  return validationError(call.path, call.body) ?? handler(call.body as JsonObject, callNumber)
+  return validationError(call.path, call.body) ?? handler(call.body as JsonObject, callNumber, memory)
 }

@@ -50,7 +50,7 @@ export interface Fault {
   seed?: number
   /** Answer with this status and (JSON) body instead of the normal answer. */
   status?: number
-  /** Response body; for status >= 400 defaults to an OpenAI error body matching the status. */
+  /** Response body; for status >= 400 defaults to an error body matching the status, in the route's shape (Anthropic's for `/v1/messages`, else OpenAI's). */
   body?: unknown
   /** Extra response headers, e.g. {'retry-after': '2'}; without `status` they are added to the normal answer. */
   headers?: Record<string, string>
@@ -59,7 +59,8 @@ export interface Fault {
   /**
    * 'before-headers': destroy the socket without answering;
    * 'mid-body': send about half the SSE chunks (or half the JSON bytes), then destroy the socket;
-   * 'before-done': send every SSE chunk but `data: [DONE]`, then end the response cleanly;
+   * 'before-done': send every SSE chunk but `data: [DONE]`, then end the response cleanly (streams
+   * without `[DONE]`, Responses and Messages, leave out their terminal event instead);
    * 'stall-mid-body': send the headers and about half the JSON bytes, then nothing more, leaving
    * the connection open until the client closes it (a body hanging after the headers).
    */
@@ -69,11 +70,14 @@ export interface Fault {
    * end a failed stream: about half the SSE chunks, then an error event,
    * then `data: [DONE]` and a clean end. 'data' sends
    * `data: {"error": {...}}`; 'event' sends `event: error` with that data.
+   * A Responses stream ends with `response.failed` ('data') or an `error`
+   * event ('event'); a Messages stream with Anthropic's `event: error`
+   * (either kind). Neither has `[DONE]`.
    */
   streamError?: 'data' | 'event'
 }
 
-/** A running fake OpenAI-compatible upstream. */
+/** A running fake LLM upstream (OpenAI-compatible routes and Anthropic Messages). */
 export interface FakeUpstream {
   /** Base URL like the OpenAI one: 'http://127.0.0.1:PORT/v1'. */
   readonly url: string
@@ -89,7 +93,7 @@ export interface FakeUpstream {
   setChunkDelay(chunkDelayMs: number): void
   /** See {@link FakeUpstreamOptions.doneTailMs}. */
   setDoneTail(doneTailMs: number): void
-  /** Forget calls and queued faults. */
+  /** Forget calls, queued faults, stored Responses API answers and the Anthropic prompt cache. */
   reset(): void
   /** Resolves when every recorded call is completed or aborted (useful after a client aborts). */
   settled(): Promise<void>
