@@ -2,7 +2,7 @@ import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { chatCompletions } from '../formats/chat-completions.js'
 import { embeddings } from '../formats/embeddings.js'
-import { startTestGateway } from './test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * A whole (JSON) upstream answer is parsed once on a miss: the shape check,
