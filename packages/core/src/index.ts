@@ -22,6 +22,8 @@ export type { AiCacheErrorCode, OpenAiErrorBody } from './errors.js'
 export { resolveOptions } from './options.js'
 export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOption } from './options.js'
 export type { IoredisClient } from './store/redis-client.js'
+export type { RedisSentinel, RedisTlsOptions } from './store/redis-connection-options.js'
+export type { RedisServerFacts } from './store/redis-info.js'
 export type {
   CapturedHeaders,
   CapturedResponse,

@@ -193,10 +193,10 @@ function parseUpstream(value: string | URL | undefined): URL | undefined {
 function redisOption(value: AiCacheOptions['redis']): RedisLayerOptions | undefined {
   if (value === undefined || value === '') return undefined
   // A URL or a client is checked as the `redis` option itself; a layer
-  // options object (it has a `redis` field, a client has not) field by field,
+  // options object (it has a `redis` or `sentinels` field, a client has not) field by field,
   // as `redis.timeoutMs` and so on. Either way a bad value throws now rather
   // than leaving the engine without L2 and a warning at run time.
-  if (typeof value === 'object' && value !== null && 'redis' in value && !('status' in value)) {
+  if (typeof value === 'object' && value !== null && ('redis' in value || 'sentinels' in value) && !('status' in value)) {
     resolveRedisLayerOptions(value as RedisLayerOptions, 'redis')
     return value as RedisLayerOptions
   }

@@ -98,6 +98,7 @@ export class AiCache {
       memory: () => ({ bytes: this.#memory.bytes, entries: this.#memory.entries }),
       breakerState: () => (this.#breakerState === undefined ? undefined : breakerGauge[this.#breakerState]),
       redisErrors: () => this.#redis?.errors,
+      redis: () => this.#redis,
     })
     this.#ready = this.options.redis ? this.#connectRedis(this.options.redis) : Promise.resolve()
   }
@@ -232,7 +233,9 @@ export class AiCache {
 
   /** Counters since creation. */
   stats(): AiCacheStats {
-    const redis = this.#redis && { connected: this.#redis.connected, state: this.#redis.state, errors: this.#redis.errors }
+    const layer = this.#redis
+    const server = layer?.server
+    const redis = layer && { connected: layer.connected, state: layer.state, errors: layer.errors, ...(server && { server }) }
     return this.#stats.snapshot({ entries: this.#memory.entries, bytes: this.#memory.bytes }, redis)
   }
 
