@@ -24,6 +24,7 @@ export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOpt
 export type { IoredisClient } from './store/redis-client.js'
 export type { RedisSentinel, RedisTlsOptions } from './store/redis-connection-options.js'
 export type { RedisServerFacts } from './store/redis-info.js'
+export { redisAclRules } from './store/redis-acl.js'
 export type {
   CapturedHeaders,
   CapturedResponse,
