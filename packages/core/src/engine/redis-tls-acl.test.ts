@@ -26,7 +26,7 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
   const closers: Array<() => Promise<void>> = []
   beforeAll(async () => {
     fake = await startFakeUpstream()
-    server = await startTlsRedisServer([`aicache on >${password} ${redisAclRules()}`], 'admin-secret')
+    server = await startTlsRedisServer([`aicache on >${password} resetchannels ${redisAclRules()}`], 'admin-secret')
   }, 30_000)
   afterAll(async () => {
     await Promise.all(closers.map((close) => close()))

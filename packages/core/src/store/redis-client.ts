@@ -68,11 +68,13 @@ export interface ConnectionSettings {
 
 /**
  * The ioredis options of the layer's own connection. With sentinels, the
- * client asks them for the master of `name`, and again after every lost
- * connection, so it follows a failover; `failoverDetector` also listens to
- * the sentinels' `+switch-master` and moves at once, without waiting for
- * the old master's connection to drop. TLS options are merged with what a
- * `rediss://` URL implies.
+ * client asks them for the master of `name` again after every lost
+ * connection, so it follows a failover: a crashed master drops the
+ * connection, and a master demoted to replica answers writes with
+ * `READONLY`, which makes the client reconnect. ioredis's
+ * `failoverDetector` is not used: its disconnect can land during a
+ * reconnection attempt and end the client for good. TLS options are merged
+ * with what a `rediss://` URL implies.
  */
 export function connectionOptions(settings: ConnectionSettings): RedisOptions {
   const tls = settings.tls && { ...settings.tls, ca: settings.tls.ca as string | Buffer | Array<string | Buffer> | undefined }
@@ -87,7 +89,7 @@ export function connectionOptions(settings: ConnectionSettings): RedisOptions {
     ...(tls ? { tls, enableTLSForSentinelMode: true } : {}),
     // Every sentinel unreachable: ask again soon, as for a lost node.
     sentinelRetryStrategy: () => reconnectDelayMs,
-    failoverDetector: true,
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
   }
 }
 
