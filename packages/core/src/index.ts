@@ -54,6 +54,7 @@ export type { Operation } from './request/operation.js'
 export type { ModelPrice } from './pricing/pricing.js'
 export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
+export { redisMetric as telemetryRedisMetrics } from './telemetry/redis-instruments.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode
