@@ -59,6 +59,7 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_UPSTREAM_API_KEY', 'upstreamApiKey', text],
   ['AICACHE_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', integer],
   ['AICACHE_TTL_MS', 'ttlMs', integer],
+  ['AICACHE_L1_TTL_MS', 'l1TtlMs', integer],
   ['AICACHE_MAX_BYTES', 'maxBytes', integer],
   ['AICACHE_MAX_BODY_BYTES', 'maxBodyBytes', integer],
   ['AICACHE_NAMESPACE', 'namespace', text],

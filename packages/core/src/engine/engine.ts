@@ -430,13 +430,14 @@ export class AiCache {
   }
 
   /**
-   * The entry as the memory tier keeps it: with Redis and `redis.localTtlMs`,
-   * for at most that long from now, so an instance that cannot hear
-   * invalidations (Redis down) serves an invalidated entry for a known time
-   * at most. Redis keeps the entry's own freshness.
+   * The entry as the memory tier keeps it: with `l1TtlMs` (or
+   * `redis.localTtlMs`), for at most that long from now, so hot answers live
+   * briefly in memory and an instance that cannot hear invalidations (Redis
+   * down) serves an invalidated entry for a known time at most. Redis keeps
+   * the entry's own freshness.
    */
   #locallyBounded(entry: CacheEntry, nowMs: number): CacheEntry {
-    const localTtlMs = this.#redis?.localTtlMs
+    const localTtlMs = this.options.l1TtlMs
     if (localTtlMs === undefined || entry.createdAt + entry.ttlMs <= nowMs + localTtlMs) return entry
     return { ...entry, ttlMs: nowMs + localTtlMs - entry.createdAt }
   }

@@ -105,11 +105,11 @@ describe.skipIf(skipWithoutRedis())('Redis Sentinel failover', () => {
     const newMaster = await set.promoted(oldMaster, 60_000)
     const promotedAt = Date.now()
     expect(newMaster).not.toBe(oldMaster)
-    const l2Again = await eventually(
-      () => sent.find((request) => request.startedAt > killedAt && /detail=l2/.test(request.cacheStatus)),
+    const l2Again = (await eventually(
+      () => sent.find((request) => request.startedAt > killedAt && /detail=l2/.test(request.cacheStatus)) ?? false,
       60_000,
       'an L2 hit from the new master',
-    )
+    )) as Sent
     await eventually(() => one.cache.stats().redis?.connected && one.cache.stats().redis?.state === 'closed', 30_000, 'connected again')
     // A few more seconds of traffic on the new master.
     const resumedAt = Date.now()

@@ -5,7 +5,7 @@ import { AiCache } from '../engine/engine.js'
 import { startTestGateway } from '../engine/test-gateway.js'
 import { redisMetric } from '../telemetry/redis-instruments.js'
 import { sdk } from '../telemetry/test-sdk.js'
-import { memoryAdvice, parseInfo } from './redis-info.js'
+import { memoryAdvice, parseInfo, type RedisServerFacts } from './redis-info.js'
 import { eventually, rawClient } from './redis-test-support.js'
 
 /**
@@ -79,10 +79,10 @@ describe.skipIf(skipWithoutRedis())('Redis INFO facts', () => {
     for (let index = 0; index < 120; index++) await client.set(`aicache:{fill-${index}}:entry`, value, 'PX', 600_000)
     await client.get('aicache:{fill-119}:entry')
     await client.get('aicache:{never-written}:entry')
-    const later = await eventually(() => {
+    const later = (await eventually(() => {
       const server = cache.stats().redis?.server
-      return server !== undefined && server.evictedKeys > 0 && server.keyspaceMisses > 0 ? server : undefined
-    }, 5_000, 'evictions in stats()')
+      return server !== undefined && server.evictedKeys > 0 && server.keyspaceMisses > 0 ? server : false
+    }, 5_000, 'evictions in stats()')) as RedisServerFacts
     expect(later.usedMemoryBytes).toBeGreaterThan(1_000_000)
     expect(later.usedMemoryBytes).toBeLessThanOrEqual(6 * 1024 * 1024)
     expect(later.keys).toBeLessThan(120)
@@ -98,7 +98,7 @@ describe.skipIf(skipWithoutRedis())('Redis INFO facts', () => {
     const cache = engine(redis.url, { infoIntervalMs: 50, warnings })
     await cache.ready()
     // Several reads later, still one warning.
-    const first = await eventually(() => cache.stats().redis?.server?.readAt, 5_000, 'a first read')
+    const first = (await eventually(() => cache.stats().redis?.server?.readAt ?? false, 5_000, 'a first read')) as number
     await eventually(() => (cache.stats().redis?.server?.readAt ?? 0) > first + 200, 5_000, 'more reads')
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^aicache: Redis has no maxmemory.*CONFIG SET maxmemory 1gb and CONFIG SET maxmemory-policy allkeys-lru/)
