@@ -27,7 +27,7 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream()
     server = await startTlsRedisServer([`aicache on >${password} resetchannels ${redisAclRules()}`], 'admin-secret')
-  }, 30_000)
+  }, 60_000)
   afterAll(async () => {
     await Promise.all(closers.map((close) => close()))
     await server?.stop()
@@ -63,7 +63,7 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
     const lines = server.cli('acl', 'log', '100').split('\n')
     const refused = lines.flatMap((line, index) => (line === 'object' ? [lines[index + 1]!] : [])).filter((object) => !object.startsWith('client'))
     expect(refused).toEqual([])
-  })
+  }, 60_000)
 
   it('is refused without the client certificate, and answers from the upstream instead (fail-open)', async () => {
     const { ca } = server.certificates

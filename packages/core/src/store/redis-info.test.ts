@@ -1,12 +1,12 @@
 import { startFakeUpstream } from '@aicache/testkit'
-import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
+import { type RedisServer, skipWithoutRedis, startRedisCluster, startRedisServer } from '@aicache/testkit/redis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AiCache } from '../engine/engine.js'
 import { startTestGateway } from '../engine/test-gateway.js'
 import { redisMetric } from '../telemetry/redis-instruments.js'
 import { sdk } from '../telemetry/test-sdk.js'
 import { memoryAdvice, parseInfo, type RedisServerFacts } from './redis-info.js'
-import { eventually, rawClient } from './redis-test-support.js'
+import { closeClient, clusterClient, eventually, rawClient } from './redis-test-support.js'
 
 /**
  * Redis's own facts (`INFO`) in `stats().redis.server` and the metrics, and
@@ -76,7 +76,9 @@ describe.skipIf(skipWithoutRedis())('Redis INFO facts', () => {
     const client = rawClient(redis.url)
     cleanups.push(async () => client.disconnect())
     const value = Buffer.alloc(100_000, 1)
-    for (let index = 0; index < 120; index++) await client.set(`aicache:{fill-${index}}:entry`, value, 'PX', 600_000)
+    const fill = client.pipeline()
+    for (let index = 0; index < 120; index++) fill.set(`aicache:{fill-${index}}:entry`, value, 'PX', 600_000)
+    await fill.exec()
     await client.get('aicache:{fill-119}:entry')
     await client.get('aicache:{never-written}:entry')
     const later = (await eventually(() => {
@@ -90,7 +92,7 @@ describe.skipIf(skipWithoutRedis())('Redis INFO facts', () => {
     expect(await telemetry.sum(redisMetric.keyspaceHits)).toBeGreaterThan(0)
     expect(await telemetry.sum(redisMetric.memoryUsed)).toBeGreaterThan(1_000_000)
     expect(warnings).toEqual([])
-  })
+  }, 60_000)
 
   it('warns once, with the fix, when Redis has no maxmemory', async () => {
     const redis = await server([])
@@ -117,6 +119,22 @@ describe.skipIf(skipWithoutRedis())('Redis INFO facts', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(cache.stats().redis?.server?.readAt).toBe(readAt)
   })
+
+  it('reads every master of a Cluster, sums them, and names the unfit nodes in its one warning', async () => {
+    const cluster = await startRedisCluster()
+    cleanups.push(() => cluster.stop())
+    const client = await clusterClient(cluster)
+    cleanups.push(async () => closeClient(client))
+    const warnings: string[] = []
+    const cache = new AiCache({ redis: { redis: client, infoIntervalMs: 100, onWarning: (message) => warnings.push(message), onStateChange: () => {} } })
+    cleanups.push(() => cache.close())
+    await cache.ready()
+    const server = (await eventually(() => cache.stats().redis?.server ?? false, 5_000, 'INFO of the cluster')) as RedisServerFacts
+    expect(server.nodes).toBe(3)
+    expect(server.usedMemoryBytes).toBeGreaterThan(3 * 500_000)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.match(/node 127\.0\.0\.1:\d+ has no maxmemory/g)).toHaveLength(3)
+  }, 60_000)
 
   it('says nothing and records nothing of Redis without Redis', async () => {
     const telemetry = sdk()
