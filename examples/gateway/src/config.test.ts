@@ -64,6 +64,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ AICACHE_RATE_LIMIT_IDENTITY: 'address' }).cache.rateLimit).toEqual({ identity: 'address' })
   })
 
+  it('reads Redis Sentinel from AICACHE_REDIS_SENTINELS and AICACHE_REDIS_SENTINEL_NAME', () => {
+    const config = loadConfig({
+      AICACHE_REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381',
+      AICACHE_REDIS_SENTINEL_NAME: 'mymaster',
+      AICACHE_REDIS_INFO_INTERVAL_MS: '0',
+    })
+    expect(config.cache.redis).toEqual({
+      sentinels: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'mymaster',
+      infoIntervalMs: 0,
+    })
+    expect(() => loadConfig({ AICACHE_REDIS_SENTINELS: 'sentinel-1' })).toThrow(/AICACHE_REDIS_SENTINELS.*host:port/)
+    expect(() => loadConfig({ AICACHE_REDIS_SENTINEL_NAME: 'mymaster' })).toThrow(/AICACHE_REDIS_SENTINEL_NAME needs a Redis URL/)
+  })
+
   it('prefers AICACHE_REDIS_URL over REDIS_URL', () => {
     expect(loadConfig({ REDIS_URL: 'redis://a:1', AICACHE_REDIS_URL: 'redis://b:2' }).cache.redis).toBe('redis://b:2')
   })

@@ -36,6 +36,16 @@ const normalize: Parse = (value, name) => {
   return { whitespace: parts.includes('whitespace'), case: parts.includes('case') }
 }
 
+const sentinels: Parse = (value, name) => {
+  const list = value.split(',').map((part) => part.trim()).filter(Boolean)
+  if (list.length === 0) throw new Error(`${name} must list sentinels as host:port,host:port, got '${value}'`)
+  return list.map((address) => {
+    const match = /^(.+):(\d{1,5})$/.exec(address)
+    if (!match) throw new Error(`${name} must list sentinels as host:port,host:port, got '${address}'`)
+    return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) }
+  })
+}
+
 /** An engine option, or one nested in `rateLimit` or `redis`. */
 type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}`
 
@@ -49,6 +59,7 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_UPSTREAM_API_KEY', 'upstreamApiKey', text],
   ['AICACHE_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', integer],
   ['AICACHE_TTL_MS', 'ttlMs', integer],
+  ['AICACHE_L1_TTL_MS', 'l1TtlMs', integer],
   ['AICACHE_MAX_BYTES', 'maxBytes', integer],
   ['AICACHE_MAX_BODY_BYTES', 'maxBodyBytes', integer],
   ['AICACHE_NAMESPACE', 'namespace', text],
@@ -60,7 +71,11 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_RATE_LIMIT_REQUESTS_PER_MINUTE', 'rateLimit.requestsPerMinute', integer],
   ['AICACHE_RATE_LIMIT_TOKENS_PER_MINUTE', 'rateLimit.tokensPerMinute', integer],
   ['AICACHE_RATE_LIMIT_IDENTITY', 'rateLimit.identity', identity],
-  // After the Redis URL, which they need.
+  // Instead of a Redis URL: the sentinels and the master group they watch.
+  ['AICACHE_REDIS_SENTINELS', 'redis.sentinels', sentinels],
+  // After the Redis URL or sentinels, which they need.
+  ['AICACHE_REDIS_SENTINEL_NAME', 'redis.name', text],
+  ['AICACHE_REDIS_INFO_INTERVAL_MS', 'redis.infoIntervalMs', integer],
   ['AICACHE_REDIS_LOCAL_TTL_MS', 'redis.localTtlMs', integer],
   ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
 ]
@@ -72,7 +87,9 @@ function setOption(options: Record<string, unknown>, option: OptionPath, value: 
   let nested = options[parent]
   // A Redis URL becomes the layer's options object, so that its other options can go beside it.
   if (parent === 'redis' && typeof nested === 'string') nested = { redis: nested }
-  if (parent === 'redis' && nested === undefined) throw new Error(`${variable} needs a Redis URL (REDIS_URL)`)
+  if (parent === 'redis' && nested === undefined && child !== 'sentinels') {
+    throw new Error(`${variable} needs a Redis URL (REDIS_URL) or sentinels (AICACHE_REDIS_SENTINELS)`)
+  }
   options[parent] = { ...(nested as object | undefined), [child]: value }
 }
 

@@ -1,10 +1,10 @@
-import { telemetryMetrics } from '@aicache/core'
+import { telemetryMetrics, telemetryRedisMetrics } from '@aicache/core'
 import { describe, expect, it } from 'vitest'
 import { readDashboardQueries } from './dashboard-queries.js'
 
 // The Prometheus exporter writes `aicache.request.duration` as `aicache_request_duration`
 // (plus `_total` for counters, `_bucket`/`_count`/`_sum` for histograms).
-const exported = new Set(Object.values(telemetryMetrics).map((name) => name.replaceAll('.', '_')))
+const exported = new Set([...Object.values(telemetryMetrics), ...Object.values(telemetryRedisMetrics)].map((name) => name.replaceAll('.', '_')))
 
 describe('the dashboard', () => {
   it('queries only metrics aicache records, so a renamed metric fails here even without Prometheus', () => {

@@ -22,6 +22,9 @@ export type { AiCacheErrorCode, OpenAiErrorBody } from './errors.js'
 export { resolveOptions } from './options.js'
 export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOption } from './options.js'
 export type { IoredisClient } from './store/redis-client.js'
+export type { RedisSentinel, RedisTlsOptions } from './store/redis-connection-options.js'
+export type { RedisServerFacts } from './store/redis-info.js'
+export { redisAclRules } from './store/redis-acl.js'
 export type {
   CapturedHeaders,
   CapturedResponse,
@@ -52,6 +55,7 @@ export type { Operation } from './formats/registry.js'
 export type { ModelPrice } from './pricing/pricing.js'
 export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
+export { redisMetric as telemetryRedisMetrics } from './telemetry/redis-instruments.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode

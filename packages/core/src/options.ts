@@ -4,7 +4,7 @@ import type { ExchangeRequest } from './exchange/types.js'
 import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
 import type { ModelPrice } from './pricing/pricing.js'
 import { namespacePattern } from './request/directives.js'
-import { booleanOption, knownKeysOption, nonNegativeNumberOption, objectOption } from './option-checks.js'
+import { booleanOption, knownKeysOption, nonNegativeNumberOption, objectOption, positiveNumberOption } from './option-checks.js'
 import { type RedisLayerOptions, resolveRedisLayerOptions } from './store/redis-layer-options.js'
 import type { RedisConnection } from './store/redis-client.js'
 import {
@@ -54,6 +54,15 @@ export interface AiCacheOptions extends ResilienceOptions {
   upstreamTimeoutMs?: number
   /** Time an entry stays fresh unless the request says otherwise. @default 3_600_000 (one hour) */
   ttlMs?: number
+  /**
+   * Longest time (ms) an entry stays in the memory tier (L1), however long it
+   * is fresh: hot answers can live briefly in memory and for their whole
+   * freshness in Redis (L2), where the next lookup finds them. With Redis it
+   * also bounds how long an instance cut off from the invalidation bus
+   * serves an entry invalidated elsewhere. `redis.localTtlMs` is the same
+   * bound; with both, the shorter wins. @default none (as long as it is fresh)
+   */
+  l1TtlMs?: number
   /** Upper bound of the memory tier, in bytes of stored responses. @default 67_108_864 (64 MiB) */
   maxBytes?: number
   /** Largest request body accepted; larger ones get a 413. @default 4_194_304 (4 MiB) */
@@ -133,6 +142,8 @@ export interface ResolvedAiCacheOptions {
   readonly upstreamApiKey: string | undefined
   readonly upstreamTimeoutMs: number
   readonly ttlMs: number
+  /** `l1TtlMs`, or `redis.localTtlMs` when shorter or alone. */
+  readonly l1TtlMs: number | undefined
   readonly maxBytes: number
   readonly maxBodyBytes: number
   readonly bodyMemoBytes: number
@@ -193,16 +204,20 @@ function parseUpstream(value: string | URL | undefined): URL | undefined {
 function redisOption(value: AiCacheOptions['redis']): RedisLayerOptions | undefined {
   if (value === undefined || value === '') return undefined
   // A URL or a client is checked as the `redis` option itself; a layer
-  // options object (it has a `redis` field, a client has not) field by field,
+  // options object (it has a `redis` or `sentinels` field, a client has not) field by field,
   // as `redis.timeoutMs` and so on. Either way a bad value throws now rather
   // than leaving the engine without L2 and a warning at run time.
-  if (typeof value === 'object' && value !== null && 'redis' in value && !('status' in value)) {
+  if (typeof value === 'object' && value !== null && ('redis' in value || 'sentinels' in value) && !('status' in value)) {
     resolveRedisLayerOptions(value as RedisLayerOptions, 'redis')
     return value as RedisLayerOptions
   }
   const options = { redis: value as RedisConnection }
   resolveRedisLayerOptions(options)
   return options
+}
+
+function shorterOf(first: number | undefined, second: number | undefined): number | undefined {
+  return first === undefined ? second : second === undefined ? first : Math.min(first, second)
 }
 
 function normalizeOption(value: unknown): Readonly<Required<NormalizeOptions>> {
@@ -305,12 +320,14 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
   }
   const rateLimit = resolveInboundLimits(options, scope)
   const maxBytes = positiveInteger('maxBytes', options.maxBytes, 64 * 1024 * 1024)
+  const redis = redisOption(options.redis)
   return Object.freeze({
     mode: upstream ? 'proxy' : 'wrap',
     upstream,
     upstreamApiKey: optionalString('upstreamApiKey', options.upstreamApiKey),
     upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs, 120_000),
     ttlMs: positiveInteger('ttlMs', options.ttlMs, 3_600_000),
+    l1TtlMs: shorterOf(positiveNumberOption('l1TtlMs', options.l1TtlMs, undefined), redis?.localTtlMs),
     maxBytes,
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 4 * 1024 * 1024),
     bodyMemoBytes: nonNegativeIntegerOption('bodyMemoBytes', options.bodyMemoBytes, Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 4))),
@@ -330,7 +347,7 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
       upstreamBudget: options.upstreamBudget,
     }),
     rateLimit,
-    redis: redisOption(options.redis),
+    redis,
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
   })

@@ -99,6 +99,7 @@ export class AiCache {
       memory: () => ({ bytes: this.#memory.bytes, entries: this.#memory.entries }),
       breakerState: () => (this.#breakerState === undefined ? undefined : breakerGauge[this.#breakerState]),
       redisErrors: () => this.#redis?.errors,
+      redis: () => this.#redis,
     })
     this.#ready = this.options.redis ? this.#connectRedis(this.options.redis) : Promise.resolve()
   }
@@ -233,7 +234,9 @@ export class AiCache {
 
   /** Counters since creation. */
   stats(): AiCacheStats {
-    const redis = this.#redis && { connected: this.#redis.connected, state: this.#redis.state, errors: this.#redis.errors }
+    const layer = this.#redis
+    const server = layer?.server
+    const redis = layer && { connected: layer.connected, state: layer.state, errors: layer.errors, ...(server && { server }) }
     return this.#stats.snapshot({ entries: this.#memory.entries, bytes: this.#memory.bytes }, redis)
   }
 
@@ -428,13 +431,14 @@ export class AiCache {
   }
 
   /**
-   * The entry as the memory tier keeps it: with Redis and `redis.localTtlMs`,
-   * for at most that long from now, so an instance that cannot hear
-   * invalidations (Redis down) serves an invalidated entry for a known time
-   * at most. Redis keeps the entry's own freshness.
+   * The entry as the memory tier keeps it: with `l1TtlMs` (or
+   * `redis.localTtlMs`), for at most that long from now, so hot answers live
+   * briefly in memory and an instance that cannot hear invalidations (Redis
+   * down) serves an invalidated entry for a known time at most. Redis keeps
+   * the entry's own freshness.
    */
   #locallyBounded(entry: CacheEntry, nowMs: number): CacheEntry {
-    const localTtlMs = this.#redis?.localTtlMs
+    const localTtlMs = this.options.l1TtlMs
     if (localTtlMs === undefined || entry.createdAt + entry.ttlMs <= nowMs + localTtlMs) return entry
     return { ...entry, ttlMs: nowMs + localTtlMs - entry.createdAt }
   }

@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../exchange/types.js'
 import type { CircuitState } from '../resilience/circuit-breaker.js'
+import type { RedisServerFacts } from '../store/redis-info.js'
 import type { RequestResult } from '../telemetry/names.js'
 import type { Tier } from './cache-status.js'
 
@@ -30,9 +31,11 @@ export interface AiCacheStats {
   /**
    * The Redis layer now (when configured): whether its connection is up,
    * its circuit breaker's state (`closed` only means calls are not failing
-   * yet) and failed calls so far.
+   * yet) and failed calls so far; `server` is what Redis said about itself
+   * at the last `INFO` read (`redis.infoIntervalMs`: memory, evictions,
+   * keyspace hits), absent before the first.
    */
-  redis?: { connected: boolean; state: CircuitState; errors: number }
+  redis?: { connected: boolean; state: CircuitState; errors: number; server?: RedisServerFacts }
 }
 
 /**

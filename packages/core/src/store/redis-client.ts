@@ -1,4 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import type { RedisSentinel, RedisTlsOptions } from './redis-connection-options.js'
 
 /**
  * A single-node (or Sentinel) client or a Cluster client of ioredis, as the
@@ -54,13 +55,52 @@ export interface OpenedClient {
   owned: boolean
 }
 
+/** Where the layer's own connection goes: a URL or client, or sentinels (validated options). */
+export interface ConnectionSettings {
+  readonly redis?: RedisConnection | undefined
+  readonly sentinels?: readonly RedisSentinel[] | undefined
+  readonly name?: string | undefined
+  readonly username?: string | undefined
+  readonly password?: string | undefined
+  readonly sentinelPassword?: string | undefined
+  readonly tls?: Readonly<RedisTlsOptions> | undefined
+}
+
 /**
- * Opens a connection for a URL, loading ioredis only now, so that users who
- * never configure Redis never need it installed; a client passed in is used
- * as it is (its owner configured it and closes it).
+ * The ioredis options of the layer's own connection. With sentinels, the
+ * client asks them for the master of `name` again after every lost
+ * connection, so it follows a failover: a crashed master drops the
+ * connection, and a master demoted to replica answers writes with
+ * `READONLY`, which makes the client reconnect. ioredis's
+ * `failoverDetector` is not used: its disconnect can land during a
+ * reconnection attempt and end the client for good. TLS options are merged
+ * with what a `rediss://` URL implies.
  */
-export async function openRedisClient(connection: RedisConnection): Promise<OpenedClient> {
-  if (typeof connection !== 'string') {
+export function connectionOptions(settings: ConnectionSettings): RedisOptions {
+  const tls = settings.tls && { ...settings.tls, ca: settings.tls.ca as string | Buffer | Array<string | Buffer> | undefined }
+  if (settings.sentinels === undefined) return tls ? { ...ownedClientOptions, tls } : ownedClientOptions
+  return {
+    ...ownedClientOptions,
+    sentinels: settings.sentinels.map(({ host, port }) => ({ host, port })),
+    name: settings.name!,
+    ...(settings.username === undefined ? {} : { username: settings.username }),
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+    ...(settings.sentinelPassword === undefined ? {} : { sentinelPassword: settings.sentinelPassword }),
+    ...(tls ? { tls, enableTLSForSentinelMode: true } : {}),
+    // Every sentinel unreachable: ask again soon, as for a lost node.
+    sentinelRetryStrategy: () => reconnectDelayMs,
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
+  }
+}
+
+/**
+ * Opens a connection for a URL or sentinels, loading ioredis only now, so
+ * that users who never configure Redis never need it installed; a client
+ * passed in is used as it is (its owner configured it and closes it).
+ */
+export async function openRedisClient(settings: ConnectionSettings): Promise<OpenedClient> {
+  const connection = settings.redis
+  if (connection !== undefined && typeof connection !== 'string') {
     // Validated as an ioredis client when the options were resolved.
     const client = connection as unknown as RedisClient
     // A lazyConnect client would otherwise wait for a first command.
@@ -68,7 +108,8 @@ export async function openRedisClient(connection: RedisConnection): Promise<Open
     return { client, owned: false }
   }
   const ioredis = await import('ioredis')
-  const client = new ioredis.Redis(connection, ownedClientOptions)
+  const options = connectionOptions(settings)
+  const client = connection === undefined ? new ioredis.Redis(options) : new ioredis.Redis(connection, options)
   // Errors surface through the layer's breaker; without a listener ioredis would print each one.
   client.on('error', () => {})
   return { client, owned: true }

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { resolveOptions } from '../options.js'
+import { redisAclRules } from './redis-acl.js'
 import { AiCacheError } from '../errors.js'
 import { type RedisLayerOptions, resolveRedisLayerOptions } from './redis-layer-options.js'
 import { redisKeys } from './redis-keys.js'
@@ -49,11 +52,62 @@ describe('resolveRedisLayerOptions', () => {
     ['failureThreshold', { failureThreshold: 2.5 }],
     ['coolDownMs', { coolDownMs: Number.POSITIVE_INFINITY }],
     ['onStateChange', { onStateChange: 'log' as never }],
+    ['onWarning', { onWarning: 'log' as never }],
+    ['infoIntervalMs', { infoIntervalMs: -1 }],
+    ['infoIntervalMs', { infoIntervalMs: Number.NaN }],
+    ['tls.ca', { redis: 'rediss://h:6380', tls: { ca: 42 as never } }],
+    ['tls.key', { redis: 'rediss://h:6380', tls: { cert: 'PEM' } }],
+    ['tls.pfx', { redis: 'rediss://h:6380', tls: { pfx: 'x' } as never }],
+    ['redis', { tls: { ca: 'PEM' } }],
+    ['name', { name: 'mymaster' }],
+    ['password', { password: 'secret' }],
   ])('refuses a bad %s, naming it', (param, override) => {
     const error = thrown({ redis: 'redis://127.0.0.1:6379', ...override })
     expect(error.code).toBe('invalid_option')
     expect(error.param).toBe(param)
     expect(error.message).toContain(param)
+  })
+})
+
+describe('resolveRedisLayerOptions with sentinels', () => {
+  const sentinels = [{ host: '10.0.0.1', port: 26379 }, { host: 'sentinel-2', port: 26379 }]
+
+  it('takes sentinels and a master name instead of a URL', () => {
+    const options = resolveRedisLayerOptions({ sentinels, name: 'mymaster', password: 'p', infoIntervalMs: 0 })
+    expect(options).toMatchObject({ redis: undefined, sentinels, name: 'mymaster', password: 'p', infoIntervalMs: 0 })
+    expect(Object.isFrozen(options.sentinels)).toBe(true)
+  })
+
+  it.each<[string, RedisLayerOptions]>([
+    ['redis', {}],
+    ['redis', { redis: 'redis://h:6379', sentinels, name: 'mymaster' }],
+    ['name', { sentinels }],
+    ['name', { sentinels, name: '' }],
+    ['sentinels', { sentinels: [], name: 'mymaster' }],
+    ['sentinels[0].port', { sentinels: [{ host: 'h', port: 0 }], name: 'mymaster' }],
+    ['sentinels[1].host', { sentinels: [{ host: 'h', port: 1 }, { host: '', port: 2 }], name: 'mymaster' }],
+    ['sentinels[0].tls', { sentinels: [{ host: 'h', port: 1, tls: true } as never], name: 'mymaster' }],
+  ])('refuses a bad %s, naming it', (param, options) => {
+    const error = thrown(options)
+    expect(error.param).toBe(param)
+  })
+
+  it('names nested options under redis. when the engine resolves them', () => {
+    expect(() => resolveOptions({ redis: { sentinels, name: '' } })).toThrow(/'redis\.name'/)
+    expect(resolveOptions({ redis: { sentinels, name: 'mymaster' } }).redis).toMatchObject({ sentinels, name: 'mymaster' })
+  })
+})
+
+describe('redisAclRules', () => {
+  it('allows the keys and channels under the prefix, the rate limiter keys, and the listed commands only', () => {
+    expect(redisAclRules()).toMatch(/^~aicache:\* &aicache:\* -@all \+get /)
+    expect(redisAclRules('support')).toMatch(/^~support:\* ~aicache:rate:\* &support:\* -@all /)
+  })
+
+  it('is the line docs/redis.md gives', () => {
+    const docs = readFileSync(new URL('../../../../docs/redis.md', import.meta.url), 'utf8')
+    expect(docs).toContain(`ACL SETUSER aicache on >CHANGE-ME resetchannels ${redisAclRules()}`)
+    expect(docs).toContain(`user aicache on >CHANGE-ME resetchannels ${redisAclRules()}`)
   })
 })
 

@@ -2,11 +2,47 @@ import { AiCacheError } from '../errors.js'
 import { knownKeysOption } from '../option-checks.js'
 import type { BreakerState } from './guarded-remote.js'
 import type { RedisConnection } from './redis-client.js'
+import { type RedisSentinel, type RedisTlsOptions, sentinelsOption, tlsOption } from './redis-connection-options.js'
+
+export type { RedisSentinel, RedisTlsOptions } from './redis-connection-options.js'
 
 /** Options of {@link createRedisLayer}. */
 export interface RedisLayerOptions {
-  /** A URL (`redis://`, `rediss://`), or an ioredis `Redis` or `Cluster` client (owned and closed by the caller). */
-  redis: RedisConnection
+  /**
+   * A URL (`redis://`, `rediss://user:password@host:port/db`), or an ioredis
+   * `Redis` or `Cluster` client (owned and closed by the caller). Required
+   * unless `sentinels` is given.
+   */
+  redis?: RedisConnection
+  /**
+   * Redis Sentinel instead of a URL: the sentinels to ask for the master of
+   * `name`. The layer follows the master through failovers (see docs/redis.md).
+   */
+  sentinels?: readonly RedisSentinel[]
+  /** The master group name the sentinels monitor (`sentinel monitor <name> ...`); required with `sentinels`. */
+  name?: string
+  /** ACL user of the Redis nodes found through `sentinels` (a URL carries its own). */
+  username?: string
+  /** Password of the Redis nodes found through `sentinels` (a URL carries its own). */
+  password?: string
+  /** Password of the sentinels themselves, when they require one. */
+  sentinelPassword?: string
+  /**
+   * TLS of the connections the layer opens: the CA that signed the server's
+   * certificate, and a client certificate and key when the server asks for
+   * one. With a URL it takes a `rediss://` URL; with `sentinels` it encrypts
+   * the connections to the Redis nodes (the sentinels are asked in clear).
+   */
+  tls?: RedisTlsOptions
+  /**
+   * How often (ms) the layer reads Redis's `INFO` (memory, evictions,
+   * keyspace hits and misses) for `stats().redis.server` and the metrics;
+   * 0 turns the reading off. The configuration check at start runs either way.
+   * @default 15000
+   */
+  infoIntervalMs?: number
+  /** Where the one warning about the server's configuration at start goes (no `maxmemory`, `noeviction`). @default console.warn */
+  onWarning?: (message: string) => void
   /** Start of every key and channel name; must not contain `{` or `}`. @default 'aicache' */
   prefix?: string
   /** Deadline of every Redis call (ms); a slower answer is a miss or a dropped write. @default 100 */
@@ -42,9 +78,21 @@ export interface RedisLayerOptions {
 
 /** {@link RedisLayerOptions} validated and complete. */
 export type ResolvedRedisLayerOptions = Readonly<
-  Required<Omit<RedisLayerOptions, 'maxTtlMs' | 'localTtlMs' | 'onStateChange'>> &
-    Pick<RedisLayerOptions, 'maxTtlMs' | 'localTtlMs' | 'onStateChange'>
+  Required<Omit<RedisLayerOptions, OptionalOption>> & Pick<RedisLayerOptions, OptionalOption>
 >
+
+type OptionalOption =
+  | 'maxTtlMs'
+  | 'localTtlMs'
+  | 'onStateChange'
+  | 'redis'
+  | 'sentinels'
+  | 'name'
+  | 'username'
+  | 'password'
+  | 'sentinelPassword'
+  | 'tls'
+  | 'onWarning'
 
 type Unit = 'milliseconds' | 'bytes' | 'failures' | 'namespaces'
 
@@ -60,6 +108,14 @@ const knownOptions: readonly string[] = [
   'maxNamespaces',
   'localTtlMs',
   'onStateChange',
+  'sentinels',
+  'name',
+  'username',
+  'password',
+  'sentinelPassword',
+  'tls',
+  'infoIntervalMs',
+  'onWarning',
 ]
 
 function invalid(param: string, expected: string): AiCacheError {
@@ -105,11 +161,45 @@ export function resolveRedisLayerOptions(options: RedisLayerOptions, path?: stri
   if (!Number.isInteger(failureThreshold)) throw invalid(name('failureThreshold'), 'a whole number')
   const maxNamespaces = positive(options.maxNamespaces, name('maxNamespaces'), 'namespaces') ?? 1000
   if (!Number.isInteger(maxNamespaces)) throw invalid(name('maxNamespaces'), 'a whole number')
-  if (options.onStateChange !== undefined && typeof options.onStateChange !== 'function') {
-    throw invalid(name('onStateChange'), 'a function')
+  for (const hook of ['onStateChange', 'onWarning'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw invalid(name(hook), 'a function')
+  }
+  const sentinels = sentinelsOption(options.sentinels, name('sentinels'))
+  if ((sentinels === undefined) === (options.redis === undefined || options.redis === '')) {
+    throw invalid(name('redis'), "either a URL or client in 'redis', or 'sentinels' with 'name' (not both)")
+  }
+  if (sentinels !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw invalid(name('name'), "the master group name the sentinels monitor (with 'sentinels')")
+  }
+  for (const text of ['name', 'username', 'password', 'sentinelPassword'] as const) {
+    if (options[text] !== undefined && typeof options[text] !== 'string') throw invalid(name(text), 'a string')
+  }
+  if (sentinels === undefined) {
+    for (const only of ['name', 'username', 'password', 'sentinelPassword'] as const) {
+      if (options[only] !== undefined) throw invalid(name(only), "nothing without 'sentinels' (a URL carries its own credentials)")
+    }
+  }
+  const tls = tlsOption(options.tls, name('tls'))
+  if (tls !== undefined && typeof options.redis === 'object') {
+    throw invalid(name('tls'), 'nothing with a client passed in (configure TLS on that client)')
+  }
+  if (tls !== undefined && typeof options.redis === 'string' && !options.redis.startsWith('rediss://')) {
+    throw invalid(name('redis'), "a rediss:// URL with 'tls'")
+  }
+  const infoIntervalMs = options.infoIntervalMs ?? 15_000
+  if (typeof infoIntervalMs !== 'number' || !Number.isFinite(infoIntervalMs) || infoIntervalMs < 0) {
+    throw invalid(name('infoIntervalMs'), 'a non-negative number of milliseconds (0 turns it off)')
   }
   return Object.freeze({
-    redis: connection(options.redis, name('redis')),
+    redis: sentinels === undefined ? connection(options.redis, name('redis')) : undefined,
+    sentinels,
+    name: options.name,
+    username: options.username,
+    password: options.password,
+    sentinelPassword: options.sentinelPassword,
+    tls,
+    infoIntervalMs,
+    onWarning: options.onWarning,
     prefix,
     timeoutMs: positive(options.timeoutMs, name('timeoutMs'), 'milliseconds') ?? 100,
     compressAboveBytes: positive(options.compressAboveBytes, name('compressAboveBytes'), 'bytes') ?? 4096,

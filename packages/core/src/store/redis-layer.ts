@@ -4,6 +4,7 @@ import { type BreakerState, GuardedRemote } from './guarded-remote.js'
 import { type InvalidationMessage, keyDeletedMessage, parseInvalidation } from './invalidation-messages.js'
 import { openRedisClient, type RedisClient, waitUntilReady } from './redis-client.js'
 import { RedisGenerations } from './redis-generations.js'
+import { RedisInfo, type RedisServerFacts } from './redis-info.js'
 export { allNamespaces } from './redis-generations.js'
 import { redisKeys } from './redis-keys.js'
 import { resolveRedisLayerOptions, type RedisLayerOptions } from './redis-layer-options.js'
@@ -13,7 +14,8 @@ import { RedisTier } from './redis-tier.js'
 
 export type { BreakerState } from './guarded-remote.js'
 export type { InvalidationMessage } from './invalidation-messages.js'
-export type { RedisLayerOptions } from './redis-layer-options.js'
+export type { RedisLayerOptions, RedisSentinel, RedisTlsOptions } from './redis-layer-options.js'
+export type { RedisServerFacts } from './redis-info.js'
 export type { LockHandle, WaitedAnswer } from './redis-locks.js'
 export type { SharedFailure } from './shared-failure.js'
 
@@ -79,6 +81,8 @@ export interface RedisLayer {
   readonly connected: boolean
   /** Failed Redis calls so far (errors and timeouts). */
   readonly errors: number
+  /** What Redis said about itself at the last `INFO` read (`infoIntervalMs`); `undefined` before the first. */
+  readonly server: RedisServerFacts | undefined
   /** Stops the layer; closes the connections it opened (not a client passed in). */
   close(): Promise<void>
 }
@@ -103,7 +107,7 @@ const startupWaitMs = 1_000
  */
 export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisLayer> {
   const options = resolveRedisLayerOptions(input)
-  const { client, owned } = await openRedisClient(options.redis)
+  const { client, owned } = await openRedisClient(options)
   const origin = randomUUID()
   const keys = redisKeys(options.prefix)
   const remote = new GuardedRemote(options)
@@ -144,6 +148,11 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     onLost: () => generations.lost(),
   })
   await waitForStartup(Promise.all([waitUntilReady(client, startupWaitMs), subscribedOnce]))
+  const info = new RedisInfo({
+    client,
+    intervalMs: options.infoIntervalMs,
+    warn: options.onWarning ?? ((message) => console.warn(message)),
+  })
 
   return {
     get: (key) => tier.get(key),
@@ -179,7 +188,11 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     get errors() {
       return remote.errors
     },
+    get server() {
+      return info.facts
+    },
     async close() {
+      info.close()
       remote.close()
       locks.close()
       generations.close()

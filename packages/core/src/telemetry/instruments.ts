@@ -6,6 +6,7 @@ import {
   requestDurationBuckets,
   tokenUsageBuckets,
 } from './names.js'
+import { observeRedis, type RedisSource } from './redis-instruments.js'
 import type { RequestTally } from './tally.js'
 
 /** The instruments aicache records with. */
@@ -25,6 +26,8 @@ export interface GaugeSources {
   breakerState(): number | undefined
   /** Failed Redis calls so far; undefined without Redis. */
   redisErrors(): number | undefined
+  /** The Redis layer (connection state, `INFO` facts); undefined without Redis. */
+  redis(): RedisSource | undefined
   /** Requests, tokens saved and dollars saved so far. */
   tally: RequestTally
 }
@@ -50,6 +53,7 @@ function create(meter: Meter, gauges: GaugeSources): Instruments {
       const errors = gauges.redisErrors()
       if (errors !== undefined) result.observe(errors)
     })
+  observeRedis(meter, gauges.redis)
   // Counted per request by the tally, read here only when a reader collects.
   const { tally } = gauges
   meter
