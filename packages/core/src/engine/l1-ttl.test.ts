@@ -4,8 +4,8 @@ import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
 import { resolveOptions } from '../options.js'
-import { eventually, generousTimeoutMs } from '../store/redis-test-support.js'
-import { startTestGateway } from './test-gateway.js'
+import { eventually, generousTimeoutMs } from '../../test/support/redis-test-support.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * `l1TtlMs`: the memory tier keeps an entry at most that long while Redis

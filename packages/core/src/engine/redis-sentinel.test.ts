@@ -5,8 +5,8 @@ import type { InvalidationMessage } from '../store/invalidation-messages.js'
 import { createRedisLayer, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { type SentinelSet, startSentinelSet } from '../store/redis-processes-support.js'
-import { eventually } from '../store/redis-test-support.js'
-import { startTestGateway } from './test-gateway.js'
+import { eventually } from '../../test/support/redis-test-support.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * Sentinel failover under load, with real processes: one master, one

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
 import { redisAclRules } from '../store/redis-acl.js'
 import { opensslInstalled, startTlsRedisServer, type TlsRedisServer } from '../store/redis-processes-support.js'
-import { eventually, generousTimeoutMs } from '../store/redis-test-support.js'
-import { startTestGateway } from './test-gateway.js'
+import { eventually, generousTimeoutMs } from '../../test/support/redis-test-support.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 
 /**
  * A production Redis: TLS only, client certificates required, and aicache

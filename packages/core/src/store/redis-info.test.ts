@@ -2,11 +2,11 @@ import { startFakeUpstream } from '@aicache/testkit'
 import { type RedisServer, skipWithoutRedis, startRedisCluster, startRedisServer } from '@aicache/testkit/redis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AiCache } from '../engine/engine.js'
-import { startTestGateway } from '../engine/test-gateway.js'
+import { startTestGateway } from '../../test/support/test-gateway.js'
 import { redisMetric } from '../telemetry/redis-instruments.js'
-import { sdk } from '../telemetry/test-sdk.js'
+import { sdk } from '../../test/support/test-sdk.js'
 import { memoryAdvice, parseInfo, type RedisServerFacts } from './redis-info.js'
-import { closeClient, clusterClient, eventually, rawClient } from './redis-test-support.js'
+import { closeClient, clusterClient, eventually, rawClient } from '../../test/support/redis-test-support.js'
 
 /**
  * Redis's own facts (`INFO`) in `stats().redis.server` and the metrics, and
