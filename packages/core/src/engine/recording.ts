@@ -83,8 +83,9 @@ export interface StreamRecording {
 /**
  * The entry for a stream that ended cleanly, or `undefined` when it must not
  * be kept: not a 2xx, empty, or with an error event anywhere in it (a failed
- * generation, even when `[DONE]` follows). Usage comes from the stream's
- * usage chunk, else from a token count of the prompt and the recorded text.
+ * generation, even when `[DONE]` follows). Usage is what the stream reported
+ * (OpenAI's usage chunk; the format's `stream.usageOf`), else a token count
+ * of the prompt and the text of the assembled answer.
  */
 export function streamEntry(
   plan: StorePlan,
