@@ -36,6 +36,8 @@ export const genAiOperation = {
 
 /** aicache's own span attributes. */
 export const attribute = {
+  /** The engine's name (`telemetry.engine`), on its metrics, when it has one. */
+  engine: 'aicache.engine',
   result: 'aicache.result',
   tier: 'aicache.tier',
   namespace: 'aicache.namespace',
@@ -70,6 +72,8 @@ export const metric = {
   costSaved: 'aicache.cost.saved',
   costSpent: 'aicache.cost.spent',
   upstreamRetries: 'aicache.upstream.retries',
+  /** Failed upstream calls by `error.type`. */
+  upstreamErrors: 'aicache.upstream.errors',
   rateLimitRejections: 'aicache.ratelimit.rejections',
   breakerState: 'aicache.upstream.breaker.state',
   memoryBytes: 'aicache.memory.bytes',
