@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ObservabilityApp, startObservabilityApp } from './app.js'
 import { readDashboardQueries } from './dashboard-queries.js'
 import { type PrometheusServer, skipWithoutPrometheus, startPrometheus } from './prometheus-server.js'
-import { type PlannedRequest, playWorkload } from './workload/play.js'
+import { type PlannedRequest, type PlayedRequest, playWorkload } from './workload/play.js'
 
 /** An OTLP/HTTP receiver that keeps the span names it was sent (the exporter sends OTLP JSON). */
 async function startOtlpReceiver(): Promise<{ url: string; spanNames: Set<string>; close(): Promise<void> }> {
@@ -60,7 +60,16 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
 
   beforeAll(async () => {
     otlp = await startOtlpReceiver()
-    app = await startObservabilityApp({ port: 0, metricsPort: 0, metricsHost: '127.0.0.1', otlpEndpoint: otlp.url, spanBatchDelayMs: 100, demoLatencyMs: 5 })
+    app = await startObservabilityApp({
+      port: 0,
+      metricsPort: 0,
+      metricsHost: '127.0.0.1',
+      otlpEndpoint: otlp.url,
+      spanBatchDelayMs: 100,
+      demoLatencyMs: 5,
+      // A minute's burst of 30 per caller: the workload's caller stays under it, a second caller goes over.
+      cache: { rateLimit: { requestsPerMinute: 30 } },
+    })
     prometheus = await startPrometheus(app.metricsUrl, 1)
   })
   afterAll(async () => {
@@ -69,6 +78,8 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     await otlp?.close()
   })
 
+  let played: PlayedRequest[] = []
+
   it('answers every PromQL expression of the dashboard with data', async () => {
     const upstream = app.demoUpstream as FakeUpstream
     await prometheus.waitForScrapes(1)
@@ -76,11 +87,20 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
       const failing = failingQuestion(number)
       // Enough 500s for every retry the engine may make, for that question only.
       upstream.inject({ status: 500, times: 5, match: (call) => call.rawBody.includes(failing) })
-      const played = await playWorkload(app.openAiBaseUrl, round(number))
-      expect(played.map((request) => request.result)).toEqual(['miss', 'hit', 'miss', 'hit', 'miss', 'hit', 'error', 'miss'])
+      const round_ = await playWorkload(app.openAiBaseUrl, round(number))
+      expect(round_.map((request) => request.result)).toEqual(['miss', 'hit', 'miss', 'hit', 'miss', 'hit', 'error', 'miss'])
+      played.push(...round_)
       // rate() needs two samples around the change: wait for two scrapes after it.
       await prometheus.waitForScrapes(2)
     }
+    // A caller over its limit: one miss, then hits until the burst is spent, then 429s.
+    const limited = await playWorkload(
+      app.openAiBaseUrl,
+      Array.from({ length: 40 }, () => ({ apiKey: 'sk-over-the-limit', model: 'gpt-4o-mini', question: 'What is my balance?', stream: false })),
+    )
+    played.push(...limited)
+    expect(limited.filter((request) => request.errorStatus === 429).length).toBeGreaterThan(5)
+    await prometheus.waitForScrapes(2)
 
     const queries = readDashboardQueries()
     expect(queries.length).toBeGreaterThanOrEqual(10)
@@ -95,9 +115,45 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     expect(failures).toEqual([])
   })
 
+  it('shows the numbers of the workload: every request, hit, rejection and upstream error since the first', async () => {
+    // Evaluated at the last scrape: a series' first sample is 0, so rate() over
+    // a window holding the whole test is its total divided by the window, exactly.
+    const [last] = await prometheus.query('max(timestamp(aicache_requests_total))')
+    const at = Number(last?.value[1])
+    const panel = async (title: string, refId = 'A') => {
+      const query = readDashboardQueries().find((candidate) => candidate.panel === title && candidate.refId === refId)
+      if (!query) throw new Error(`no panel '${title}'`)
+      return (await prometheus.query(query.expression, at)).map((sample) => ({ labels: sample.metric, value: Number(sample.value[1]) }))
+    }
+    const count = (result: string) => played.filter((request) => request.result === result).length
+    const rejected = played.filter((request) => request.errorStatus === 429).length
+    const upstreamErrors = played.filter((request) => request.errorStatus === 500).length
+    expect([played.length, count('hit'), count('miss'), upstreamErrors]).toEqual([56, 45 - rejected, 9, 2])
+
+    const [hitRatio] = await panel('Hit ratio (5m)')
+    expect(hitRatio?.value).toBeCloseTo(count('hit') / played.length, 9)
+    const byTier = await panel('Hit ratio by tier')
+    expect(byTier).toEqual([{ labels: { aicache_tier: 'l1' }, value: expect.closeTo(count('hit') / played.length, 9) }])
+    // Per-second rates over [1m]: times 60 is the count.
+    const byResult = Object.fromEntries((await panel('Requests by result')).map(({ labels, value }) => [labels['aicache_result'], Math.round(value * 60 * 1e6) / 1e6]))
+    // A request the upstream failed went upstream: a miss, whose failure the upstream errors panel shows.
+    expect(byResult).toEqual({ hit: count('hit'), miss: count('miss') + upstreamErrors, error: rejected })
+    const [rejections] = await panel('Rate-limit rejections')
+    expect((rejections?.value ?? 0) * 60).toBeCloseTo(rejected, 6)
+    const errors = await panel('Upstream errors by error.type')
+    expect(errors.map(({ labels, value }) => [labels['error_type'], Math.round(value * 60 * 1e6) / 1e6])).toEqual([['500', upstreamErrors]])
+    const stats = app.engine.stats()
+    const [spentPerHour] = await panel('Dollars per hour: saved against spent', 'B')
+    expect((spentPerHour?.value ?? 0) / 60).toBeCloseTo(stats.costSpentUsd, 9)
+    const [savedPerHour] = await panel('Dollars per hour: saved against spent', 'A')
+    expect((savedPerHour?.value ?? 0) / 60).toBeCloseTo(stats.costSavedUsd, 9)
+    const tokens = Object.fromEntries((await panel('Tokens saved')).map(({ labels, value }) => [labels['gen_ai_token_type'], Math.round(value * 60 * 1e6) / 1e6]))
+    expect(tokens).toEqual(stats.tokensSaved)
+  })
+
   it('labels series as the dashboard expects: hits by tier, upstream errors by error.type', async () => {
     const hits = await prometheus.query('sum by (aicache_tier) (aicache_requests_total{aicache_result="hit"})')
-    expect(hits).toEqual([expect.objectContaining({ metric: { aicache_tier: 'l1' }, value: [expect.any(Number), '6'] })])
+    expect(hits).toEqual([expect.objectContaining({ metric: { aicache_tier: 'l1' }, value: [expect.any(Number), String(played.filter((request) => request.result === 'hit').length)] })])
     const errors = await prometheus.query('sum by (error_type) (gen_ai_client_operation_duration_count{error_type!=""})')
     expect(errors.map((sample) => sample.metric)).toEqual([{ error_type: '500' }])
   })
