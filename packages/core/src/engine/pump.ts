@@ -66,7 +66,7 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
     if (isSuccess(status) && isEventStream(headers)) {
       production.start({ status, headers, streaming: true })
       const reader = response.body[Symbol.asyncIterator]()
-      const { doneEvent, error } = await readEvents(reader, production)
+      const { doneEvent, error } = await readEvents(reader, production, call)
       const done = doneEvent !== undefined
       // The rest of the body (a provider ends it a few ms after [DONE]) is read in the background
       // so the connection can be reused; nothing in it changes an answer that is already complete.
@@ -126,7 +126,7 @@ interface StreamRead {
  * stops reading at `[DONE]` and cancels (openai 7 does) cannot take a
  * complete stream down with it.
  */
-async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production): Promise<StreamRead> {
+async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production, call: UpstreamObservation): Promise<StreamRead> {
   const parser = new SseParser()
   const read: StreamRead = { doneEvent: undefined, error: undefined }
   const take = (events: SseEvent[]) => {
@@ -137,6 +137,7 @@ async function readEvents(reader: AsyncIterator<Uint8Array>, production: Product
         return
       }
       production.append(event)
+      call.chunk()
       read.error ??= streamErrorOf(event)
     }
   }
@@ -169,7 +170,8 @@ export function upstreamTarget(request: ExchangeRequest, prepared: PreparedReque
     providerName: url.hostname.endsWith('.openai.azure.com') ? 'azure.ai.openai' : 'openai',
     address: url.hostname,
     port,
-    promptText: () => JSON.stringify((prepared.body() as { messages?: unknown; prompt?: unknown; input?: unknown }) ?? {}),
+    stream: prepared.stream,
+    requestBody: () => prepared.body(),
   }
 }
 

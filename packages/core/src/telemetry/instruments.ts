@@ -15,6 +15,7 @@ import {
   metric,
   operationDurationBuckets,
   requestDurationBuckets,
+  timePerOutputChunkBuckets,
   tokenUsageBuckets,
 } from './names.js'
 import type { RequestTally } from './tally.js'
@@ -23,6 +24,8 @@ import type { RequestTally } from './tally.js'
 export interface Instruments {
   operationDuration: Histogram
   tokenUsage: Histogram
+  timeToFirstChunk: Histogram
+  timePerOutputChunk: Histogram
   requestDuration: Histogram
   lookupDuration: Histogram
 }
@@ -69,6 +72,8 @@ class MeterRegistry {
     this.instruments = {
       operationDuration: histogram(metric.operationDuration, 's', 'GenAI operation duration', operationDurationBuckets),
       tokenUsage: histogram(metric.tokenUsage, '{token}', 'Tokens used by upstream calls', tokenUsageBuckets),
+      timeToFirstChunk: histogram(metric.timeToFirstChunk, 's', 'Time to the first chunk of a streamed upstream call', operationDurationBuckets),
+      timePerOutputChunk: histogram(metric.timePerOutputChunk, 's', 'Time between chunks of a streamed upstream call', timePerOutputChunkBuckets),
       requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
       lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
     }

@@ -59,7 +59,56 @@ export interface UpstreamTarget {
   providerName: string
   address: string
   port: number
-  promptText?: () => string
+  /** The request asked for a stream. */
+  stream?: boolean
+  /** The parsed request body: its parameters go on the span. */
+  requestBody?: () => unknown
+}
+
+type Json = Record<string, unknown>
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** The GenAI request attributes of a request body: sampling parameters and whether it streams. */
+function requestAttributes(body: unknown, stream: boolean | undefined): Attributes {
+  const attributes: Attributes = {}
+  if (stream !== undefined) attributes[genAi.requestStream] = stream
+  if (!isObject(body)) return attributes
+  const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
+  const maxTokens = number(body['max_completion_tokens']) ?? number(body['max_tokens'])
+  if (maxTokens !== undefined) attributes[genAi.requestMaxTokens] = maxTokens
+  const temperature = number(body['temperature'])
+  if (temperature !== undefined) attributes[genAi.requestTemperature] = temperature
+  const topP = number(body['top_p'])
+  if (topP !== undefined) attributes[genAi.requestTopP] = topP
+  const seed = number(body['seed'])
+  if (seed !== undefined) attributes[genAi.requestSeed] = seed
+  const stop = body['stop']
+  if (typeof stop === 'string') attributes[genAi.requestStopSequences] = [stop]
+  else if (Array.isArray(stop) && stop.every((item) => typeof item === 'string')) attributes[genAi.requestStopSequences] = stop as string[]
+  return attributes
+}
+
+/** A message's content as GenAI parts: text parts as they are, other parts by their type. */
+function partsOf(content: unknown): Json[] {
+  if (typeof content === 'string') return [{ type: 'text', content }]
+  if (!Array.isArray(content)) return content === undefined || content === null ? [] : [{ type: 'text', content: JSON.stringify(content) }]
+  return content.map((part) =>
+    isObject(part) && part['type'] === 'text' && typeof part['text'] === 'string'
+      ? { type: 'text', content: part['text'] }
+      : { type: isObject(part) && typeof part['type'] === 'string' ? part['type'] : 'unknown' },
+  )
+}
+
+/** `gen_ai.input.messages` of a request body: chat messages, or a prompt / input as one user message. */
+function inputMessages(body: unknown): string {
+  if (!isObject(body)) return '[]'
+  const messages = body['messages']
+  if (Array.isArray(messages)) {
+    return JSON.stringify(messages.map((message) => (isObject(message) ? { role: message['role'], parts: partsOf(message['content']) } : {})))
+  }
+  const prompt = body['prompt'] ?? body['input']
+  const prompts = Array.isArray(prompt) && prompt.every((item) => typeof item === 'string') ? prompt : [prompt]
+  return JSON.stringify(prompts.filter((item) => item !== undefined).map((item) => ({ role: 'user', parts: partsOf(typeof item === 'string' ? item : JSON.stringify(item)) })))
 }
 
 // Stands in for the span while no SDK traces; it records nothing, so one serves all.
@@ -87,6 +136,9 @@ export class UpstreamObservation {
   readonly #startedAt = performance.now()
   #attempts = 1
   #ended = false
+  // Chunks of a streamed answer, timed only while an SDK records metrics.
+  readonly #chunkAttributes: Attributes | undefined
+  #lastChunkAt = 0
 
   constructor(telemetry: Telemetry, target: UpstreamTarget, parent: Context) {
     this.#telemetry = telemetry
@@ -107,7 +159,33 @@ export class UpstreamObservation {
       },
       parent,
     )
-    if (telemetry.recordContent && target.promptText) this.#span.setAttribute(attribute.prompt, target.promptText())
+    this.#chunkAttributes =
+      target.stream && telemetry.instruments
+        ? telemetry.chunkSeries.attributesOf(`${operation}\n${target.model ?? ''}\n${target.address}:${target.port}`, {
+            ...telemetry.engineAttributes,
+            [genAi.operationName]: operation,
+            [genAi.providerName]: target.providerName,
+            [genAi.serverAddress]: target.address,
+            [genAi.serverPort]: target.port,
+            ...(target.model === undefined ? {} : { [genAi.requestModel]: target.model }),
+          })
+        : undefined
+    if (this.#span.isRecording()) {
+      const body = target.requestBody?.()
+      this.#span.setAttributes(requestAttributes(body, target.stream))
+      if (telemetry.recordContent && body !== undefined) this.#span.setAttribute(genAi.inputMessages, inputMessages(body))
+    }
+  }
+
+  /** A chunk of a streamed answer arrived: the GenAI streaming metrics time it. */
+  chunk(): void {
+    const attributes = this.#chunkAttributes
+    if (attributes === undefined) return
+    const instruments = this.#telemetry.instruments
+    const now = performance.now()
+    if (this.#lastChunkAt === 0) instruments?.timeToFirstChunk.record((now - this.#startedAt) / 1000, attributes)
+    else instruments?.timePerOutputChunk.record((now - this.#lastChunkAt) / 1000, attributes)
+    this.#lastChunkAt = now
   }
 
   /** Runs `work` with this span active, so HTTP client spans nest under it. */
@@ -172,7 +250,10 @@ export class UpstreamObservation {
       span.setAttribute(genAi.usageOutputTokens, facts.usage.outputTokens)
     }
     if (costSpentUsd !== undefined) span.setAttribute(attribute.costSpentUsd, costSpentUsd)
-    if (telemetry.recordContent && facts.completionText !== undefined) span.setAttribute(attribute.completion, facts.completionText)
+    if (telemetry.recordContent && facts.completionText !== undefined) {
+      const message = { role: 'assistant', parts: [{ type: 'text', content: facts.completionText }], finish_reason: facts.finishReasons?.[0] ?? 'stop' }
+      span.setAttribute(genAi.outputMessages, JSON.stringify([message]))
+    }
     if (errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType })
     span.end()
   }
@@ -332,7 +413,8 @@ export class RequestObservation implements Recordable {
     let span = this.#span
     if (span === undefined) span = this.#startSpan(attributes, parent)
     else span.setAttributes(attributes)
-    if (this.errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
+    // As on an HTTP server span, a 4xx answer (here a 429 for the rate limit) is the caller's doing: status unset.
+    if (this.errorType !== undefined && !this.rateLimited) span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
     span.end(this.#endedAt)
   }
 }
@@ -352,6 +434,7 @@ export class Telemetry {
   /** Attribute sets of the model-labelled histograms, each at most 1,000 and the overflow set. */
   readonly durationSeries = new SeriesLimit()
   readonly tokenSeries = new SeriesLimit()
+  readonly chunkSeries = new SeriesLimit()
   readonly #instruments: InstrumentSet
   readonly #fixedTracerProvider: TracerProvider | undefined
   // The global provider's delegate last seen, and whether it records.
