@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FakeUpstream } from '@aicache/testkit'
+import { type RedisServer, startRedisServer } from '@aicache/testkit/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ObservabilityApp, startObservabilityApp } from './app.js'
 import { readDashboardQueries } from './dashboard-queries.js'
@@ -57,9 +58,12 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
   let app: ObservabilityApp
   let prometheus: PrometheusServer
   let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>
+  let redis: RedisServer
 
   beforeAll(async () => {
     otlp = await startOtlpReceiver()
+    // With the Redis tier, so the L2 panels have lookups to show.
+    redis = await startRedisServer()
     app = await startObservabilityApp({
       port: 0,
       metricsPort: 0,
@@ -68,14 +72,16 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
       spanBatchDelayMs: 100,
       demoLatencyMs: 5,
       // A minute's burst of 30 per caller: the workload's caller stays under it, a second caller goes over.
-      cache: { rateLimit: { requestsPerMinute: 30 } },
+      cache: { rateLimit: { requestsPerMinute: 30 }, redis: redis.url },
     })
+    await app.engine.ready()
     prometheus = await startPrometheus(app.metricsUrl, 1)
   })
   afterAll(async () => {
     await prometheus?.stop()
     await app?.close()
     await otlp?.close()
+    await redis?.stop()
   })
 
   let played: PlayedRequest[] = []
@@ -105,7 +111,7 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     const queries = readDashboardQueries()
     expect(queries.length).toBeGreaterThanOrEqual(10)
     const failures: string[] = []
-    for (const { panel, refId, expression } of queries) {
+    for (const { panel, refId, promql: expression } of queries) {
       const samples = await prometheus.query(expression)
       if (samples.length === 0) failures.push(`${panel} (${refId}): no series for ${expression}`)
       else if (!samples.some((sample) => Number.isFinite(Number(sample.value[1])))) {
@@ -123,7 +129,7 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     const panel = async (title: string, refId = 'A') => {
       const query = readDashboardQueries().find((candidate) => candidate.panel === title && candidate.refId === refId)
       if (!query) throw new Error(`no panel '${title}'`)
-      return (await prometheus.query(query.expression, at)).map((sample) => ({ labels: sample.metric, value: Number(sample.value[1]) }))
+      return (await prometheus.query(query.promql, at)).map((sample) => ({ labels: sample.metric, value: Number(sample.value[1]) }))
     }
     const count = (result: string) => played.filter((request) => request.result === result).length
     const rejected = played.filter((request) => request.errorStatus === 429).length
