@@ -8,17 +8,33 @@ import { readDashboardQueries } from './dashboard-queries.js'
 import { type PrometheusServer, skipWithoutPrometheus, startPrometheus } from './prometheus-server.js'
 import { type PlannedRequest, type PlayedRequest, playWorkload } from './workload/play.js'
 
-/** An OTLP/HTTP receiver that keeps the span names it was sent (the exporter sends OTLP JSON). */
-async function startOtlpReceiver(): Promise<{ url: string; spanNames: Set<string>; close(): Promise<void> }> {
+/** A span as an OTLP/HTTP receiver got it (OTLP JSON: ids in hex). */
+interface ReceivedSpan {
+  name: string
+  traceId: string
+  spanId: string
+  parentSpanId?: string
+}
+
+/** An OTLP/HTTP receiver that keeps the spans it was sent (the exporter sends OTLP JSON). */
+async function startOtlpReceiver(): Promise<{ url: string; spanNames: Set<string>; spans: ReceivedSpan[]; close(): Promise<void> }> {
   const spanNames = new Set<string>()
+  const spans: ReceivedSpan[] = []
   const server: Server = createServer(async (request, response) => {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
     if (request.url === '/v1/traces') {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ name: string }> }> }>
+        resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: ReceivedSpan[] }> }>
       }
-      for (const resource of body.resourceSpans ?? []) for (const scope of resource.scopeSpans ?? []) for (const span of scope.spans ?? []) spanNames.add(span.name)
+      for (const resource of body.resourceSpans ?? []) {
+        for (const scope of resource.scopeSpans ?? []) {
+          for (const span of scope.spans ?? []) {
+            spanNames.add(span.name)
+            spans.push(span)
+          }
+        }
+      }
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
   })
@@ -26,6 +42,7 @@ async function startOtlpReceiver(): Promise<{ url: string; spanNames: Set<string
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spanNames,
+    spans,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
@@ -170,5 +187,26 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     expect([...otlp.spanNames]).toEqual(expect.arrayContaining(['aicache chat', 'chat gpt-4o-mini', 'chat gpt-4o']))
+  })
+
+  it("continues a caller's trace: traceparent, the gateway's server span, then aicache's spans", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const callerSpanId = '00f067aa0ba902b7'
+    const response = await fetch(`${app.openAiBaseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-traced', traceparent: `00-${traceId}-${callerSpanId}-01` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Is my card blocked? (traced)' }] }),
+    })
+    expect(response.status).toBe(200)
+    await response.text()
+    const ofTrace = () => otlp.spans.filter((span) => span.traceId.toLowerCase() === traceId)
+    const deadline = Date.now() + 5_000
+    while (ofTrace().length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    const server = ofTrace().find((span) => span.name === 'POST /v1/chat/completions')
+    const request = ofTrace().find((span) => span.name === 'aicache chat')
+    const upstream = ofTrace().find((span) => span.name === 'chat gpt-4o-mini')
+    expect(server?.parentSpanId?.toLowerCase()).toBe(callerSpanId)
+    expect(request?.parentSpanId).toBe(server?.spanId)
+    expect(upstream?.parentSpanId).toBe(request?.spanId)
   })
 })
