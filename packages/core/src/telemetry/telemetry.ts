@@ -218,8 +218,8 @@ export class UpstreamObservation {
       ...(errorType === undefined ? {} : { [genAi.errorType]: errorType }),
     }
     // Models come from clients: past the limit, calls are recorded in the overflow set.
-    const key = `${operation}\n${this.#target.model ?? ''}\n${facts.responseModel ?? ''}\n${errorType ?? ''}\n${this.#target.address}:${this.#target.port}`
     if (instruments) {
+      const key = `${operation}\n${this.#target.model ?? ''}\n${facts.responseModel ?? ''}\n${errorType ?? ''}\n${this.#target.address}:${this.#target.port}`
       instruments.operationDuration.record((performance.now() - this.#startedAt) / 1000, telemetry.durationSeries.attributesOf(key, common))
       if (facts.usage) {
         const { tokenSeries } = telemetry
