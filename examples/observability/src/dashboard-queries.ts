@@ -7,8 +7,22 @@ export interface DashboardQuery {
   panel: string
   /** Grafana's id of the query within its panel (`A`, `B`, ...). */
   refId: string
-  /** The PromQL expression, exactly as Grafana sends it. */
+  /** The PromQL expression, exactly as the dashboard holds it (with Grafana's variables). */
   expression: string
+  /**
+   * The expression as Grafana sends it with every variable at "All" and a
+   * time range of an hour: `$job`, `$instance`, `$model` as `.*`,
+   * `$__rate_interval` as `1m`, `$__range` as `1h`.
+   */
+  promql: string
+}
+
+/** What Grafana puts in place of the dashboard's variables (all values picked, a one-hour range). */
+export function expandVariables(expression: string): string {
+  return expression
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__range', '1h')
+    .replace(/\$(job|instance|model)\b/g, '.*')
 }
 
 interface Panel {
@@ -24,7 +38,9 @@ export const dashboardPath = fileURLToPath(new URL('../grafana/dashboards/aicach
 function collect(panels: readonly Panel[], into: DashboardQuery[]): DashboardQuery[] {
   for (const panel of panels) {
     for (const target of panel.targets ?? []) {
-      if (target.expr) into.push({ panel: panel.title ?? '(untitled)', refId: target.refId ?? '?', expression: target.expr })
+      if (target.expr) {
+        into.push({ panel: panel.title ?? '(untitled)', refId: target.refId ?? '?', expression: target.expr, promql: expandVariables(target.expr) })
+      }
     }
     collect(panel.panels ?? [], into)
   }

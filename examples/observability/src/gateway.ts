@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import express, { type ErrorRequestHandler } from 'express'
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { type AiCache, type AiCacheOptions, aiCache, createAiCache } from '@aicache/express'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 
@@ -35,9 +36,43 @@ function openAiError(status: number, message: string, code: string | null) {
   return { error: { message, type: status < 500 ? 'invalid_request_error' : 'api_error', code, param: null } }
 }
 
+/**
+ * An HTTP server span per request (HTTP semantic conventions), continuing the
+ * caller's trace from its `traceparent` header, with aicache's spans under
+ * it. What `@opentelemetry/instrumentation-http` does, in the few lines this
+ * gateway needs, without loading the SDK before the app.
+ */
+function serverSpans(): RequestHandler {
+  const tracer = trace.getTracer('@aicache/example-observability')
+  return (req, res, next) => {
+    const parent = propagation.extract(context.active(), req.headers)
+    const span = tracer.startSpan(
+      `${req.method} ${req.path}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.protocol, 'http.route': req.path },
+      },
+      parent,
+    )
+    let ended = false
+    const end = () => {
+      if (ended) return
+      ended = true
+      span.setAttribute('http.response.status_code', res.statusCode)
+      // Server spans: only 5xx is an error; a 4xx is the caller's doing.
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
+      span.end()
+    }
+    res.once('finish', end)
+    res.once('close', end)
+    context.with(trace.setSpan(parent, span), next)
+  }
+}
+
 function createApp(engine: AiCache): express.Express {
   const app = express()
   app.disable('x-powered-by')
+  app.use(serverSpans())
   app.use(aiCache(engine))
   app.use((req, res) => {
     res.status(404).json(openAiError(404, `No route ${req.method} ${req.path}.`, 'not_found'))

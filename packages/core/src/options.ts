@@ -240,7 +240,11 @@ function providerOption(name: string, value: unknown, method: string): void {
 
 function telemetryOption(value: unknown): Readonly<TelemetryOptions> {
   const telemetry = objectOption('telemetry', value)
-  knownKeysOption('telemetry', telemetry, ['tracerProvider', 'meterProvider', 'recordContent'])
+  knownKeysOption('telemetry', telemetry, ['tracerProvider', 'meterProvider', 'recordContent', 'engine'])
+  const engine = telemetry['engine']
+  if (engine !== undefined && (typeof engine !== 'string' || engine === '')) {
+    throw new AiCacheError('invalid_option', `Option 'telemetry.engine' must be a non-empty string, got ${String(engine)}`, { param: 'telemetry.engine' })
+  }
   providerOption('telemetry.tracerProvider', telemetry['tracerProvider'], 'getTracer')
   providerOption('telemetry.meterProvider', telemetry['meterProvider'], 'getMeter')
   booleanOption('telemetry.recordContent', telemetry['recordContent'], false)

@@ -4,9 +4,31 @@ import { playInWorker } from '../workload/play-in-worker.js'
 import { demoApps, planDemoWorkload } from './plan.js'
 import { formatSummary } from './summary.js'
 
+/**
+ * `pnpm demo -- --gateway http://127.0.0.1:8787` (or `AICACHE_DEMO_GATEWAY_URL`):
+ * plays the workload against that running gateway, the instrumented one
+ * `pnpm start` runs, so what the demo prints is what Grafana and Jaeger show.
+ */
+function runningGateway(argv: readonly string[]): string | undefined {
+  const index = argv.indexOf('--gateway')
+  const url = (index >= 0 ? argv[index + 1] : undefined) ?? process.env['AICACHE_DEMO_GATEWAY_URL']
+  return url ? url.replace(/\/+$/, '') : undefined
+}
+
+async function playAgainst(gatewayUrl: string): Promise<void> {
+  const plan = planDemoWorkload({ questions: readBanking77(), requests: 300 })
+  console.log(`Playing ${plan.length} banking77 questions from ${demoApps.length} apps against the gateway on ${gatewayUrl}...\n`)
+  const startedAt = performance.now()
+  const played = await playInWorker(`${gatewayUrl}/v1`, plan, { concurrency: 16 })
+  console.log(formatSummary({ played, apps: demoApps, elapsedMs: performance.now() - startedAt }))
+  console.log('\nCounted from the Cache-Status header of each answer; the gateway\'s own counters, tokens and dollars are on the Grafana dashboard.')
+}
+
 // The demo needs no OpenTelemetry SDK: the engine's stats() carries the same
 // counters the metrics do (one path records both), and the clients measure latency.
 async function main(): Promise<void> {
+  const remote = runningGateway(process.argv.slice(2))
+  if (remote !== undefined) return playAgainst(remote)
   const gateway = await startGateway({ port: 0 })
   try {
     // Word-sized chunks a few milliseconds apart, like a model typing.

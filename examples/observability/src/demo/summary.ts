@@ -5,8 +5,11 @@ import type { DemoApp } from './plan.js'
 /** What the demo measured. */
 export interface DemoResults {
   played: readonly PlayedRequest[]
-  /** The engine's own counters after the run. */
-  stats: AiCacheStats
+  /**
+   * The engine's own counters after the run; without them (a gateway running
+   * elsewhere) the summary counts what the clients saw in `Cache-Status`.
+   */
+  stats?: AiCacheStats
   apps: readonly DemoApp[]
   elapsedMs: number
 }
@@ -37,6 +40,38 @@ function latencyRow(label: string, played: readonly PlayedRequest[]): string[] {
   return [label, count(played.length), milliseconds(percentile(latencies, 0.5)), milliseconds(percentile(latencies, 0.95))]
 }
 
+/** Rows from the engine's counters; the L2 row only when the engine has a Redis tier. */
+function engineCounts(stats: AiCacheStats, streamed: number, keys: number): string[][] {
+  return [
+    ['', 'value'],
+    ['requests', `${count(stats.requests)} (${count(streamed)} streamed, ${keys} API keys)`],
+    ['hit ratio l1 (memory)', `${percent(stats.hits.l1, stats.requests)} (${count(stats.hits.l1)})`],
+    ...(stats.redis === undefined ? [] : [['hit ratio l2 (Redis)', `${percent(stats.hits.l2, stats.requests)} (${count(stats.hits.l2)})`]]),
+    ['misses', count(stats.misses)],
+    ['coalesced', count(stats.coalesced)],
+    ['errors', count(stats.errors)],
+    ['tokens saved input', count(stats.tokensSaved.input)],
+    ['tokens saved output', count(stats.tokensSaved.output)],
+    ['dollars saved', dollars(stats.costSavedUsd)],
+    ['dollars spent', dollars(stats.costSpentUsd)],
+  ]
+}
+
+/** Rows from the clients' `Cache-Status` headers, for a gateway whose counters are not at hand (they are in Grafana). */
+function clientCounts(played: readonly PlayedRequest[], streamed: number, keys: number): string[][] {
+  const of = (result: string, tier?: string) => played.filter((request) => request.result === result && (tier === undefined || request.tier === tier)).length
+  const l2 = of('hit', 'l2')
+  return [
+    ['', 'value'],
+    ['requests', `${count(played.length)} (${count(streamed)} streamed, ${keys} API keys)`],
+    ['hit ratio l1 (memory)', `${percent(of('hit', 'l1'), played.length)} (${count(of('hit', 'l1'))})`],
+    ...(l2 === 0 ? [] : [['hit ratio l2 (Redis)', `${percent(l2, played.length)} (${count(l2)})`]]),
+    ['misses', count(of('miss'))],
+    ['coalesced', count(of('coalesced'))],
+    ['errors', count(of('error'))],
+  ]
+}
+
 /**
  * The demo's report: the engine's counters (requests, hits by tier, tokens
  * and dollars) and the latency each client saw, split by `Cache-Status`.
@@ -45,19 +80,7 @@ export function formatSummary(results: DemoResults): string {
   const { played, stats, apps } = results
   const hitsOf = (tier: string) => played.filter((request) => request.result === 'hit' && request.tier === tier)
   const streamed = played.filter((request) => request.stream).length
-  const overview = table([
-    ['', 'value'],
-    ['requests', `${count(stats.requests)} (${count(streamed)} streamed, ${apps.length} API keys)`],
-    ['hit ratio l1 (memory)', `${percent(stats.hits.l1, stats.requests)} (${count(stats.hits.l1)})`],
-    ['hit ratio l2 (Redis)', `${percent(stats.hits.l2, stats.requests)} (${count(stats.hits.l2)})`],
-    ['misses', count(stats.misses)],
-    ['coalesced', count(stats.coalesced)],
-    ['errors', count(stats.errors)],
-    ['tokens saved input', count(stats.tokensSaved.input)],
-    ['tokens saved output', count(stats.tokensSaved.output)],
-    ['dollars saved', dollars(stats.costSavedUsd)],
-    ['dollars spent', dollars(stats.costSpentUsd)],
-  ])
+  const overview = table(stats === undefined ? clientCounts(played, streamed, apps.length) : engineCounts(stats, streamed, apps.length))
   const latency = table([
     ['latency (client-side)', 'requests', 'p50', 'p95'],
     latencyRow('hit l1', hitsOf('l1')),

@@ -17,8 +17,8 @@ export interface PrometheusServer {
   readonly url: string
   /** Resolves once the target was scraped successfully `count` times after the call. */
   waitForScrapes(count: number): Promise<void>
-  /** `/api/v1/query` at the current time. */
-  query(expression: string): Promise<InstantSample[]>
+  /** `/api/v1/query` at the current time, or at `timeSeconds` (Unix seconds). */
+  query(expression: string, timeSeconds?: number): Promise<InstantSample[]>
   /** Stops the process and removes its data. */
   stop(): Promise<void>
 }
@@ -130,8 +130,9 @@ export async function startPrometheus(target: string, scrapeIntervalSeconds = 1)
         })
       }
     },
-    async query(expression) {
-      const answer = await getJson<{ data: { result: InstantSample[] } }>(`${url}/api/v1/query?query=${encodeURIComponent(expression)}`)
+    async query(expression, timeSeconds) {
+      const time = timeSeconds === undefined ? '' : `&time=${timeSeconds}`
+      const answer = await getJson<{ data: { result: InstantSample[] } }>(`${url}/api/v1/query?query=${encodeURIComponent(expression)}${time}`)
       return answer.data.result
     },
     stop,

@@ -68,7 +68,7 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
       const stream = streamFormatOf(prepared.format)
       production.start({ status, headers, streaming: true })
       const reader = response.body[Symbol.asyncIterator]()
-      const { doneEvent, error } = await readEvents(reader, production, stream)
+      const { doneEvent, error } = await readEvents(reader, production, stream, call)
       const done = doneEvent !== undefined
       // The rest of the body (a provider ends it a few ms after [DONE]) is read in the background
       // so the connection can be reused; nothing in it changes an answer that is already complete.
@@ -130,7 +130,12 @@ interface StreamRead {
  * stops reading at `[DONE]` and cancels (openai 7 does) cannot take a
  * complete stream down with it.
  */
-async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production, stream: StreamFormat): Promise<StreamRead> {
+async function readEvents(
+  reader: AsyncIterator<Uint8Array>,
+  production: Production,
+  stream: StreamFormat,
+  call: UpstreamObservation,
+): Promise<StreamRead> {
   const parser = new SseParser()
   const read: StreamRead = { doneEvent: undefined, error: undefined }
   const take = (events: SseEvent[]) => {
@@ -141,6 +146,7 @@ async function readEvents(reader: AsyncIterator<Uint8Array>, production: Product
         return
       }
       production.append(event)
+      call.chunk()
       read.error ??= stream.errorOf(event)
     }
   }
@@ -174,7 +180,8 @@ export function upstreamTarget(request: ExchangeRequest, prepared: PreparedReque
     providerName: format.providerName(url),
     address: url.hostname,
     port,
-    promptText: () => JSON.stringify((prepared.body() as { messages?: unknown; prompt?: unknown; input?: unknown }) ?? {}),
+    stream: prepared.stream,
+    requestBody: () => prepared.body(),
   }
 }
 

@@ -1,27 +1,48 @@
-import { type Counter, type Histogram, type Meter, type MeterProvider, metrics } from '@opentelemetry/api'
 import {
+  type Attributes,
+  type BatchObservableResult,
+  createNoopMeter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  metrics,
+  type Observable,
+} from '@opentelemetry/api'
+import { type Counts, Points } from './counts.js'
+import {
+  attribute,
   instrumentationName,
   metric,
   operationDurationBuckets,
   requestDurationBuckets,
+  timePerOutputChunkBuckets,
   tokenUsageBuckets,
 } from './names.js'
 import { observeRedis, type RedisSource } from './redis-instruments.js'
 import type { RequestTally } from './tally.js'
 
-/** The instruments aicache records with. */
+/** The instruments an engine records with as things happen. */
 export interface Instruments {
   operationDuration: Histogram
   tokenUsage: Histogram
+  timeToFirstChunk: Histogram
+  timePerOutputChunk: Histogram
   requestDuration: Histogram
   lookupDuration: Histogram
-  costSpent: Counter
-  upstreamRetries: Counter
-  rateLimitRejections: Counter
 }
 
-/** Values read when a metric reader collects (gauges). */
+/** Running totals of one engine read by observable counters: dollars spent, retries, rejections, upstream errors. */
+export interface EngineCounts {
+  costSpent: Counts
+  upstreamRetries: Counts
+  rateLimitRejections: Counts
+  upstreamErrors: Counts
+}
+
+/** What one engine reports when a metric reader collects. */
 export interface GaugeSources {
+  /** `aicache.engine` on the engine's series; without it they add up with other unnamed engines'. */
+  engine: string | undefined
   memory(): { bytes: number; entries: number }
   breakerState(): number | undefined
   /** Failed Redis calls so far; undefined without Redis. */
@@ -30,59 +51,158 @@ export interface GaugeSources {
   redis(): RedisSource | undefined
   /** Requests, tokens saved and dollars saved so far. */
   tally: RequestTally
+  counts: EngineCounts
 }
 
-function create(meter: Meter, gauges: GaugeSources): Instruments {
-  const histogram = (name: string, unit: string, description: string, boundaries: number[]) =>
-    meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: boundaries } })
-  meter
-    .createObservableGauge(metric.memoryBytes, { unit: 'By', description: 'Bytes held by the memory tier' })
-    .addCallback((result) => result.observe(gauges.memory().bytes))
-  meter
-    .createObservableGauge(metric.memoryEntries, { unit: '{entry}', description: 'Entries held by the memory tier' })
-    .addCallback((result) => result.observe(gauges.memory().entries))
-  meter
-    .createObservableGauge(metric.breakerState, { description: 'Upstream circuit breaker: 0 closed, 1 half-open, 2 open' })
-    .addCallback((result) => {
-      const state = gauges.breakerState()
-      if (state !== undefined) result.observe(state)
-    })
-  meter
-    .createObservableCounter(metric.redisErrors, { unit: '{error}', description: 'Failed or timed-out Redis calls' })
-    .addCallback((result) => {
-      const errors = gauges.redisErrors()
-      if (errors !== undefined) result.observe(errors)
-    })
-  observeRedis(meter, gauges.redis)
-  // Counted per request by the tally, read here only when a reader collects.
-  const { tally } = gauges
-  meter
-    .createObservableCounter(metric.requests, { unit: '{request}', description: 'Requests by result and tier' })
-    .addCallback((result) => tally.observeRequests(result))
-  meter
-    .createObservableCounter(metric.tokensSaved, { unit: '{token}', description: 'Tokens not spent thanks to hits' })
-    .addCallback((result) => tally.observeTokensSaved(result))
-  meter
-    .createObservableCounter(metric.costSaved, { unit: 'USD', description: 'Dollars not spent thanks to hits' })
-    .addCallback((result) => tally.observeCostSaved(result))
-  return {
-    operationDuration: histogram(metric.operationDuration, 's', 'GenAI operation duration', operationDurationBuckets),
-    tokenUsage: histogram(metric.tokenUsage, '{token}', 'Tokens used by upstream calls', tokenUsageBuckets),
-    requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
-    lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
-    costSpent: meter.createCounter(metric.costSpent, { unit: 'USD', description: 'Dollars spent on upstream calls' }),
-    upstreamRetries: meter.createCounter(metric.upstreamRetries, { unit: '{retry}', description: 'Upstream call retries' }),
-    rateLimitRejections: meter.createCounter(metric.rateLimitRejections, {
-      unit: '{request}',
-      description: 'Requests refused by the inbound rate limit',
-    }),
+/**
+ * The instruments of one meter provider, shared by every engine recording
+ * to it. The observable ones are registered once, and read every engine:
+ * engines with different names (`telemetry.engine`) report their own series,
+ * unnamed ones (or ones of the same name) add up. Registered per engine,
+ * the second engine's callbacks would replace the first's values.
+ */
+class MeterRegistry {
+  readonly instruments: Instruments
+  // Weakly: an engine that is gone stops reporting.
+  readonly #engines = new Set<WeakRef<GaugeSources>>()
+  readonly #members = new WeakSet<GaugeSources>()
+  // Series each observable counter reported already, by metric name.
+  readonly #announced = new Map<string, Set<string>>()
+
+  constructor(meter: Meter) {
+    const histogram = (name: string, unit: string, description: string, boundaries: number[]) =>
+      meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: boundaries } })
+    this.instruments = {
+      operationDuration: histogram(metric.operationDuration, 's', 'GenAI operation duration', operationDurationBuckets),
+      tokenUsage: histogram(metric.tokenUsage, '{token}', 'Tokens used by upstream calls', tokenUsageBuckets),
+      timeToFirstChunk: histogram(metric.timeToFirstChunk, 's', 'Time to the first chunk of a streamed upstream call', operationDurationBuckets),
+      timePerOutputChunk: histogram(metric.timePerOutputChunk, 's', 'Time between chunks of a streamed upstream call', timePerOutputChunkBuckets),
+      requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
+      lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
+    }
+    const gauges = {
+      memoryBytes: meter.createObservableGauge(metric.memoryBytes, { unit: 'By', description: 'Bytes held by the memory tier' }),
+      memoryEntries: meter.createObservableGauge(metric.memoryEntries, { unit: '{entry}', description: 'Entries held by the memory tier' }),
+      breakerState: meter.createObservableGauge(metric.breakerState, { description: 'Upstream circuit breaker: 0 closed, 1 half-open, 2 open' }),
+    }
+    const counter = (name: string, unit: string, description: string) => meter.createObservableCounter(name, { unit, description })
+    const counters = {
+      redisErrors: counter(metric.redisErrors, '{error}', 'Failed or timed-out Redis calls'),
+      requests: counter(metric.requests, '{request}', 'Requests by result and tier'),
+      tokensSaved: counter(metric.tokensSaved, '{token}', 'Tokens not spent thanks to hits'),
+      costSaved: counter(metric.costSaved, 'USD', 'Dollars not spent thanks to hits'),
+      costSpent: counter(metric.costSpent, 'USD', 'Dollars spent on upstream calls'),
+      upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
+      upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
+      rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
+    }
+    meter.addBatchObservableCallback(
+      (result) => this.#observe(result, gauges, counters),
+      [...Object.values(gauges), ...Object.values(counters)],
+    )
+    observeRedis(meter, () => this.#redisLayers())
   }
+
+  /** The Redis layer of every live engine, with the attributes of its series. */
+  *#redisLayers(): Iterable<{ key: string; attributes: Attributes; layer: RedisSource }> {
+    for (const reference of this.#engines) {
+      const engine = reference.deref()
+      const layer = engine?.redis()
+      if (engine === undefined || layer === undefined) continue
+      yield { key: engine.engine ?? '', attributes: engine.engine === undefined ? {} : { [attribute.engine]: engine.engine }, layer }
+    }
+  }
+
+  add(sources: GaugeSources): void {
+    if (this.#members.has(sources)) return
+    this.#members.add(sources)
+    this.#engines.add(new WeakRef(sources))
+  }
+
+  #observe(
+    result: BatchObservableResult,
+    gauges: Record<'memoryBytes' | 'memoryEntries' | 'breakerState', Observable>,
+    counters: Record<'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections', Observable>,
+  ): void {
+    const points = {
+      memoryBytes: new Points(),
+      memoryEntries: new Points(),
+      breakerState: new Points(),
+      redisErrors: new Points(),
+      requests: new Points(),
+      tokensSaved: new Points(),
+      costSaved: new Points(),
+      costSpent: new Points(),
+      upstreamRetries: new Points(),
+      upstreamErrors: new Points(),
+      rateLimitRejections: new Points(),
+    }
+    const counted = (into: Points, counts: Counts) => {
+      for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
+    }
+    for (const reference of this.#engines) {
+      const engine = reference.deref()
+      if (engine === undefined) {
+        this.#engines.delete(reference)
+        continue
+      }
+      const name = engine.engine ?? ''
+      const attributes: Attributes = engine.engine === undefined ? {} : { [attribute.engine]: engine.engine }
+      const memory = engine.memory()
+      points.memoryBytes.add(name, attributes, memory.bytes)
+      points.memoryEntries.add(name, attributes, memory.entries)
+      const state = engine.breakerState()
+      if (state !== undefined) points.breakerState.max(name, attributes, state)
+      const errors = engine.redisErrors()
+      if (errors !== undefined) points.redisErrors.add(name, attributes, errors)
+      engine.tally.observeRequests(points.requests)
+      engine.tally.observeTokensSaved(points.tokensSaved)
+      engine.tally.observeCostSaved(points.costSaved)
+      counted(points.costSpent, engine.counts.costSpent)
+      counted(points.upstreamRetries, engine.counts.upstreamRetries)
+      counted(points.upstreamErrors, engine.counts.upstreamErrors)
+      counted(points.rateLimitRejections, engine.counts.rateLimitRejections)
+    }
+    for (const [name, gauge] of Object.entries(gauges)) {
+      for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)
+    }
+    for (const [name, counter] of Object.entries(counters)) {
+      let announced = this.#announced.get(name)
+      if (announced === undefined) this.#announced.set(name, (announced = new Set()))
+      for (const [key, point] of points[name as keyof typeof counters].entries()) {
+        // A series reports 0 at its first collection and its count from the
+        // next: Prometheus's rate() and increase() only count what a series
+        // gained after its first sample, and would miss what it started with.
+        if (announced.has(key)) result.observe(counter, point.value, point.attributes)
+        else {
+          announced.add(key)
+          result.observe(counter, 0, point.attributes)
+        }
+      }
+    }
+  }
+}
+
+const registries = new WeakMap<MeterProvider, MeterRegistry>()
+
+/** The registry of `provider`, or `undefined` when it is the API's no-op one. */
+function registryOf(provider: MeterProvider): MeterRegistry | undefined {
+  let registry = registries.get(provider)
+  if (registry === undefined) {
+    const meter = provider.getMeter(instrumentationName)
+    // The API hands out its no-op meter until an SDK registers a provider.
+    // Compared by identity, which survives minification (class names do not).
+    if (meter === createNoopMeter()) return undefined
+    registry = new MeterRegistry(meter)
+    registries.set(provider, registry)
+  }
+  return registry
 }
 
 /**
  * The instruments of the current meter provider. An SDK registered after the
  * engine was created still gets data: the global provider is looked up on
- * every use and the instruments are made again when it changed.
+ * every use and the engine joins the new provider's registry when it changed.
  */
 export class InstrumentSet {
   readonly #fixed: MeterProvider | undefined
@@ -100,11 +220,9 @@ export class InstrumentSet {
     const provider = this.#fixed ?? metrics.getMeterProvider()
     if (provider !== this.#provider) {
       this.#provider = provider
-      // The API hands out its no-op provider until an SDK registers one.
-      this.#instruments =
-        provider.constructor.name === 'NoopMeterProvider'
-          ? undefined
-          : create(provider.getMeter(instrumentationName), this.#gauges)
+      const registry = registryOf(provider)
+      registry?.add(this.#gauges)
+      this.#instruments = registry?.instruments
     }
     return this.#instruments
   }

@@ -16,6 +16,16 @@ export const genAi = {
   operationName: 'gen_ai.operation.name',
   providerName: 'gen_ai.provider.name',
   requestModel: 'gen_ai.request.model',
+  requestMaxTokens: 'gen_ai.request.max_tokens',
+  requestTemperature: 'gen_ai.request.temperature',
+  requestTopP: 'gen_ai.request.top_p',
+  requestSeed: 'gen_ai.request.seed',
+  requestStopSequences: 'gen_ai.request.stop_sequences',
+  requestStream: 'gen_ai.request.stream',
+  /** Prompt messages as JSON; only with `telemetry.recordContent`. */
+  inputMessages: 'gen_ai.input.messages',
+  /** Answer messages as JSON; only with `telemetry.recordContent`. */
+  outputMessages: 'gen_ai.output.messages',
   responseModel: 'gen_ai.response.model',
   responseId: 'gen_ai.response.id',
   responseFinishReasons: 'gen_ai.response.finish_reasons',
@@ -40,6 +50,8 @@ export const genAiOperationName = {
 
 /** aicache's own span attributes. */
 export const attribute = {
+  /** The engine's name (`telemetry.engine`), on its metrics, when it has one. */
+  engine: 'aicache.engine',
   result: 'aicache.result',
   tier: 'aicache.tier',
   namespace: 'aicache.namespace',
@@ -52,10 +64,6 @@ export const attribute = {
   upstreamAttempts: 'aicache.upstream.attempts',
   rateLimited: 'aicache.rate_limited',
   breakerState: 'aicache.breaker.state',
-  /** Prompt text; only with `telemetry.recordContent`. */
-  prompt: 'aicache.prompt',
-  /** Answer text; only with `telemetry.recordContent`. */
-  completion: 'aicache.completion',
 } as const
 
 /** What happened to a request, as `aicache.result`. */
@@ -67,6 +75,10 @@ export const metric = {
   operationDuration: 'gen_ai.client.operation.duration',
   /** GenAI: tokens of an upstream call by `gen_ai.token.type`. */
   tokenUsage: 'gen_ai.client.token.usage',
+  /** GenAI: time from the start of a streamed call to its first chunk, seconds. */
+  timeToFirstChunk: 'gen_ai.client.operation.time_to_first_chunk',
+  /** GenAI: time between consecutive chunks of a streamed call, seconds. */
+  timePerOutputChunk: 'gen_ai.client.operation.time_per_output_chunk',
   requests: 'aicache.requests',
   requestDuration: 'aicache.request.duration',
   lookupDuration: 'aicache.lookup.duration',
@@ -74,6 +86,8 @@ export const metric = {
   costSaved: 'aicache.cost.saved',
   costSpent: 'aicache.cost.spent',
   upstreamRetries: 'aicache.upstream.retries',
+  /** Failed upstream calls by `error.type`. */
+  upstreamErrors: 'aicache.upstream.errors',
   rateLimitRejections: 'aicache.ratelimit.rejections',
   breakerState: 'aicache.upstream.breaker.state',
   memoryBytes: 'aicache.memory.bytes',
@@ -83,6 +97,9 @@ export const metric = {
 
 /** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */
 export const operationDurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
+
+/** Recommended boundaries of `gen_ai.client.operation.time_per_output_chunk` (seconds). */
+export const timePerOutputChunkBuckets = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5]
 
 /** Recommended boundaries of `gen_ai.client.token.usage`. */
 export const tokenUsageBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]

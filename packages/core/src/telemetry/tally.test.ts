@@ -1,12 +1,13 @@
-import type { Attributes, ObservableResult } from '@opentelemetry/api'
+import type { Attributes } from '@opentelemetry/api'
 import { describe, expect, it } from 'vitest'
+import { Points } from './counts.js'
 import { attribute, genAi } from './names.js'
 import { RequestTally } from './tally.js'
 
-function observed(read: (observer: ObservableResult) => void): Array<{ value: number; attributes: Attributes | undefined }> {
-  const points: Array<{ value: number; attributes: Attributes | undefined }> = []
-  read({ observe: (value, attributes) => points.push({ value, attributes }) })
-  return points
+function observed(read: (into: Points) => void): Array<{ value: number; attributes: Attributes | undefined }> {
+  const points = new Points()
+  read(points)
+  return [...points.entries()].map(([, { value, attributes }]) => ({ value, attributes }))
 }
 
 describe('RequestTally', () => {

@@ -1,7 +1,8 @@
-import type { Attributes, ObservableResult } from '@opentelemetry/api'
+import type { Attributes } from '@opentelemetry/api'
 import type { Tier } from '../engine/cache-status.js'
 import type { TokenUsage } from '../exchange/types.js'
 import { apiFormats } from '../formats/registry.js'
+import { maxSeries, overflowAttributes, type Points } from './counts.js'
 import { attribute, genAi, type RequestResult } from './names.js'
 
 /** Requests, tokens saved and dollars saved of one attribute set. */
@@ -23,14 +24,6 @@ export interface Series {
   costSavedUsd: number
   priced: boolean
 }
-
-/**
- * Attribute sets kept before new ones share one overflow set, as the SDK's
- * own cardinality limit does: the model comes from the client, so its
- * values are not bounded.
- */
-const maxSeries = 1000
-const overflowAttributes: Attributes = Object.freeze({ 'otel.metric.overflow': true })
 
 const resultSlots: Record<RequestResult, number> = { hit: 0, miss: 1, bypass: 2, coalesced: 3, error: 4 }
 // 0 for no operation, then one slot for each GenAI operation name of the registered formats.
@@ -56,6 +49,14 @@ export class RequestTally {
   // operation: a request finds its series without building a string.
   readonly #slots = new Map<string | undefined, Array<Series | undefined>>()
   readonly #durationAttributes = new Map<string, Attributes>()
+  // `aicache.engine` on every series, when the engine has a name.
+  readonly #engine: Attributes
+  readonly #prefix: string
+
+  constructor(engine?: string) {
+    this.#engine = engine === undefined ? {} : { [attribute.engine]: engine }
+    this.#prefix = `${engine ?? ''}\n`
+  }
 
   /**
    * Counts one request, and returns its series, whose attribute objects are
@@ -84,34 +85,26 @@ export class RequestTally {
   }
 
   /** `aicache.requests`: one point per attribute set. */
-  observeRequests(observer: ObservableResult): void {
-    for (const series of this.#series.values()) observer.observe(series.requests, series.attributes)
+  observeRequests(into: Points): void {
+    // The overflow set has no engine attribute: it is one set for every engine.
+    for (const [key, series] of this.#series) into.add(key === 'overflow' ? key : this.#prefix + key, series.attributes, series.requests)
   }
 
   /** `aicache.tokens.saved`, by model and token type. */
-  observeTokensSaved(observer: ObservableResult): void {
-    const byModel = new Map<string, { input: number; output: number; any: boolean }>()
+  observeTokensSaved(into: Points): void {
     for (const series of this.#series.values()) {
-      const totals = byModel.get(series.model) ?? { input: 0, output: 0, any: false }
-      totals.input += series.inputSaved
-      totals.output += series.outputSaved
-      totals.any ||= series.saved
-      byModel.set(series.model, totals)
-    }
-    for (const [model, totals] of byModel) {
-      if (!totals.any) continue
-      observer.observe(totals.input, { [genAi.requestModel]: model, [genAi.tokenType]: 'input' })
-      observer.observe(totals.output, { [genAi.requestModel]: model, [genAi.tokenType]: 'output' })
+      if (!series.saved) continue
+      const model = { ...this.#engine, [genAi.requestModel]: series.model }
+      into.add(`${this.#prefix}${series.model}\ninput`, { ...model, [genAi.tokenType]: 'input' }, series.inputSaved)
+      into.add(`${this.#prefix}${series.model}\noutput`, { ...model, [genAi.tokenType]: 'output' }, series.outputSaved)
     }
   }
 
   /** `aicache.cost.saved`, by model, for models with a known price. */
-  observeCostSaved(observer: ObservableResult): void {
-    const byModel = new Map<string, number>()
+  observeCostSaved(into: Points): void {
     for (const series of this.#series.values()) {
-      if (series.priced) byModel.set(series.model, (byModel.get(series.model) ?? 0) + series.costSavedUsd)
+      if (series.priced) into.add(this.#prefix + series.model, { ...this.#engine, [genAi.requestModel]: series.model }, series.costSavedUsd)
     }
-    for (const [model, costUsd] of byModel) observer.observe(costUsd, { [genAi.requestModel]: model })
   }
 
   #seriesOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined, model: string | undefined): Series {
@@ -141,6 +134,7 @@ export class RequestTally {
       attributes: overflow
         ? overflowAttributes
         : Object.freeze({
+            ...this.#engine,
             [attribute.result]: result,
             ...(tier === undefined ? {} : { [attribute.tier]: tier }),
             ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),
@@ -163,6 +157,7 @@ export class RequestTally {
     let attributes = this.#durationAttributes.get(key)
     if (attributes === undefined) {
       attributes = Object.freeze({
+        ...this.#engine,
         [attribute.result]: result,
         ...(tier === undefined ? {} : { [attribute.tier]: tier }),
         ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),

@@ -1,4 +1,4 @@
-import { context, metrics, trace } from '@opentelemetry/api'
+import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import type { Histogram } from '@opentelemetry/sdk-metrics'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
@@ -110,6 +110,8 @@ describe('telemetry', () => {
     await expect(openai.chat.completions.create({ ...question, seed: 1 })).rejects.toThrow(/Rate limit/)
     const limited = byName(await telemetry.spans(), 'aicache chat')[1]
     expect(limited?.attributes).toMatchObject({ [attribute.rateLimited]: true, [attribute.result]: 'error', [genAi.errorType]: 'rate_limited' })
+    // A 429 is the caller's doing: as on an HTTP server span, the status stays unset.
+    expect(limited?.status.code).toBe(SpanStatusCode.UNSET)
     expect(await telemetry.sum(metric.rateLimitRejections)).toBe(1)
   })
 
@@ -123,6 +125,47 @@ describe('telemetry', () => {
     const [client] = byName(await spans(), 'chat gpt-4o-mini')
     expect(request?.attributes[attribute.stream]).toBe(true)
     expect(client?.attributes[genAi.usageOutputTokens]).toBeGreaterThan(0)
+    expect(client?.attributes[genAi.requestStream]).toBe(true)
+  })
+
+  it('times the chunks of a streamed miss with the GenAI streaming metrics', async () => {
+    const { openai, points } = await observedGateway()
+    const stream = await openai.chat.completions.create({ ...question, stream: true })
+    let chunks = 0
+    for await (const _chunk of stream) chunks++
+    const [first] = await points(metric.timeToFirstChunk)
+    expect((first?.value as Histogram).count).toBe(1)
+    expect(first?.attributes).toMatchObject({ [genAi.operationName]: 'chat', [genAi.requestModel]: 'gpt-4o-mini' })
+    const [between] = await points(metric.timePerOutputChunk)
+    // Every event after the first, the usage chunk included.
+    expect((between?.value as Histogram).count).toBeGreaterThanOrEqual(chunks - 1)
+  })
+
+  it('puts the request parameters on the upstream span, and content as GenAI messages when asked to', async () => {
+    const telemetry = sdk()
+    const gateway = await startTestGateway({
+      upstream: fake.url,
+      telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider, recordContent: true },
+    })
+    cleanups.push(gateway.close)
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 })
+    const answer = await openai.chat.completions.create({ ...question, max_tokens: 50, temperature: 0.2, top_p: 0.9, seed: 7, stop: ['END'] })
+    const [client] = byName(await telemetry.spans(), 'chat gpt-4o-mini')
+    expect(client?.attributes).toMatchObject({
+      [genAi.requestMaxTokens]: 50,
+      [genAi.requestTemperature]: 0.2,
+      [genAi.requestTopP]: 0.9,
+      [genAi.requestSeed]: 7,
+      [genAi.requestStopSequences]: ['END'],
+      [genAi.requestStream]: false,
+    })
+    expect(JSON.parse(String(client?.attributes[genAi.inputMessages]))).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Why was my card declined?' }] },
+    ])
+    expect(JSON.parse(String(client?.attributes[genAi.outputMessages]))).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: answer.choices[0]?.message.content }], finish_reason: 'stop' },
+    ])
+    expect(client?.attributes['aicache.prompt']).toBeUndefined()
   })
 
   it('records nothing and throws nothing without an SDK', async () => {

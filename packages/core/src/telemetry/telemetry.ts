@@ -8,6 +8,7 @@ import {
   SpanKind,
   SpanStatusCode,
   INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
   type Tracer,
   type TracerProvider,
   trace,
@@ -17,9 +18,11 @@ import type { CacheEntry } from '../store/entry.js'
 import { entryMemo } from '../store/entry-memo.js'
 import type { PriceOf } from '../pricing/pricing.js'
 import type { ApiFormat } from '../formats/format.js'
+import { apiFormats } from '../formats/registry.js'
 import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
-import { type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
+import { Counts, SeriesLimit } from './counts.js'
+import { type EngineCounts, type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
 import { attribute, genAi, instrumentationName, type RequestResult } from './names.js'
 import { type Recordable, recordAtEndOfTurn } from './end-of-turn.js'
 import { RequestTally } from './tally.js'
@@ -32,6 +35,11 @@ export interface TelemetryOptions {
   meterProvider?: MeterProvider
   /** Put prompt and answer text on spans. Off by default: they may hold personal data. @default false */
   recordContent?: boolean
+  /**
+   * Name of this engine, as `aicache.engine` on its metrics. Engines of one
+   * process without a name (or with the same one) add up into one set of series.
+   */
+  engine?: string
 }
 
 /** What an upstream call said about itself, for its GenAI span and metrics. */
@@ -53,11 +61,65 @@ export interface UpstreamTarget {
   providerName: string
   address: string
   port: number
-  promptText?: () => string
+  /** The request asked for a stream. */
+  stream?: boolean
+  /** The parsed request body: its parameters go on the span. */
+  requestBody?: () => unknown
+}
+
+type Json = Record<string, unknown>
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** The GenAI request attributes of a request body: sampling parameters and whether it streams. */
+function requestAttributes(body: unknown, stream: boolean | undefined): Attributes {
+  const attributes: Attributes = {}
+  if (stream !== undefined) attributes[genAi.requestStream] = stream
+  if (!isObject(body)) return attributes
+  const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
+  const maxTokens = number(body['max_completion_tokens']) ?? number(body['max_tokens'])
+  if (maxTokens !== undefined) attributes[genAi.requestMaxTokens] = maxTokens
+  const temperature = number(body['temperature'])
+  if (temperature !== undefined) attributes[genAi.requestTemperature] = temperature
+  const topP = number(body['top_p'])
+  if (topP !== undefined) attributes[genAi.requestTopP] = topP
+  const seed = number(body['seed'])
+  if (seed !== undefined) attributes[genAi.requestSeed] = seed
+  const stop = body['stop']
+  if (typeof stop === 'string') attributes[genAi.requestStopSequences] = [stop]
+  else if (Array.isArray(stop) && stop.every((item) => typeof item === 'string')) attributes[genAi.requestStopSequences] = stop as string[]
+  return attributes
+}
+
+/** A message's content as GenAI parts: text parts as they are, other parts by their type. */
+function partsOf(content: unknown): Json[] {
+  if (typeof content === 'string') return [{ type: 'text', content }]
+  if (!Array.isArray(content)) return content === undefined || content === null ? [] : [{ type: 'text', content: JSON.stringify(content) }]
+  return content.map((part) =>
+    isObject(part) && part['type'] === 'text' && typeof part['text'] === 'string'
+      ? { type: 'text', content: part['text'] }
+      : { type: isObject(part) && typeof part['type'] === 'string' ? part['type'] : 'unknown' },
+  )
+}
+
+/** `gen_ai.input.messages` of a request body: chat messages, or a prompt / input as one user message. */
+function inputMessages(body: unknown): string {
+  if (!isObject(body)) return '[]'
+  const messages = body['messages']
+  if (Array.isArray(messages)) {
+    return JSON.stringify(messages.map((message) => (isObject(message) ? { role: message['role'], parts: partsOf(message['content']) } : {})))
+  }
+  const prompt = body['prompt'] ?? body['input']
+  const prompts = Array.isArray(prompt) && prompt.every((item) => typeof item === 'string') ? prompt : [prompt]
+  return JSON.stringify(prompts.filter((item) => item !== undefined).map((item) => ({ role: 'user', parts: partsOf(typeof item === 'string' ? item : JSON.stringify(item)) })))
 }
 
 // Stands in for the span while no SDK traces; it records nothing, so one serves all.
 const notRecording = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+
+// The delegate of a global tracer provider no SDK has registered with: the
+// API's no-op provider, one object per copy of the API. Compared by identity,
+// which survives minification (class names do not).
+const noopTracerProvider = new ProxyTracerProvider().getDelegate()
 
 /** A span, or one that records nothing when the SDK throws: telemetry never fails a request. */
 function startSpan(tracer: Tracer, name: string, options: SpanOptions, parent: Context): Span {
@@ -76,6 +138,9 @@ export class UpstreamObservation {
   readonly #startedAt = performance.now()
   #attempts = 1
   #ended = false
+  // Chunks of a streamed answer, timed only while an SDK records metrics.
+  readonly #chunkAttributes: Attributes | undefined
+  #lastChunkAt = 0
 
   constructor(telemetry: Telemetry, target: UpstreamTarget, parent: Context) {
     this.#telemetry = telemetry
@@ -96,7 +161,33 @@ export class UpstreamObservation {
       },
       parent,
     )
-    if (telemetry.recordContent && target.promptText) this.#span.setAttribute(attribute.prompt, target.promptText())
+    this.#chunkAttributes =
+      target.stream && telemetry.instruments
+        ? telemetry.chunkSeries.attributesOf(`${operation}\n${target.model ?? ''}\n${target.address}:${target.port}`, {
+            ...telemetry.engineAttributes,
+            [genAi.operationName]: operation,
+            [genAi.providerName]: target.providerName,
+            [genAi.serverAddress]: target.address,
+            [genAi.serverPort]: target.port,
+            ...(target.model === undefined ? {} : { [genAi.requestModel]: target.model }),
+          })
+        : undefined
+    if (this.#span.isRecording()) {
+      const body = target.requestBody?.()
+      this.#span.setAttributes(requestAttributes(body, target.stream))
+      if (telemetry.recordContent && body !== undefined) this.#span.setAttribute(genAi.inputMessages, inputMessages(body))
+    }
+  }
+
+  /** A chunk of a streamed answer arrived: the GenAI streaming metrics time it. */
+  chunk(): void {
+    const attributes = this.#chunkAttributes
+    if (attributes === undefined) return
+    const instruments = this.#telemetry.instruments
+    const now = performance.now()
+    if (this.#lastChunkAt === 0) instruments?.timeToFirstChunk.record((now - this.#startedAt) / 1000, attributes)
+    else instruments?.timePerOutputChunk.record((now - this.#lastChunkAt) / 1000, attributes)
+    this.#lastChunkAt = now
   }
 
   /** Runs `work` with this span active, so HTTP client spans nest under it. */
@@ -108,7 +199,7 @@ export class UpstreamObservation {
   retried(attempt: number, reason: string): void {
     this.#attempts = attempt
     this.#span.addEvent('aicache.retry', { attempt, reason })
-    this.#telemetry.instruments?.upstreamRetries.add(1, { [genAi.operationName]: this.#target.operationName })
+    this.#telemetry.retried(this.#target.operationName)
   }
 
   end(facts: UpstreamFacts): void {
@@ -119,6 +210,7 @@ export class UpstreamObservation {
     const operation = this.#target.operationName
     const errorType = facts.errorType ?? (facts.status !== undefined && facts.status >= 400 ? String(facts.status) : undefined)
     const common: Attributes = {
+      ...telemetry.engineAttributes,
       [genAi.operationName]: operation,
       [genAi.providerName]: this.#target.providerName,
       [genAi.serverAddress]: this.#target.address,
@@ -127,14 +219,27 @@ export class UpstreamObservation {
       ...(facts.responseModel === undefined ? {} : { [genAi.responseModel]: facts.responseModel }),
       ...(errorType === undefined ? {} : { [genAi.errorType]: errorType }),
     }
-    instruments?.operationDuration.record((performance.now() - this.#startedAt) / 1000, common)
-    const costSpentUsd = telemetry.priceOf(facts.responseModel ?? this.#target.model, facts.usage)
-    if (facts.usage) {
-      instruments?.tokenUsage.record(facts.usage.inputTokens, { ...common, [genAi.tokenType]: 'input' })
-      instruments?.tokenUsage.record(facts.usage.outputTokens, { ...common, [genAi.tokenType]: 'output' })
+    // Models come from clients: past the limit, calls are recorded in the overflow set.
+    if (instruments) {
+      const key = `${operation}\n${this.#target.model ?? ''}\n${facts.responseModel ?? ''}\n${errorType ?? ''}\n${this.#target.address}:${this.#target.port}`
+      instruments.operationDuration.record((performance.now() - this.#startedAt) / 1000, telemetry.durationSeries.attributesOf(key, common))
+      if (facts.usage) {
+        const { tokenSeries } = telemetry
+        instruments.tokenUsage.record(facts.usage.inputTokens, tokenSeries.attributesOf(`${key}\ninput`, { ...common, [genAi.tokenType]: 'input' }))
+        instruments.tokenUsage.record(facts.usage.outputTokens, tokenSeries.attributesOf(`${key}\noutput`, { ...common, [genAi.tokenType]: 'output' }))
+      }
+    }
+    const costSpentUsd = telemetry.costOf(facts.responseModel, this.#target.model, facts.usage)
+    if (errorType !== undefined) {
+      telemetry.counts.upstreamErrors.add(`${operation}\n${errorType}`, 1, () => ({
+        ...telemetry.engineAttributes,
+        [genAi.operationName]: operation,
+        [genAi.errorType]: errorType,
+      }))
     }
     if (costSpentUsd !== undefined) {
-      instruments?.costSpent.add(costSpentUsd, { [genAi.requestModel]: this.#target.model ?? 'unknown' })
+      const model = this.#target.model ?? 'unknown'
+      telemetry.counts.costSpent.add(model, costSpentUsd, () => ({ ...telemetry.engineAttributes, [genAi.requestModel]: model }))
       telemetry.stats.spent(costSpentUsd)
     }
     const span = this.#span
@@ -147,7 +252,10 @@ export class UpstreamObservation {
       span.setAttribute(genAi.usageOutputTokens, facts.usage.outputTokens)
     }
     if (costSpentUsd !== undefined) span.setAttribute(attribute.costSpentUsd, costSpentUsd)
-    if (telemetry.recordContent && facts.completionText !== undefined) span.setAttribute(attribute.completion, facts.completionText)
+    if (telemetry.recordContent && facts.completionText !== undefined) {
+      const message = { role: 'assistant', parts: [{ type: 'text', content: facts.completionText }], finish_reason: facts.finishReasons?.[0] ?? 'stop' }
+      span.setAttribute(genAi.outputMessages, JSON.stringify([message]))
+    }
     if (errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType })
     span.end()
   }
@@ -225,6 +333,7 @@ export class RequestObservation implements Recordable {
   /** Records a lookup of a remote tier (an L1 lookup takes less time than recording it would: it is not timed). */
   lookedUp(tier: Exclude<Tier, 'l1'>, startedAt: number, found: boolean): void {
     this.#instruments?.lookupDuration.record((performance.now() - startedAt) / 1000, {
+      ...this.#telemetry.engineAttributes,
       [attribute.tier]: tier,
       [attribute.result]: found ? 'hit' : 'miss',
     })
@@ -271,7 +380,7 @@ export class RequestObservation implements Recordable {
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
     const operationName = this.#format?.genAiOperation
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
-    if (this.rateLimited) this.#instruments?.rateLimitRejections.add(1, series.attributes)
+    if (this.rateLimited) telemetry.rejected(operationName)
     if (this.#parent === undefined && this.#instruments === undefined) return
     this.#endedAt = performance.now()
     this.#durationAttributes = series.durationAttributes
@@ -301,37 +410,78 @@ export class RequestObservation implements Recordable {
     let span = this.#span
     if (span === undefined) span = this.#startSpan(attributes, parent)
     else span.setAttributes(attributes)
-    if (this.errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
+    // As on an HTTP server span, a 4xx answer (here a 429 for the rate limit) is the caller's doing: status unset.
+    if (this.errorType !== undefined && !this.rateLimited) span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorType })
     span.end(this.#endedAt)
   }
 }
 
 /** The tracer, the instruments and the pricing of one engine. */
 export class Telemetry {
-  readonly tracer: Tracer
+  /** The tracer of the provider that records; looked up again whenever the global provider changes. */
+  tracer: Tracer
   readonly recordContent: boolean
   readonly priceOf: PriceOf
   readonly stats: StatsRecorder
-  readonly tally = new RequestTally()
+  readonly tally: RequestTally
+  /** Totals read by observable counters (`instruments.ts`). */
+  readonly counts: EngineCounts = { costSpent: new Counts(), upstreamRetries: new Counts(), rateLimitRejections: new Counts(), upstreamErrors: new Counts() }
+  /** `aicache.engine`, or nothing for an engine without a name. */
+  readonly engineAttributes: Attributes
+  /** Attribute sets of the model-labelled histograms, each at most 1,000 and the overflow set. */
+  readonly durationSeries = new SeriesLimit()
+  readonly tokenSeries = new SeriesLimit()
+  readonly chunkSeries = new SeriesLimit()
   readonly #instruments: InstrumentSet
   readonly #fixedTracerProvider: TracerProvider | undefined
   // The global provider's delegate last seen, and whether it records.
   #delegate: TracerProvider | undefined | null = null
   #tracing = false
 
-  constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: Omit<GaugeSources, 'tally'>) {
-    // The API's global tracer is a proxy: an SDK registered later still gets the spans.
+  constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: Omit<GaugeSources, 'tally' | 'counts' | 'engine'>) {
     this.#fixedTracerProvider = options.tracerProvider
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(instrumentationName)
     this.recordContent = options.recordContent ?? false
     this.priceOf = priceOf
     this.stats = stats
-    this.#instruments = new InstrumentSet(options.meterProvider, { ...gauges, tally: this.tally })
+    this.engineAttributes = Object.freeze(options.engine === undefined ? {} : { [attribute.engine]: options.engine })
+    this.tally = new RequestTally(options.engine)
+    // The sets known up front exist from the start at zero, so the first retry or rejection is a visible increase.
+    for (const operation of new Set(apiFormats.map((format) => format.genAiOperation))) {
+      this.retried(operation, 0)
+      this.rejected(operation, 0)
+    }
+    this.#instruments = new InstrumentSet(options.meterProvider, {
+      ...gauges,
+      engine: options.engine,
+      tally: this.tally,
+      counts: this.counts,
+    })
+    // Joins its meter provider's registry now: its series exist before its first request.
+    this.#instruments.get()
+  }
+
+  /** Counts an upstream retry. */
+  retried(operationName: string, count = 1): void {
+    this.counts.upstreamRetries.add(operationName, count, () => ({ ...this.engineAttributes, [genAi.operationName]: operationName }))
+  }
+
+  /** Counts a request the inbound rate limit refused. */
+  rejected(operationName: string | undefined, count = 1): void {
+    this.counts.rateLimitRejections.add(operationName ?? '', count, () => ({
+      ...this.engineAttributes,
+      ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),
+    }))
   }
 
   /**
    * Whether spans go anywhere. Until an SDK registers, the global provider's
    * delegate is the API's no-op one, and a span would only cost time.
+   *
+   * The tracer is taken from the global provider again whenever its delegate
+   * changes: an API with separate ESM and CommonJS builds (1.10) has two
+   * proxy providers, and the one this module saw before an SDK registered
+   * through the other build would stay a no-op forever.
    */
   tracing(): boolean {
     if (this.#fixedTracerProvider) return true
@@ -339,7 +489,8 @@ export class Telemetry {
     const delegate = provider.getDelegate?.()
     if (delegate !== this.#delegate) {
       this.#delegate = delegate
-      this.#tracing = delegate?.constructor.name !== 'NoopTracerProvider'
+      this.#tracing = delegate !== noopTracerProvider
+      this.tracer = provider.getTracer(instrumentationName)
     }
     return this.#tracing
   }
@@ -355,12 +506,25 @@ export class Telemetry {
    */
   savedCost(saved: CacheEntry, requestModel: string | undefined): number | undefined {
     if (saved.model === undefined) return this.priceOf(requestModel, saved.usage)
-    // An entry lives in one engine's memory tier, so one pricing prices it.
+    // An entry lives in one engine's memory tier, so one pricing prices it;
+    // its key holds the requested model, so the fallback is the same on every hit.
     const memo = entryMemo(saved)
     if (memo.savedCost !== undefined) return memo.savedCost.usd
-    const usd = this.priceOf(saved.model, saved.usage)
+    const usd = this.costOf(saved.model, requestModel, saved.usage)
     memo.savedCost = { usd }
     return usd
+  }
+
+  /**
+   * Dollars of an answer: priced by the model the answer names, else by the
+   * model requested (a dated snapshot the price table does not know yet,
+   * `gpt-4o-2099-01-01`, costs what the requested `gpt-4o` does), else
+   * `undefined`.
+   */
+  costOf(answerModel: string | undefined, requestModel: string | undefined, usage: TokenUsage | undefined): number | undefined {
+    const usd = this.priceOf(answerModel ?? requestModel, usage)
+    if (usd !== undefined || answerModel === undefined || answerModel === requestModel) return usd
+    return this.priceOf(requestModel, usage)
   }
 
   request(format: ApiFormat | undefined, model: string | undefined, stream: boolean): RequestObservation {

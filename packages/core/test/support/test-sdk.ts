@@ -17,6 +17,9 @@ export function sdk() {
   const endOfTurn = () => new Promise((resolve) => setImmediate(resolve))
   async function points(name: string): Promise<DataPoint<number | Histogram>[]> {
     await endOfTurn()
+    // A counter's new series reports 0 at its first collection (a Prometheus
+    // scrape, say) and its count from the next: collect once before reading.
+    await reader.collect()
     const { resourceMetrics } = await reader.collect()
     return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<number | Histogram>[]))
   }
@@ -24,7 +27,7 @@ export function sdk() {
     (await points(name))
       .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
       .reduce((total, point) => total + (typeof point.value === 'number' ? point.value : point.value.sum ?? 0), 0)
-  return { exporter, tracerProvider, meterProvider, points, sum, spans: async () => (await endOfTurn(), exporter.getFinishedSpans()) }
+  return { exporter, tracerProvider, meterProvider, reader, points, sum, spans: async () => (await endOfTurn(), exporter.getFinishedSpans()) }
 }
 
 /** The finished spans with this name. */
