@@ -63,6 +63,7 @@ export function describeSharingConformance(name: string, harness: ConformanceHar
       expect(fake.callCount()).toBe(1)
     })
 
+    // 60 s: the first rate-limited request of a process starts its tokenizer worker, seconds on a loaded machine.
     it('gives a route its own rate limits on a shared engine, or none, and refuses bad ones at start-up', async () => {
       const engine = engineOf({ rateLimit: { requestsPerMinute: 100 } })
       const answer: RouteHandler = async (_path, body) => ({ status: 200, body: { answer: (body as { prompt: string }).prompt } })
@@ -88,7 +89,7 @@ export function describeSharingConformance(name: string, harness: ConformanceHar
         [{ ttlMs: 1.5 }, /ttlMs/],
       ]
       for (const [settings, named] of refused) await expect(harness.routes(engine, { '/bad': settings }, answer)).rejects.toThrow(named)
-    })
+    }, 60_000)
 
     describe('an engine made by the CommonJS build of the core', () => {
       const { commonJs, AiCache, AiCacheError } = harness.moduleBuilds

@@ -40,6 +40,7 @@ const requests = (upstream: string) => `
   await cache.close()
 `
 
+// Builds, bundles and child processes: generous timeouts for a loaded machine.
 describe('telemetry in built and bundled code', () => {
   let fake: FakeUpstream
   let directory: string
@@ -88,7 +89,7 @@ describe('telemetry in built and bundled code', () => {
       let app: string
       beforeAll(async () => {
         app = await appWith(apiVersion)
-      }, 60_000)
+      }, 240_000)
 
       it('records spans of an engine imported before an SDK registered with require', async () => {
         const spans = await node(
@@ -107,7 +108,7 @@ describe('telemetry in built and bundled code', () => {
           `,
         )
         expect(spans).toEqual(spansOfOneMissAndOneHit)
-      })
+      }, 120_000)
 
       it('records spans of an engine required before an SDK registered with import', async () => {
         const spans = await node(
@@ -126,7 +127,7 @@ describe('telemetry in built and bundled code', () => {
           `,
         )
         expect(spans).toEqual(spansOfOneMissAndOneHit)
-      })
+      }, 120_000)
     })
   }
 
@@ -183,5 +184,5 @@ describe('telemetry in built and bundled code', () => {
     const [clockReads, spans] = await run('sdk')
     expect(clockReads).toBeGreaterThan(0)
     expect(spans).toBe(12)
-  }, 60_000)
+  }, 240_000)
 })
