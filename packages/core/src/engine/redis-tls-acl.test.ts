@@ -45,7 +45,13 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
 
   it('serves L2 hits, single-flight and invalidations with nothing refused by the ACL', async () => {
     const { ca, cert, key } = server.certificates
-    const options = { redis: `rediss://aicache:${password}@127.0.0.1:${server.port}`, tls: { ca, cert, key }, timeoutMs: generousTimeoutMs }
+    const warnings: string[] = []
+    const options = {
+      redis: `rediss://aicache:${password}@127.0.0.1:${server.port}`,
+      tls: { ca, cert, key },
+      timeoutMs: generousTimeoutMs,
+      onWarning: (message: string) => warnings.push(message),
+    }
     const one = await instance(options)
     const two = await instance(options)
     expect(one.cache.stats().redis?.connected).toBe(true)
@@ -56,6 +62,8 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
     await eventually(async () => /fwd=uri-miss/.test(await two.status()), 5_000, 'the invalidation reaching the second instance')
     // The INFO read needs its permission too (and the check at start ran on it).
     await eventually(() => two.cache.stats().redis?.server, 5_000, 'INFO facts')
+    // This server has no maxmemory: each instance said so once.
+    expect(warnings).toEqual([expect.stringMatching(/no maxmemory/), expect.stringMatching(/no maxmemory/)])
     expect(one.cache.stats().redis?.errors).toBe(0)
     expect(two.cache.stats().redis?.errors).toBe(0)
     // What the ACL refused, by command or key or channel ('object'). ioredis's
