@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InvalidationMessage } from '../store/invalidation-messages.js'
 import { createRedisLayer, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
-import { type SentinelSet, startSentinelSet } from '../store/redis-processes-support.js'
+import { type SentinelSet, startSentinelSet } from '../../test/support/redis-processes-support.js'
 import { eventually } from '../../test/support/redis-test-support.js'
 import { startTestGateway } from '../../test/support/test-gateway.js'
 

@@ -4,7 +4,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
 import { redisAclRules } from '../store/redis-acl.js'
-import { opensslInstalled, startTlsRedisServer, type TlsRedisServer } from '../store/redis-processes-support.js'
+import { opensslInstalled, startTlsRedisServer, type TlsRedisServer } from '../../test/support/redis-processes-support.js'
 import { eventually, generousTimeoutMs } from '../../test/support/redis-test-support.js'
 import { startTestGateway } from '../../test/support/test-gateway.js'
 
