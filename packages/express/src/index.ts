@@ -10,18 +10,15 @@
  * app.use(aiCache({ upstream: 'https://api.openai.com/v1' }))
  * ```
  */
+import { AiCache, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
 import {
-  AiCache,
-  type AiCacheOptions,
   captureNodeResponse,
-  createAiCache,
   nodeExchange,
   type Outcome,
   resolveRouteOptions,
-  type ResponseMeta,
   type RouteDirectives,
   sendNodeOutcome,
-} from '@aicache/core'
+} from '@aicache/core/adapter'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } from '@aicache/core'
