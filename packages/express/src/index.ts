@@ -11,14 +11,7 @@
  * ```
  */
 import { AiCache, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
-import {
-  captureNodeResponse,
-  nodeExchange,
-  type Outcome,
-  resolveRouteOptions,
-  type RouteDirectives,
-  sendNodeOutcome,
-} from '@aicache/core/adapter'
+import { captureNodeResponse, nodeExchange, type Outcome, resolveRouteOptions, type RouteDirectives, sendNodeOutcome } from '@aicache/core/adapter'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } from '@aicache/core'

@@ -76,7 +76,11 @@ describe('the packed packages in an app outside the workspace', () => {
     }
     expect(readFileSync(join(directory, 'README.md'), 'utf8')).toMatch(/npm install|pnpm add/)
     // Only what users run: no sources, tests or configs in the tarball (node_modules is npm's, for its dependencies).
-    expect(readdirSync(directory).filter((entry) => entry !== 'node_modules').sort()).toEqual(['README.md', 'dist', 'package.json'])
+    expect(
+      readdirSync(directory)
+        .filter((entry) => entry !== 'node_modules')
+        .sort(),
+    ).toEqual(['README.md', 'dist', 'package.json'])
   })
 
   it.each(packageNames)('%s imports only its dependencies, peers and Node built-ins', (name) => {
