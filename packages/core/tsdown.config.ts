@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsdown'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // One entry per public subpath: `.`, `./adapter`, `./redis` (decision 0035).
+  entry: ['src/index.ts', 'src/adapter.ts', 'src/redis.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -10,6 +10,9 @@
  * const cache = createAiCache()
  * const openai = new OpenAI({ fetch: cache.fetch })
  * ```
+ *
+ * Adapters for web frameworks build on `@aicache/core/adapter`; the types of
+ * ioredis clients and Redis layer options are in `@aicache/core/redis`.
  */
 import { AiCache } from './engine/engine.js'
 import type { AiCacheOptions } from './options.js'
@@ -17,41 +20,15 @@ import type { AiCacheOptions } from './options.js'
 export { AiCache } from './engine/engine.js'
 export type { AiCacheStats } from './engine/stats.js'
 export type { Tier } from './engine/cache-status.js'
-export { AiCacheError, toOpenAiError } from './errors.js'
-export type { AiCacheErrorCode, OpenAiErrorBody } from './errors.js'
-export { resolveOptions } from './options.js'
-export type { AiCacheOptions, NormalizeOptions, ResolvedAiCacheOptions, ScopeOption } from './options.js'
-export type { IoredisClient } from './store/redis-client.js'
-export type { RedisSentinel, RedisTlsOptions } from './store/redis-connection-options.js'
-export type { RedisServerFacts } from './store/redis-info.js'
-export { redisAclRules } from './store/redis-acl.js'
-export type {
-  CapturedHeaders,
-  CapturedResponse,
-  ExchangeRequest,
-  NextOutcome,
-  Outcome,
-  RequestHeaders,
-  RespondOutcome,
-  ResponseHeaders,
-  ResponseMeta,
-  RouteDirectives,
-  StreamOutcome,
-  TokenUsage,
-  WrapCapture,
-} from './exchange/types.js'
-export { bodyTooLargeError, captureNodeResponse, nodeExchange, sendNodeOutcome, tapStream } from './exchange/node.js'
-export type { NodeExchangeOptions } from './exchange/node.js'
-export { resolveRouteOptions } from './exchange/route-options.js'
+export { AiCacheError } from './errors.js'
+export type { AiCacheErrorCode } from './errors.js'
+export type { AiCacheOptions, NormalizeOptions, ScopeOption } from './options.js'
+// The request `scope`, `match` and `key` functions receive, and the model and usage wrap-mode handlers report.
+export type { ExchangeRequest, ResponseMeta, TokenUsage } from './exchange/types.js'
 export type { RateLimitOptions } from './limits/rate-limit-options.js'
 export type { RateLimitIdentity } from './limits/caller-identity.js'
-export { canonicalJson, canonicalRequest, fieldsOutsideKey } from './request/canonical.js'
-export { cacheKey, credentialScope } from './request/key.js'
-export type { KeyParts } from './request/key.js'
 export { estimateRequestTokens } from './limits/estimate-tokens.js'
 export type { EstimateTokensOptions } from './limits/estimate-tokens.js'
-export { gatewayPaths } from './formats/registry.js'
-export type { Operation } from './formats/registry.js'
 export type { ModelPrice } from './pricing/pricing.js'
 export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'

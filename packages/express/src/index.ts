@@ -10,18 +10,8 @@
  * app.use(aiCache({ upstream: 'https://api.openai.com/v1' }))
  * ```
  */
-import {
-  AiCache,
-  type AiCacheOptions,
-  captureNodeResponse,
-  createAiCache,
-  nodeExchange,
-  type Outcome,
-  resolveRouteOptions,
-  type ResponseMeta,
-  type RouteDirectives,
-  sendNodeOutcome,
-} from '@aicache/core'
+import { AiCache, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
+import { captureNodeResponse, nodeExchange, type Outcome, resolveRouteOptions, type RouteDirectives, sendNodeOutcome } from '@aicache/core/adapter'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } from '@aicache/core'

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
-import { type AiCache, bodyTooLargeError, gatewayPaths, nodeExchange, type Outcome } from '@aicache/core'
+import type { AiCache } from '@aicache/core'
+import { bodyTooLargeError, gatewayPaths, nodeExchange, type Outcome } from '@aicache/core/adapter'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 
 /** Sends an answer aicache made (a hit, an error, a proxied response) through Fastify, so onSend hooks apply. */

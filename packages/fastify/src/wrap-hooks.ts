@@ -1,14 +1,6 @@
 import { Readable } from 'node:stream'
-import {
-  type AiCache,
-  AiCacheError,
-  nodeExchange,
-  resolveRouteOptions,
-  type ResponseMeta,
-  type RouteDirectives,
-  tapStream,
-  type WrapCapture,
-} from '@aicache/core'
+import { type AiCache, AiCacheError, type ResponseMeta } from '@aicache/core'
+import { nodeExchange, resolveRouteOptions, type RouteDirectives, tapStream, type WrapCapture } from '@aicache/core/adapter'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { sendOutcome } from './gateway-routes.js'
 

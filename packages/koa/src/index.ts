@@ -12,18 +12,8 @@
  */
 import { Readable, Stream } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import {
-  AiCache,
-  type AiCacheOptions,
-  createAiCache,
-  nodeExchange,
-  resolveRouteOptions,
-  type ResponseHeaders,
-  type ResponseMeta,
-  type RouteDirectives,
-  tapStream,
-  type WrapCapture,
-} from '@aicache/core'
+import { AiCache, type AiCacheOptions, createAiCache, type ResponseMeta } from '@aicache/core'
+import { nodeExchange, resolveRouteOptions, type ResponseHeaders, type RouteDirectives, tapStream, type WrapCapture } from '@aicache/core/adapter'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
 
 export type { AiCacheOptions, AiCacheStats, RateLimitOptions, ResponseMeta } from '@aicache/core'

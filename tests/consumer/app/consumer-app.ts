@@ -5,6 +5,8 @@
 // await, no import.meta.
 import type { Server } from 'node:http'
 import { type AiCacheOptions, type AiCacheStats, AiCache, AiCacheError, createAiCache } from '@aicache/core'
+import { bodyTooLargeError, type Outcome, type RouteDirectives } from '@aicache/core/adapter'
+import type { IoredisClient, RedisLayerOptions } from '@aicache/core/redis'
 import { aiCache as expressAiCache } from '@aicache/express'
 import { aiCache as fastifyAiCache } from '@aicache/fastify'
 import { aiCache as koaAiCache } from '@aicache/koa'
@@ -28,6 +30,14 @@ const moduleSystem = typeof require === 'function' ? 'commonjs' : 'esm'
 // Type-level only: Redis options and ioredis-shaped clients must be expressible without ioredis installed.
 const withRedis: AiCacheOptions = { upstream, redis: { redis: 'redis://127.0.0.1:6379', prefix: 'consumer', timeoutMs: 50 } }
 void withRedis
+// The same through the types of the `@aicache/core/redis` and `@aicache/core/adapter` subpaths.
+const layerOptions = (client: IoredisClient): RedisLayerOptions => ({ redis: client, prefix: 'consumer' })
+const withClient = (client: IoredisClient): AiCacheOptions => ({ upstream, redis: layerOptions(client) })
+const routeDirectives: RouteDirectives = { namespace: 'consumer', ttlMs: 60_000, rateLimit: false }
+const answered = (outcome: Outcome): boolean => outcome.type !== 'next'
+void withClient
+void routeDirectives
+void answered
 
 async function missThenHit(base: string, framework: FrameworkResult['framework']): Promise<Omit<FrameworkResult, 'stats'>> {
   const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Hello from ${framework} in ${moduleSystem}` }] })
@@ -104,7 +114,10 @@ async function main(): Promise<void> {
   } catch (error) {
     invalid = error
   }
-  console.log(JSON.stringify({ moduleSystem, results, invalidOptionRecognised: AiCacheError.isInstance(invalid) }))
+  // The adapter subpath's errors are instances of the main entry's class: one class per module build.
+  const tooLarge = bodyTooLargeError(1)
+  const adapterErrorShared = tooLarge instanceof AiCacheError && tooLarge.code === 'body_too_large'
+  console.log(JSON.stringify({ moduleSystem, results, invalidOptionRecognised: AiCacheError.isInstance(invalid), adapterErrorShared }))
 }
 
 main().catch((error: unknown) => {

@@ -21,6 +21,7 @@ interface PackedManifest {
 interface AppReport {
   moduleSystem: 'esm' | 'commonjs'
   invalidOptionRecognised: boolean
+  adapterErrorShared: boolean
   results: Array<{
     framework: string
     moduleSystem: string
@@ -61,15 +62,25 @@ describe('the packed packages in an app outside the workspace', () => {
     expect(text).not.toMatch(/workspace:/)
     const core = installed('@aicache/core').manifest
     if (name !== '@aicache/core') expect(manifest.dependencies?.['@aicache/core']).toBe(`^${core.version}`)
-    const entry = manifest.exports['.'] as Record<'import' | 'require', { types: string; default: string }>
-    for (const condition of ['import', 'require'] as const) {
-      for (const file of [entry[condition].types, entry[condition].default]) expect(existsSync(join(directory, file)), `${name} ${file}`).toBe(true)
+    const subpaths = Object.keys(manifest.exports).filter((subpath) => subpath !== './package.json')
+    expect(subpaths).toEqual(name === '@aicache/core' ? ['.', './adapter', './redis'] : ['.'])
+    for (const subpath of subpaths) {
+      const entry = manifest.exports[subpath] as Record<'import' | 'require', { types: string; default: string }>
+      for (const condition of ['import', 'require'] as const) {
+        for (const file of [entry[condition].types, entry[condition].default]) expect(existsSync(join(directory, file)), `${name} ${file}`).toBe(true)
+      }
+      expect(entry.import.types, `${name} ${subpath}`).toMatch(/\.d\.mts$/)
+      expect(entry.import.default, `${name} ${subpath}`).toMatch(/\.mjs$/)
+      expect(entry.require.types, `${name} ${subpath}`).toMatch(/\.d\.cts$/)
+      expect(entry.require.default, `${name} ${subpath}`).toMatch(/\.cjs$/)
     }
-    expect(entry.import.default).toMatch(/\.mjs$/)
-    expect(entry.require.default).toMatch(/\.cjs$/)
     expect(readFileSync(join(directory, 'README.md'), 'utf8')).toMatch(/npm install|pnpm add/)
     // Only what users run: no sources, tests or configs in the tarball (node_modules is npm's, for its dependencies).
-    expect(readdirSync(directory).filter((entry) => entry !== 'node_modules').sort()).toEqual(['README.md', 'dist', 'package.json'])
+    expect(
+      readdirSync(directory)
+        .filter((entry) => entry !== 'node_modules')
+        .sort(),
+    ).toEqual(['README.md', 'dist', 'package.json'])
   })
 
   it.each(packageNames)('%s imports only its dependencies, peers and Node built-ins', (name) => {
@@ -92,6 +103,20 @@ describe('the packed packages in an app outside the workspace', () => {
       return !declared.has(packageName)
     })
     expect(undeclared).toEqual([])
+  })
+
+  it('@aicache/core declares ioredis clients structurally: no declaration file imports ioredis', () => {
+    const dist = join(installed('@aicache/core').directory, 'dist')
+    const declarations = readdirSync(dist).filter((file) => /\.d\.[cm]ts$/.test(file))
+    expect(declarations.length).toBeGreaterThan(0)
+    for (const file of declarations) {
+      // Examples in doc comments import ioredis; the declarations themselves must not.
+      const code = readFileSync(join(dist, file), 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(\*|\/\*\*|\/\/)/.test(line))
+        .join('\n')
+      expect(code, file).not.toMatch(/(?:\bfrom|\bimport\s*\(|\brequire\s*\()\s*["']ioredis["']/)
+    }
   })
 
   // Every declaration file checked twice (about 10 s of CPU each): generous on a shared machine.
@@ -119,5 +144,6 @@ describe('the packed packages in an app outside the workspace', () => {
     // One upstream call per framework: the hits never left the app.
     expect(fake.callCount() - before).toBe(3)
     expect(report.invalidOptionRecognised).toBe(true)
+    expect(report.adapterErrorShared).toBe(true)
   })
 })
