@@ -34,6 +34,7 @@ const BANNER = /Starting AI Gateway|Your AI Gateway is running|http:\/\/localhos
 const writeStdout = process.stdout.write.bind(process.stdout) as (chunk: string | Uint8Array, ...rest: unknown[]) => boolean
 process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
   const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
   const plain = text.replace(/\u001b\[[0-9;]*m/g, '')
   if (BANNER.test(plain) || plain.trim() === '') return true
   return writeStdout(chunk, ...rest)

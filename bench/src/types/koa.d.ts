@@ -12,6 +12,7 @@ declare module 'koa' {
   }
   export type Next = () => Promise<unknown>
   // Loose on purpose: middleware typed against `@types/koa` (the adapter's, @koa/router's) must fit.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   export type Middleware = (context: any, next: Next) => unknown
 
   export default class Koa {

@@ -16,7 +16,10 @@ describe('POST /aicache/invalidate', () => {
     fake = await startFakeUpstream()
   })
   afterEach(() => {
-    for (const server of servers.splice(0)) server.close(), server.closeAllConnections()
+    for (const server of servers.splice(0)) {
+      server.close()
+      server.closeAllConnections()
+    }
     fake.reset()
   })
   afterAll(() => fake.close())

@@ -105,7 +105,7 @@ function readConfigFile(path: string | undefined): ConfigFile {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'))
   } catch (error) {
-    throw new Error(`AICACHE_CONFIG: cannot read ${path}: ${(error as Error).message}`)
+    throw new Error(`AICACHE_CONFIG: cannot read ${path}: ${(error as Error).message}`, { cause: error })
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(`AICACHE_CONFIG: ${path} must hold a JSON object`)

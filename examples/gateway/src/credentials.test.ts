@@ -43,7 +43,10 @@ describe('credentials through the gateway', () => {
     fake = await startFakeUpstream()
   })
   afterEach(() => {
-    for (const server of servers.splice(0)) server.close(), server.closeAllConnections()
+    for (const server of servers.splice(0)) {
+      server.close()
+      server.closeAllConnections()
+    }
     fake.reset()
   })
   afterAll(() => fake.close())

@@ -18,7 +18,10 @@ describe('gateway', () => {
     fake = await startFakeUpstream()
   })
   afterEach(() => {
-    for (const server of servers.splice(0)) server.close(), server.closeAllConnections()
+    for (const server of servers.splice(0)) {
+      server.close()
+      server.closeAllConnections()
+    }
     fake.reset()
   })
   afterAll(() => fake.close())

@@ -15,7 +15,10 @@ describe('gateway: hostile request bodies on a real socket', () => {
     fake = await startFakeUpstream()
   })
   afterEach(() => {
-    for (const server of servers.splice(0)) server.close(), server.closeAllConnections()
+    for (const server of servers.splice(0)) {
+      server.close()
+      server.closeAllConnections()
+    }
     fake.reset()
     vi.restoreAllMocks()
   })

@@ -101,7 +101,7 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     await redis?.stop()
   })
 
-  let played: PlayedRequest[] = []
+  const played: PlayedRequest[] = []
 
   it('answers every PromQL expression of the dashboard with data', async () => {
     const upstream = app.demoUpstream as FakeUpstream

@@ -18,7 +18,7 @@ import { describeHandlerConformance } from './conformance-handlers.js'
 import { describeSharingConformance } from './conformance-sharing.js'
 import { startFakeUpstream } from './fake-upstream.js'
 import { describeFramingAttacks } from './framing-attacks.js'
-import { describePathAttacks, type PathAttackOptions } from './path-attacks.js'
+import { describePathAttacks } from './path-attacks.js'
 import type { FakeUpstream } from './types.js'
 
 export { type AttackedApp, attackMethods, type BodyForm, bodyForms, describeFramingAttacks, type FramingAttackOptions } from './framing-attacks.js'

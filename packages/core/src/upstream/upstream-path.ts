@@ -4,6 +4,7 @@ const gatewayPrefix = '/v1'
 // What a request-target may hold once it leaves here: visible ASCII only (RFC 9112 section 3.2).
 const visibleAscii = /^[\x21-\x7e]*$/
 // After decoding, a segment must not hold a separator or a control character.
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 const unsafeDecoded = /[/\\\x00-\x1f\x7f]/
 
 function refuse(reason: string): never {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { PassThrough } from 'node:stream'
-import type { ConformanceEngine, ConformanceHarness, RouteHandler, RunningApp, WrapAnswer } from '@aicache/testkit/conformance'
+import type { ConformanceEngine, ConformanceHarness, RunningApp, WrapAnswer } from '@aicache/testkit/conformance'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import Fastify from 'fastify'
 import { AiCache, AiCacheError, type AiCacheRouteOptions, type FastifyAiCacheOptions, aiCache, createAiCache, setCacheMeta } from '../../src/index.js'
