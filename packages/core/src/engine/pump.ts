@@ -7,10 +7,11 @@ import { responseFailure } from '../store/shared-failure.js'
 import { assembleCompletion } from '../stream/assemble.js'
 import { doneData, SseParser, type SseEvent, streamErrorOf } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
+import type { Claim } from '../tiers/claims.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
 import { headerText, usageOf } from './answer.js'
-import { type Claim, feedFromClaim, isSuccess } from './follow.js'
+import { feedFromClaim, isSuccess } from './follow.js'
 import type { PreparedRequest } from './prepare.js'
 import { jsonEntry, type StorePlan, type StreamRecording, streamEntry } from './recording.js'
 
@@ -30,7 +31,7 @@ export interface PumpJob {
   startCall: () => UpstreamObservation
   /** Another instance answered: no call was made here. */
   onRemoteAnswer: () => void
-  /** Cross-instance single-flight (see the engine). */
+  /** Cross-instance single-flight (see `TieredCache.claim`). */
   claim: (key: string) => Promise<Claim>
   /** Stores an entry (then its counted version, see {@link StreamRecording}); resolves when the remote tier has it. */
   keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>) => Promise<void>

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RemoteTier } from '../tiers/tier.js'
 import type { CacheEntry } from './entry.js'
 
-/** The asynchronous shape every cache store offers the engine. */
-export interface AsyncCacheStore {
-  get(key: string): Promise<CacheEntry | undefined>
-  set(key: string, entry: CacheEntry): Promise<void>
-  delete(key: string): Promise<void>
-}
+/**
+ * The storage half of the remote tier interface, which every cache store
+ * must honour (the memory tier is run through it wrapped in promises).
+ */
+export type AsyncCacheStore = Pick<RemoteTier, 'get' | 'set' | 'delete'>
 
 /** A store under test, with its back door when it has one. */
 export interface StoreUnderTest {
