@@ -2,10 +2,10 @@ import { AiCacheError, type AiCacheErrorCode } from '../errors.js'
 import type { Outcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import type { CacheEntry } from '../store/entry.js'
-import type { LockHandle, SharedFailure } from '../store/redis-layer.js'
 import type { ApiFormat } from '../formats/format.js'
 import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
 import { serializeEvents } from '../stream/sse.js'
+import type { Claim } from '../tiers/claims.js'
 import type { ForwardStatus } from './cache-status.js'
 import { followOutcome, respondOutcome } from './outcomes.js'
 import type { PreparedRequest } from './prepare.js'
@@ -70,13 +70,6 @@ export function feedFromEntry(production: Production, entry: CacheEntry): void {
   production.start({ status: entry.status, headers: { ...entry.headers }, streaming: entry.format === 'sse', shared: true })
   for (const event of entry.events ?? []) production.append(event)
   production.finish({ body: entry.body, stored: true, complete: true, usage: entry.usage })
-}
-
-/** What cross-instance single-flight gave a request: the lock to make the call, or another instance's entry or failure. */
-export interface Claim {
-  lock?: LockHandle
-  entry?: CacheEntry
-  failure?: SharedFailure
 }
 
 // The errors an upstream call can end with; another instance's failure is answered with one of them.

@@ -8,12 +8,13 @@ import type { AnswerDescription, StreamFormat } from '../formats/format.js'
 import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
 import { SseParser, type SseEvent } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
+import type { Claim } from '../tiers/claims.js'
 import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
 import { AnswerJson, headerText } from './answer.js'
-import { type Claim, feedFromClaim, isSuccess } from './follow.js'
+import { feedFromClaim, isSuccess } from './follow.js'
 import type { PreparedRequest } from './prepare.js'
-import { jsonEntry, type StorePlan, type StreamRecording, streamEntry } from './recording.js'
+import { jsonEntry, type StorePlan, streamEntry } from './recording.js'
 
 const noBody = Buffer.alloc(0)
 
@@ -31,9 +32,9 @@ export interface PumpJob {
   startCall: () => UpstreamObservation
   /** Another instance answered: no call was made here. */
   onRemoteAnswer: () => void
-  /** Cross-instance single-flight (see the engine). */
+  /** Cross-instance single-flight (see `TieredCache.claim`). */
   claim: (key: string) => Promise<Claim>
-  /** Stores an entry (then its counted version, see {@link StreamRecording}); resolves when the remote tier has it. */
+  /** Stores an entry (then its counted version, see `StreamRecording` in recording.ts); resolves when the remote tier has it. */
   keep: (plan: StorePlan | undefined, entry: CacheEntry | undefined, counted?: Promise<CacheEntry | undefined>) => Promise<void>
 }
 
@@ -163,7 +164,9 @@ async function readEvents(
 /** Reads what is left of a body, ignoring how it ends (the client may have left). */
 async function drain(reader: AsyncIterator<Uint8Array>): Promise<void> {
   try {
-    while (!(await reader.next()).done) {}
+    while (!(await reader.next()).done) {
+      // Each chunk is dropped: only the end of the body matters.
+    }
   } catch {
     // An abort or a cut after [DONE] changes nothing: the answer was complete.
   }

@@ -1,18 +1,6 @@
 import { LRUCache } from 'lru-cache'
+import type { MemoryTier } from '../tiers/tier.js'
 import { type CacheEntry, entrySizeBytes } from './entry.js'
-
-/** The in-process tier: synchronous, bounded by bytes, least recently used out first. */
-export interface MemoryTier {
-  /** The fresh entry of `key`; `nowMs` is the caller's `Date.now()`, when it has one. */
-  get(key: string, nowMs?: number): CacheEntry | undefined
-  set(key: string, entry: CacheEntry): void
-  delete(key: string): boolean
-  clear(): void
-  /** Entries held now. */
-  readonly entries: number
-  /** Bytes held now, as counted by `entrySizeBytes`. */
-  readonly bytes: number
-}
 
 /** Options of {@link createMemoryTier}. */
 export interface MemoryTierOptions {

@@ -1,3 +1,4 @@
+import type { Generations } from '../tiers/generations.js'
 import { allNamespaces } from './redis-generations.js'
 
 /**
@@ -11,7 +12,7 @@ import { allNamespaces } from './redis-generations.js'
  * old entries. Bumping {@link allNamespaces} (the epoch) invalidates every
  * namespace; the epoch is part of every generation.
  */
-export class NamespaceGenerations {
+export class NamespaceGenerations implements Generations {
   readonly #generations = new Map<string, number>()
   // 2^32 per epoch: see redis-generations.ts.
   #epochOffset = 0

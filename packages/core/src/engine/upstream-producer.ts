@@ -1,0 +1,95 @@
+import type { ExchangeRequest, Outcome } from '../exchange/types.js'
+import type { Claim } from '../tiers/claims.js'
+import type { TieredCache } from '../tiers/tiered-cache.js'
+import { forwardRequestHeaders } from '../upstream/headers.js'
+import { upstreamPathOf } from '../upstream/upstream-path.js'
+import type { Upstream } from '../upstream/types.js'
+import { followProduction } from './follow.js'
+import { streamOutcome, withHeaders } from './outcomes.js'
+import { forwardedBody } from './passthrough-body.js'
+import type { PreparedRequest } from './prepare.js'
+import { keeperOf, type Miss, type Producer } from './producer.js'
+import { type PumpJob, pumpUpstream, upstreamTarget } from './pump.js'
+
+/** What {@link UpstreamProducer} is made with. */
+export interface UpstreamProducerOptions {
+  upstream: Upstream
+  /** Replaces the caller's credential on the way upstream, when set. */
+  upstreamApiKey: string | undefined
+  /** The upstream's base URL, named on the GenAI span (else the request's own URL). */
+  upstreamUrl: URL | undefined
+  tiers: TieredCache
+}
+
+/**
+ * Proxy and client mode: a miss is answered by the upstream. The call is
+ * made in the background ({@link pumpUpstream}), after cross-instance
+ * single-flight, and this request follows it like any other.
+ */
+export class UpstreamProducer implements Producer {
+  readonly stopsWhenAbandoned = true
+  readonly #upstream: Upstream
+  readonly #upstreamApiKey: string | undefined
+  readonly #upstreamUrl: URL | undefined
+  readonly #claim: (key: string) => Promise<Claim>
+  readonly #keep: PumpJob['keep']
+
+  constructor(options: UpstreamProducerOptions) {
+    const { tiers } = options
+    this.#upstream = options.upstream
+    this.#upstreamApiKey = options.upstreamApiKey
+    this.#upstreamUrl = options.upstreamUrl
+    this.#claim = (key) => tiers.claim(key)
+    this.#keep = keeperOf(tiers)
+  }
+
+  async produce(miss: Miss): Promise<Outcome> {
+    const { request, prepared, observation, production } = miss
+    void pumpUpstream({
+      request,
+      prepared,
+      upstream: this.#upstream,
+      upstreamApiKey: this.#upstreamApiKey,
+      production,
+      signal: miss.signal,
+      plan: miss.plan,
+      startCall: () => observation.upstream(upstreamTarget(request, prepared, this.#upstreamUrl)),
+      onRemoteAnswer: () => (observation.result = 'coalesced'),
+      claim: this.#claim,
+      keep: this.#keep,
+    })
+    const followed = await followProduction(prepared, production, { reason: miss.reason })
+    return observation.settle(withHeaders(followed, miss.rateLimitHeaders))
+  }
+
+  async bypass(request: ExchangeRequest, prepared: PreparedRequest): Promise<Outcome> {
+    const response = await this.#upstream.send({
+      method: request.method,
+      url: request.url,
+      headers: forwardRequestHeaders(request.headers, this.#upstreamApiKey),
+      body: prepared.raw,
+      signal: request.signal,
+    })
+    return streamOutcome(response, { reason: 'request', detail: 'no-store' })
+  }
+
+  /**
+   * Any other `/v1/` route: forwarded untouched and uncached, after checking
+   * that its path stays under the upstream's base path and framing its body
+   * exactly (docs/security.md).
+   */
+  async passThrough(request: ExchangeRequest, serialiseParsed: (parsed: unknown) => Buffer): Promise<Outcome> {
+    // Refused here, before the body is touched or the upstream's breaker sees it.
+    upstreamPathOf('', request.url)
+    const { body, bodyLength } = forwardedBody(request, serialiseParsed)
+    const response = await this.#upstream.send({
+      method: request.method,
+      url: request.url,
+      headers: forwardRequestHeaders(request.headers, this.#upstreamApiKey),
+      body,
+      bodyLength,
+      signal: request.signal,
+    })
+    return streamOutcome(response, { reason: 'bypass' })
+  }
+}
