@@ -92,7 +92,13 @@ async function main(): Promise<void> {
   const chartPath = isCommittable ? COMMITTED_CHART_PATH : SCRATCH_CHART_PATH
   const runMarkdown = renderRun(header, reports)
   await writeReport(resultsPath, runMarkdown)
-  await writeReport(chartPath, renderChart(reports.flatMap((report) => report.headlines), machine))
+  await writeReport(
+    chartPath,
+    renderChart(
+      reports.flatMap((report) => report.headlines),
+      machine,
+    ),
+  )
   const roundsByScenario = Object.fromEntries(reports.map((report) => [report.title, report.rounds]))
   await writeReport(ROUNDS_PATH, JSON.stringify(roundsByScenario, null, 2))
   if (isCommittable && !(await updateDocsResults(DOCS_PATH, runMarkdown, DOCS_CHART_LINK))) {

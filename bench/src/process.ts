@@ -92,7 +92,8 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
   try {
     const readyValue = await waitForReadyLine(child, spec)
     const assertRunning = (): void => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${spec.name} ${describeExit(child.exitCode, child.signalCode)} during the benchmark`)
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${spec.name} ${describeExit(child.exitCode, child.signalCode)} during the benchmark`)
     }
     return { name: spec.name, pid: child.pid!, readyValue, assertRunning, stop }
   } catch (error) {

@@ -76,7 +76,12 @@ export async function runRedisBenchmark(
   const { stdout } = await execFileAsync('redis-benchmark', args, { timeout: 60_000 })
   await client.del('key:__rand_int__')
   // '-q' prints progress lines separated by '\r' before the result line.
-  const line = stdout.split(/[\r\n]/).map((text) => text.trim()).filter((text) => text.startsWith('GET:')).at(-1) ?? ''
+  const line =
+    stdout
+      .split(/[\r\n]/)
+      .map((text) => text.trim())
+      .filter((text) => text.startsWith('GET:'))
+      .at(-1) ?? ''
   const rate = /GET:\s*([\d.]+) requests per second/.exec(line)
   if (rate === null) throw new Error(`redis-benchmark printed no GET result: ${stdout.slice(-300)}`)
   const p50 = /p50=([\d.]+) msec/.exec(line)

@@ -8,7 +8,9 @@ import { renderTable } from './table.js'
 /** The header line: machine (cpus, node), mode, date, load before the run. */
 export function runHeader(mode: 'quick' | 'full', startedAt: Date): string {
   const processors = cpus()
-  const loadAverage = loadavg().map((load) => load.toFixed(2)).join(' ')
+  const loadAverage = loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')
   return (
     `${processors.length} cpus (${processors[0]?.model.trim() ?? 'unknown'}), node ${process.version}, ` +
     `mode ${mode}, ${startedAt.toISOString()}, load average before run ${loadAverage}`

@@ -18,9 +18,7 @@ function pad(text: string, width: number, align: Column['align']): string {
 
 /** The table as aligned markdown lines. */
 export function renderTable(table: Table): string {
-  const widths = table.columns.map((column, index) =>
-    Math.max(3, column.title.length, ...table.rows.map((row) => (row[index] ?? '').length)),
-  )
+  const widths = table.columns.map((column, index) => Math.max(3, column.title.length, ...table.rows.map((row) => (row[index] ?? '').length)))
   const line = (cells: readonly string[]): string =>
     `| ${table.columns.map((column, index) => pad(cells[index] ?? '', widths[index]!, column.align)).join(' | ')} |`
   const rule = table.columns.map((column, index) => {

@@ -34,12 +34,7 @@ export function requestsPerCpuSecond(result: LoadResult): number {
 }
 
 /** Per round, a target's value divided by its baseline's in the same round, which cancels drift between rounds. */
-export function ratiosOf(
-  results: RoundResults<LoadResult>,
-  targetIndex: number,
-  baselineIndex: number,
-  value: (result: LoadResult) => number,
-): number[] {
+export function ratiosOf(results: RoundResults<LoadResult>, targetIndex: number, baselineIndex: number, value: (result: LoadResult) => number): number[] {
   return results.rounds.map((round) => value(round[targetIndex]!) / value(round[baselineIndex]!))
 }
 
@@ -59,8 +54,7 @@ function rowOf(results: RoundResults<LoadResult>, comparison: Comparison): strin
   const { targetIndex, baselineIndex } = comparison
   const rounds = resultsOf(results, targetIndex)
   const medianRound = rounds[medianIndex(rounds, (result) => result.requestsPerSecond)]!
-  const ratios =
-    baselineIndex === undefined ? [] : ratiosOf(results, targetIndex, baselineIndex, (result) => result.requestsPerSecond)
+  const ratios = baselineIndex === undefined ? [] : ratiosOf(results, targetIndex, baselineIndex, (result) => result.requestsPerSecond)
   const isBaseline = baselineIndex === undefined
   return [
     results.targetNames[targetIndex]!,

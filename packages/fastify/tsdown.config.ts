@@ -2,7 +2,7 @@ import { defineConfig } from 'tsdown'
 
 export default defineConfig({
   entry: ['src/index.ts'],
-  format: ["esm", "cjs"],
+  format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,

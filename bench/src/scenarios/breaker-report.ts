@@ -70,7 +70,9 @@ export function breakerReport(targets: readonly BreakerTarget[], results: readon
     const recovered = recoveryMs(result.back)
     if (index === 0) {
       const successShare = partialOk / result.partial.length
-      notes.push(`Goal at 30% 5xx: at least 90% of requests succeed and the breaker stays closed: ${successShare >= 0.9 && partialOpen === 0 ? 'met' : 'not met'} (${share(partialOk, result.partial.length)}, ${partialOpen} circuit_open).`)
+      notes.push(
+        `Goal at 30% 5xx: at least 90% of requests succeed and the breaker stays closed: ${successShare >= 0.9 && partialOpen === 0 ? 'met' : 'not met'} (${share(partialOk, result.partial.length)}, ${partialOpen} circuit_open).`,
+      )
       const opened = result.upstreamCallsUntilOpen ?? Number.POSITIVE_INFINITY
       notes.push(
         `Goal at 100%: open within a bounded number of calls (at most ${callsUntilOpenBound}: 20 failures in a row, plus the attempts already in flight when it opens), ` +

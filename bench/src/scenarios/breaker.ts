@@ -116,7 +116,13 @@ async function runBreaker(_plan: RunPlan, mode: 'full' | 'quick'): Promise<Scena
     const results: BreakerResult[] = []
     // One target after the other: each has the fake (and the machine) to itself.
     for (const server of servers) results.push(await measure(server, fake, plan, nextBody))
-    return breakerReport(TARGETS, results, { ...plan, requestsPerSecond: REQUESTS_PER_SECOND, failureShare: FAILURE_SHARE, seed: FAULT_SEED, latencyMs: UPSTREAM_LATENCY_MS })
+    return breakerReport(TARGETS, results, {
+      ...plan,
+      requestsPerSecond: REQUESTS_PER_SECOND,
+      failureShare: FAILURE_SHARE,
+      seed: FAULT_SEED,
+      latencyMs: UPSTREAM_LATENCY_MS,
+    })
   } finally {
     await Promise.all(stoppables.map((stoppable) => stoppable.stop()))
   }

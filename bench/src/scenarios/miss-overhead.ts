@@ -105,11 +105,7 @@ async function runMissOverhead(plan: RunPlan): Promise<ScenarioReport> {
     const targets = [
       targetOf({ name: 'direct', origin: fake.origin, server: fake.process, onRun: () => undefined }, fake, nextBody),
       targetOf({ name: 'aicache-express', origin: server.origin, server: server.process, onRun: countMisses }, fake, nextBody),
-      targetOf(
-        { name: PORTKEY, origin: portkey.origin, server: portkey.process, headers: portkeyHeaders(fake.url), onRun: countPortkeyCalls },
-        fake,
-        nextBody,
-      ),
+      targetOf({ name: PORTKEY, origin: portkey.origin, server: portkey.process, headers: portkeyHeaders(fake.url), onRun: countPortkeyCalls }, fake, nextBody),
       targetOf({ name: 'bare-proxy', origin: bareProxy.origin, server: bareProxy.process, onRun: () => undefined }, fake, nextBody),
     ]
     const results = await runInterleavedRounds(targets, plan)

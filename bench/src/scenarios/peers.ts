@@ -17,14 +17,7 @@ import type { Headline, ReportSection, Scenario, ScenarioReport } from '../scena
 import { APICACHE_KEY_VARIABLE } from '../servers/environment.js'
 import { median } from '../statistics.js'
 import { answersEachQuestion, answersRepeatFromCache, fixedRequestTarget, primeJsonHit } from '../targets.js'
-import {
-  type Comparison,
-  ratiosOf,
-  requestsPerCpuSecond,
-  THROUGHPUT_METHOD_TAIL,
-  throughputFailures,
-  throughputTable,
-} from '../throughput-table.js'
+import { type Comparison, ratiosOf, requestsPerCpuSecond, THROUGHPUT_METHOD_TAIL, throughputFailures, throughputTable } from '../throughput-table.js'
 import { versionOf } from '../versions.js'
 import { CHAT_COMPLETIONS_PATH, chatRequestBody } from '../workload.js'
 
@@ -69,9 +62,7 @@ function notComparableSection(evidence: NotComparable): ReportSection {
     ? 'comparable (answered a different question with its own answer)'
     : 'not comparable: keys by URL only'
   const portkeyCaches = evidence.portkey.upstreamCalls < 2
-  const portkeyVerdict = portkeyCaches
-    ? 'caches (not measured here yet)'
-    : 'not comparable: the published build has no response cache'
+  const portkeyVerdict = portkeyCaches ? 'caches (not measured here yet)' : 'not comparable: the published build has no response cache'
   return {
     title: 'Peers not measured on a hit',
     method:
@@ -103,9 +94,7 @@ function notComparableSection(evidence: NotComparable): ReportSection {
         ],
       ],
     },
-    notes: [
-      'apicache is measured above with its documented appendKey option set to a SHA-256 of the parsed body, which makes it key by question.',
-    ],
+    notes: ['apicache is measured above with its documented appendKey option set to a SHA-256 of the parsed body, which makes it key by question.'],
   }
 }
 
@@ -124,7 +113,7 @@ function peersReport(results: RoundResults<LoadResult>, plan: RunPlan, body: str
     title: 'L1 hit against peers',
     method:
       `Same POST ${CHAT_COMPLETIONS_PATH} (${Buffer.byteLength(body)} B JSON) every time, as in l1-hit, ${CONNECTIONS} connections, each on Express 5 in its own process. ` +
-      'apicache (npm) is apicache.middleware(\'1 hour\') after express.json(), with appendKey: a SHA-256 of JSON.stringify(req.body), statusCodes 200; ' +
+      "apicache (npm) is apicache.middleware('1 hour') after express.json(), with appendKey: a SHA-256 of JSON.stringify(req.body), statusCodes 200; " +
       'lru-middleware is the tutorial cache of l1-hit (lru-cache, SHA-256 of the body, res.json). Every cache was checked to answer a repeated request ' +
       'from its cache and a different question with its own answer. ' +
       `warm-up ${plan.warmUpSeconds} s, then ${plan.roundCount} interleaved rounds of ${plan.roundSeconds} s per target. ${THROUGHPUT_METHOD_TAIL}`,

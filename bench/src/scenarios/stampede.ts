@@ -117,7 +117,9 @@ function stampedeReport(results: RoundResults<StampedeResult>, targets: readonly
     if (errors + non2xx > 0) failures.push(`${target.name}: ${errors} errors and ${non2xx} non-2xx responses in measured bursts`)
     if (target.coalesces) {
       const medianCalls = median(calls)
-      notes.push(`Goal ${target.name}: 1 upstream call per burst of ${BURST_SIZE}: ${medianCalls <= 1 ? 'met' : 'not met'} (median ${formatCount(medianCalls)}; per burst ${calls.join(', ')}).`)
+      notes.push(
+        `Goal ${target.name}: 1 upstream call per burst of ${BURST_SIZE}: ${medianCalls <= 1 ? 'met' : 'not met'} (median ${formatCount(medianCalls)}; per burst ${calls.join(', ')}).`,
+      )
       notes.push(`${target.name} Cache-Status over the measured bursts: ${describeStatuses(bursts)}.`)
     }
     return [

@@ -159,7 +159,10 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
   }
 }
 
-async function runTtfb(plan: RunPlan, stoppables: Stoppables): Promise<{ results: RoundResults<StreamLoadResult>; section: ReportSection; failures: string[] }> {
+async function runTtfb(
+  plan: RunPlan,
+  stoppables: Stoppables,
+): Promise<{ results: RoundResults<StreamLoadResult>; section: ReportSection; failures: string[] }> {
   const fake = await startFakeUpstream('stream-fake-upstream', UPSTREAM_LATENCY_MS, CHUNK_DELAY_MS)
   stoppables.list.push(fake.process)
   const server = await startBenchServer('aicache-express', fake.url)
@@ -190,7 +193,11 @@ async function runTtfb(plan: RunPlan, stoppables: Stoppables): Promise<{ results
 }
 
 /** Records the long stream in aicache, checks the hit replays it, and saves the hit's bytes and headers for the baseline. */
-async function seedReplay(server: BenchServer, body: string, directory: string): Promise<{ environment: Record<string, string>; eventCount: number; byteCount: number }> {
+async function seedReplay(
+  server: BenchServer,
+  body: string,
+  directory: string,
+): Promise<{ environment: Record<string, string>; eventCount: number; byteCount: number }> {
   assertCompleteStream('aicache-express', await sendStreamRequest(server.origin, body))
   const hit = await sendStreamRequest(server.origin, body)
   assertCompleteStream('aicache-express', hit)
@@ -227,7 +234,10 @@ async function runReplay(plan: RunPlan, stoppables: Stoppables) {
     const bareAnswer = await sendStreamRequest(bare.origin, body)
     assertCompleteStream('bare-replay', bareAnswer)
     if (bareAnswer.eventCount !== seed.eventCount) throw new Error('bare-replay does not send the recorded stream')
-    const targets = [fixedRequestTarget('bare-replay', bare, body, REPLAY_CONNECTIONS), fixedRequestTarget('aicache-express', aicache, body, REPLAY_CONNECTIONS)]
+    const targets = [
+      fixedRequestTarget('bare-replay', bare, body, REPLAY_CONNECTIONS),
+      fixedRequestTarget('aicache-express', aicache, body, REPLAY_CONNECTIONS),
+    ]
     const results = await runInterleavedRounds(targets, plan)
     await Promise.all([fake.process.stop(), aicache.process.stop(), bare.process.stop()])
     const comparison = { targetIndex: 1, baselineIndex: 0 }

@@ -10,7 +10,10 @@ import { AICACHE_OPTIONS_VARIABLE, requiredVariable, upstreamUrl } from './envir
 import { serve } from './serve.js'
 
 assertEntryScript(import.meta.url)
-const options = JSON.parse(requiredVariable(AICACHE_OPTIONS_VARIABLE)) as Pick<AiCacheOptions, 'redis' | 'memoryTier' | 'rateLimit' | 'retry' | 'circuitBreaker'>
+const options = JSON.parse(requiredVariable(AICACHE_OPTIONS_VARIABLE)) as Pick<
+  AiCacheOptions,
+  'redis' | 'memoryTier' | 'rateLimit' | 'retry' | 'circuitBreaker'
+>
 const middleware = aiCache({ ...options, upstream: upstreamUrl() })
 await middleware.engine.ready()
 const app = express()

@@ -37,7 +37,7 @@ function invalidateTarget(raw: Buffer): InvalidateTarget | ReturnType<typeof err
   if (all === true) return { all: true }
   if (namespace === undefined) return error(`Say what to invalidate. ${howToInvalidate}`, 'missing_field', 'namespace')
   if (typeof namespace !== 'string' || namespace === '' || namespace === '*') {
-    return error("'namespace' must be a non-empty string (use {\"all\": true} for every namespace).", 'invalid_type', 'namespace')
+    return error('\'namespace\' must be a non-empty string (use {"all": true} for every namespace).', 'invalid_type', 'namespace')
   }
   return { namespace }
 }

@@ -29,7 +29,10 @@ const identity: Parse = (value, name) => {
   throw new Error(`${name} must be 'address', 'scope' or 'header:<name>', got '${value}'`)
 }
 const normalize: Parse = (value, name) => {
-  const parts = value.split(',').map((part) => part.trim()).filter(Boolean)
+  const parts = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
   for (const part of parts) {
     if (part !== 'whitespace' && part !== 'case') throw new Error(`${name} takes 'whitespace' and/or 'case', got '${part}'`)
   }
@@ -37,7 +40,10 @@ const normalize: Parse = (value, name) => {
 }
 
 const sentinels: Parse = (value, name) => {
-  const list = value.split(',').map((part) => part.trim()).filter(Boolean)
+  const list = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
   if (list.length === 0) throw new Error(`${name} must list sentinels as host:port,host:port, got '${value}'`)
   return list.map((address) => {
     const match = /^(.+):(\d{1,5})$/.exec(address)

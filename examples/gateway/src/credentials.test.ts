@@ -101,9 +101,7 @@ describe('credentials through the gateway', () => {
     })
 
     it('refuses at creation to count by the credential scope, which callers could mint', () => {
-      expect(() => createAiCache({ upstream: fake.url, ...limits, rateLimit: { requestsPerMinute: 2, identity: 'scope' } })).toThrow(
-        /rateLimit\.identity/,
-      )
+      expect(() => createAiCache({ upstream: fake.url, ...limits, rateLimit: { requestsPerMinute: 2, identity: 'scope' } })).toThrow(/rateLimit\.identity/)
     })
   })
 })

@@ -19,7 +19,10 @@ const plausibleFields = fc.record(
   {
     model: fc.oneof(fc.constantFrom('gpt-4o-mini', 'text-embedding-3-small'), fc.string(), fc.jsonValue({ maxDepth: 2 })),
     messages: fc.oneof(
-      fc.array(fc.record({ role: fc.constantFrom('user', 'system', 'assistant'), content: fc.oneof(fc.string({ unit: 'binary' }), fc.jsonValue({ maxDepth: 2 })) }), { maxLength: 3 }),
+      fc.array(
+        fc.record({ role: fc.constantFrom('user', 'system', 'assistant'), content: fc.oneof(fc.string({ unit: 'binary' }), fc.jsonValue({ maxDepth: 2 })) }),
+        { maxLength: 3 },
+      ),
       fc.jsonValue({ maxDepth: 2 }),
     ),
     prompt: fc.oneof(fc.string({ unit: 'binary' }), fc.array(fc.string(), { maxLength: 3 })),
@@ -33,14 +36,12 @@ const plausibleFields = fc.record(
 )
 
 /** A request body that is almost valid, sometimes with a top-level `__proto__` field. */
-const plausibleBody = fc
-  .tuple(plausibleFields, fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }))
-  .map(([fields, proto]) => {
-    const text = JSON.stringify(fields)
-    // A `__proto__` field can only be written into the text: on an object it would set the prototype.
-    if (proto === undefined) return Buffer.from(text)
-    return Buffer.from(`{"__proto__":${JSON.stringify(proto)}${text === '{}' ? '}' : `,${text.slice(1)}`}`)
-  })
+const plausibleBody = fc.tuple(plausibleFields, fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined })).map(([fields, proto]) => {
+  const text = JSON.stringify(fields)
+  // A `__proto__` field can only be written into the text: on an object it would set the prototype.
+  if (proto === undefined) return Buffer.from(text)
+  return Buffer.from(`{"__proto__":${JSON.stringify(proto)}${text === '{}' ? '}' : `,${text.slice(1)}`}`)
+})
 
 const nestedBody = fc
   .tuple(fc.integer({ min: 100, max: 5_000 }), fc.constantFrom('[', '{"a":'))

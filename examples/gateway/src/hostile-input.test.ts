@@ -31,8 +31,7 @@ describe('gateway: hostile request bodies on a real socket', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`
   }
 
-  const post = (url: string, body: string | Buffer, headers: Record<string, string> = json) =>
-    fetch(url, { method: 'POST', headers, body })
+  const post = (url: string, body: string | Buffer, headers: Record<string, string> = json) => fetch(url, { method: 'POST', headers, body })
 
   it('answers deep nesting with a 400 naming the limit, logs no 500, and keeps serving', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {})

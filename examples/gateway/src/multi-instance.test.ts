@@ -77,17 +77,14 @@ describe.skipIf(skipWithoutRedis())('three gateway processes on one Redis', () =
 
   it('make one upstream call for 300 concurrent identical cold requests spread over them', async () => {
     fake.setLatency(300)
-    const answers = await Promise.all(
-      Array.from({ length: 300 }, (_, index) => client(gateways[index % 3]!.url).chat.completions.create(question)),
-    )
+    const answers = await Promise.all(Array.from({ length: 300 }, (_, index) => client(gateways[index % 3]!.url).chat.completions.create(question)))
     fake.setLatency(0)
     expect(fake.callCount('/v1/chat/completions')).toBe(1)
     expect(new Set(answers.map((answer) => answer.id)).size).toBe(1)
   })
 
   it('see an invalidation made through one of them at once', async () => {
-    const status = async (url: string) =>
-      (await client(url).chat.completions.create(question).withResponse()).response.headers.get('cache-status')
+    const status = async (url: string) => (await client(url).chat.completions.create(question).withResponse()).response.headers.get('cache-status')
     for (const { url } of gateways) expect(await status(url)).toMatch(/hit/)
     const invalidated = await fetch(`${gateways[0]!.url}/aicache/invalidate`, {
       method: 'POST',

@@ -23,7 +23,13 @@ describe('loadConfig', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
         OTEL_EXPORTER_PROMETHEUS_PORT: '9465',
       }),
-    ).toMatchObject({ port: 0, upstreamUrl: 'https://api.openai.com/v1', otlpEndpoint: 'http://collector:4318', metricsPort: 9465, cache: { upstreamApiKey: 'sk-up' } })
+    ).toMatchObject({
+      port: 0,
+      upstreamUrl: 'https://api.openai.com/v1',
+      otlpEndpoint: 'http://collector:4318',
+      metricsPort: 9465,
+      cache: { upstreamApiKey: 'sk-up' },
+    })
   })
 
   it('names the variable whose port is malformed', () => {

@@ -13,9 +13,7 @@ describe('the dashboard', () => {
       const metricsOnly = expression.replace(/\{[^}]*\}/g, '').replace(/\bby\s*\([^)]*\)/g, '')
       return metricsOnly.match(/\b(?:aicache|gen_ai)_[a-z_]+\b/g) ?? []
     })
-    const unknown = referenced
-      .map((name) => name.replace(/_(total|bucket|count|sum)$/, ''))
-      .filter((name) => !exported.has(name))
+    const unknown = referenced.map((name) => name.replace(/_(total|bucket|count|sum)$/, '')).filter((name) => !exported.has(name))
     expect(referenced.length).toBeGreaterThan(10)
     expect(unknown).toEqual([])
   })

@@ -161,7 +161,9 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     expect(hitRatio?.value).toBeCloseTo(count('hit') / played.length, 9)
     const byTier = await panel('Hit ratio by tier')
     expect(byTier).toEqual([{ labels: { aicache_tier: 'l1' }, value: expect.closeTo(count('hit') / played.length, 9) }])
-    const byResult = Object.fromEntries((await panel('Requests by result')).map(({ labels, value }) => [labels['aicache_result'], Math.round(value * window * 1e6) / 1e6]))
+    const byResult = Object.fromEntries(
+      (await panel('Requests by result')).map(({ labels, value }) => [labels['aicache_result'], Math.round(value * window * 1e6) / 1e6]),
+    )
     // A request the upstream failed went upstream: a miss, whose failure the upstream errors panel shows.
     expect(byResult).toEqual({ hit: count('hit'), miss: count('miss') + upstreamErrors, error: rejected })
     const [rejections] = await panel('Rate-limit rejections')
@@ -173,13 +175,20 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     expect(((spentPerHour?.value ?? 0) / 3600) * window).toBeCloseTo(stats.costSpentUsd, 9)
     const [savedPerHour] = await panel('Dollars per hour: saved against spent', 'A')
     expect(((savedPerHour?.value ?? 0) / 3600) * window).toBeCloseTo(stats.costSavedUsd, 9)
-    const tokens = Object.fromEntries((await panel('Tokens saved')).map(({ labels, value }) => [labels['gen_ai_token_type'], Math.round(value * window * 1e6) / 1e6]))
+    const tokens = Object.fromEntries(
+      (await panel('Tokens saved')).map(({ labels, value }) => [labels['gen_ai_token_type'], Math.round(value * window * 1e6) / 1e6]),
+    )
     expect(tokens).toEqual(stats.tokensSaved)
   })
 
   it('labels series as the dashboard expects: hits by tier, upstream errors by error.type', async () => {
     const hits = await prometheus.query('sum by (aicache_tier) (aicache_requests_total{aicache_result="hit"})')
-    expect(hits).toEqual([expect.objectContaining({ metric: { aicache_tier: 'l1' }, value: [expect.any(Number), String(played.filter((request) => request.result === 'hit').length)] })])
+    expect(hits).toEqual([
+      expect.objectContaining({
+        metric: { aicache_tier: 'l1' },
+        value: [expect.any(Number), String(played.filter((request) => request.result === 'hit').length)],
+      }),
+    ])
     const errors = await prometheus.query('sum by (error_type) (gen_ai_client_operation_duration_count{error_type!=""})')
     expect(errors.map((sample) => sample.metric)).toEqual([{ error_type: '500' }])
   })

@@ -70,9 +70,7 @@ export async function startTelemetrySdk(options: TelemetrySdkOptions = {}): Prom
   const port = await listen(server, options.metricsPort ?? 9464, host)
   const sdk = new NodeSDK({
     serviceName: options.serviceName ?? 'aicache-gateway',
-    spanProcessors: [
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: tracesUrl }), scheduledDelayMillis: options.spanBatchDelayMs ?? 1000 }),
-    ],
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: tracesUrl }), scheduledDelayMillis: options.spanBatchDelayMs ?? 1000 })],
     metricReaders: [exporter],
   })
   sdk.start()

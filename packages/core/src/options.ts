@@ -7,11 +7,7 @@ import { namespacePattern } from './request/directives.js'
 import { booleanOption, knownKeysOption, nonNegativeNumberOption, objectOption, positiveNumberOption } from './option-checks.js'
 import { type RedisLayerOptions, resolveRedisLayerOptions } from './store/redis-layer-options.js'
 import type { RedisConnection } from './store/redis-client.js'
-import {
-  type ResilienceOptions,
-  type ResolvedResilienceOptions,
-  resolveResilienceOptions,
-} from './upstream/resilience-options.js'
+import { type ResilienceOptions, type ResolvedResilienceOptions, resolveResilienceOptions } from './upstream/resilience-options.js'
 import type { TelemetryOptions } from './telemetry/telemetry.js'
 
 /**

@@ -57,8 +57,7 @@ describe('express adapter', () => {
       res.set('cache-control', 'no-store').json({ answer: calls })
     })
     const url = await serve(app)
-    const ask = () =>
-      fetch(`${url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"x"}' })
+    const ask = () => fetch(`${url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"x"}' })
     await ask()
     await ask()
     expect(calls).toBe(2)
@@ -76,8 +75,7 @@ describe('express adapter on one route', () => {
     app.post('/other', express.json(), (req, res) => res.json(req.body))
     const running = await listen(app)
     try {
-      const ask = (path: string) =>
-        fetch(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' })
+      const ask = (path: string) => fetch(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' })
       expect(await (await ask('/chat')).json()).toEqual({ answer: 'echo hi' })
       const hit = await ask('/chat')
       expect(hit.headers.get('cache-status')).toMatch(/hit/)

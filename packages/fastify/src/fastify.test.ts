@@ -46,8 +46,7 @@ describe('fastify plugin', () => {
     return { app, calls: () => calls }
   }
 
-  const injectChat = (app: FastifyInstance, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/chat', payload: prompt, headers })
+  const injectChat = (app: FastifyInstance, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url: '/chat', payload: prompt, headers })
 
   it('answers a repeated wrapped call from the cache through inject()', async () => {
     const { app, calls } = await chatApp()

@@ -74,7 +74,11 @@ describe('Vercel AI SDK, Anthropic provider', () => {
   it('reads tool use and cache usage', async () => {
     const called = await generateText({ model: model(), prompt: 'Weather in Oslo?', tools: { get_weather: weather }, maxRetries: 0 })
     expect(called.toolCalls[0]).toMatchObject({ toolName: 'get_weather', input: { query: 'Weather in Oslo?' } })
-    const system = { role: 'system' as const, content: 'You are a caching assistant. '.repeat(40), providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } } }
+    const system = {
+      role: 'system' as const,
+      content: 'You are a caching assistant. '.repeat(40),
+      providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } },
+    }
     const first = await generateText({ model: model(), messages: [system, { role: 'user', content: 'One' }], allowSystemInMessages: true, maxRetries: 0 })
     const second = await generateText({ model: model(), messages: [system, { role: 'user', content: 'Two' }], allowSystemInMessages: true, maxRetries: 0 })
     expect(first.providerMetadata?.['anthropic']?.['cacheCreationInputTokens']).toBeGreaterThan(100)

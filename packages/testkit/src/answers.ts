@@ -43,10 +43,7 @@ export function composeAnswer(echo: string, seed: unknown): string {
   const bytes = hashBytes(seed, 2)
   const sentenceCount = 1 + (bytes.readUInt8(0) % 3)
   const firstSentence = bytes.readUInt8(1)
-  const sentences = Array.from(
-    { length: sentenceCount },
-    (_, offset) => FILLER_SENTENCES[(firstSentence + offset) % FILLER_SENTENCES.length],
-  )
+  const sentences = Array.from({ length: sentenceCount }, (_, offset) => FILLER_SENTENCES[(firstSentence + offset) % FILLER_SENTENCES.length])
   return `Echo: ${echo.slice(0, ECHO_CHARACTERS)}. ${sentences.join(' ')}`
 }
 

@@ -22,7 +22,11 @@ const weatherTool = {
 const longSystem = 'You are a caching assistant. '.repeat(40)
 
 async function rawPost(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${fake.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const response = await fetch(`${fake.origin}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
   return { status: response.status, text: await response.text() }
 }
 
@@ -68,7 +72,12 @@ describe('Anthropic Messages, JSON', () => {
   })
 
   it('uses a tool, then answers with text after the tool result', async () => {
-    const message = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Weather in Paris?' }] })
+    const message = await client.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 200,
+      tools: [weatherTool],
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+    })
     expect(message.stop_reason).toBe('tool_use')
     const toolUse = message.content[0]
     expect(toolUse).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { query: 'Weather in Paris?' } })
@@ -125,7 +134,11 @@ describe('Anthropic Messages, JSON', () => {
 
 describe('Anthropic Messages, streaming', () => {
   it('sends the event sequence of the API, with a ping', async () => {
-    const { status, text } = await rawPost('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'Stream please' }] }, authHeaders)
+    const { status, text } = await rawPost(
+      '/v1/messages',
+      { model: 'claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'Stream please' }] },
+      authHeaders,
+    )
     expect(status).toBe(200)
     expect(text).not.toContain('[DONE]')
     const events = namedEvents(text)
@@ -133,7 +146,15 @@ describe('Anthropic Messages, streaming', () => {
     const types = events.map(({ event }) => event)
     const deltas = types.filter((type) => type === 'content_block_delta').length
     expect(deltas).toBeGreaterThan(2)
-    expect(types).toEqual(['message_start', 'content_block_start', 'ping', ...Array.from({ length: deltas }, () => 'content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop'])
+    expect(types).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      ...Array.from({ length: deltas }, () => 'content_block_delta'),
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ])
     expect(events[0]?.data['message']).toMatchObject({ content: [], stop_reason: null, usage: { output_tokens: 1 } })
     expect(events.at(-2)?.data).toMatchObject({ delta: { stop_reason: 'end_turn', stop_sequence: null } })
   })
@@ -157,7 +178,12 @@ describe('Anthropic Messages, streaming', () => {
   })
 
   it('streams tool input as input_json_delta and thinking as thinking and signature deltas', async () => {
-    const toolStream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Weather in Oslo?' }] })
+    const toolStream = client.messages.stream({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 200,
+      tools: [weatherTool],
+      messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+    })
     const partials: string[] = []
     toolStream.on('inputJson', (partial) => {
       partials.push(partial)
@@ -169,7 +195,13 @@ describe('Anthropic Messages, streaming', () => {
 
     const { text } = await rawPost(
       '/v1/messages',
-      { model: 'claude-sonnet-4-5', max_tokens: 2000, stream: true, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Think' }] },
+      {
+        model: 'claude-sonnet-4-5',
+        max_tokens: 2000,
+        stream: true,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [{ role: 'user', content: 'Think' }],
+      },
       authHeaders,
     )
     const deltaTypes = namedEvents(text)
@@ -179,7 +211,12 @@ describe('Anthropic Messages, streaming', () => {
     expect(deltaTypes).toContain('signature_delta')
     expect(deltaTypes.at(-1)).toBe('text_delta')
     const thoughtful = await client.messages
-      .stream({ model: 'claude-sonnet-4-5', max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Think' }] })
+      .stream({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 2000,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [{ role: 'user', content: 'Think' }],
+      })
       .finalMessage()
     expect(thoughtful.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/^sig_/) as unknown })
   })
@@ -218,7 +255,11 @@ describe('Anthropic Messages, errors', () => {
 
   it('fails a stream halfway with an error event the SDK throws', async () => {
     fake.inject({ streamError: 'event' })
-    const { text } = await rawPost('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'Fail' }] }, authHeaders)
+    const { text } = await rawPost(
+      '/v1/messages',
+      { model: 'claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'Fail' }] },
+      authHeaders,
+    )
     const events = namedEvents(text)
     expect(events.at(-1)).toEqual({ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } })
     expect(events.map(({ event }) => event)).not.toContain('message_stop')
@@ -231,7 +272,11 @@ describe('Anthropic Messages, errors', () => {
   it('applies the other faults to Messages: a control-API fault by path, a stream cut midway', async () => {
     const control = await fetch(`${fake.origin}/__fake/fault`, { method: 'POST', body: JSON.stringify({ path: '/v1/messages', status: 529 }) })
     expect(control.status).toBe(200)
-    const { status, text } = await rawPost('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, authHeaders)
+    const { status, text } = await rawPost(
+      '/v1/messages',
+      { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+      authHeaders,
+    )
     expect(status).toBe(529)
     expect(JSON.parse(text)).toEqual({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })
 

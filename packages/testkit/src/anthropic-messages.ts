@@ -165,7 +165,9 @@ function thinkingWanted(body: JsonObject): boolean {
 function answerText(body: JsonObject, question: string): { text: string; tokens: number; stopReason: StopReason; stopSequence: string | null } {
   let text = composeAnswer(question, body['messages'])
   let stopSequence: string | null = null
-  const stopSequences = Array.isArray(body['stop_sequences']) ? body['stop_sequences'].filter((stop): stop is string => typeof stop === 'string' && stop !== '') : []
+  const stopSequences = Array.isArray(body['stop_sequences'])
+    ? body['stop_sequences'].filter((stop): stop is string => typeof stop === 'string' && stop !== '')
+    : []
   for (const stop of stopSequences) {
     const at = text.indexOf(stop)
     if (at >= 0) {
@@ -218,7 +220,16 @@ function planMessage(body: JsonObject, callNumber: number, memory: FakeMemory): 
 
 function messageBody(plan: PlannedMessage, content: ContentBlock[], stopReason: StopReason | null, usage: MessageUsage): JsonObject {
   const { id, model } = plan
-  return { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: stopReason === null ? null : plan.stopSequence, usage }
+  return {
+    id,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: stopReason === null ? null : plan.stopSequence,
+    usage,
+  }
 }
 
 function fixedPieces(text: string, size: number): string[] {

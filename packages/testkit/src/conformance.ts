@@ -297,9 +297,7 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
       it('makes one upstream call for 100 concurrent identical misses', async () => {
         fake.setLatency(150)
         const url = await proxy()
-        const answers = await Promise.all(
-          Array.from({ length: 100 }, () => post(`${url}/v1/chat/completions`, chatBody).then((r) => r.json())),
-        )
+        const answers = await Promise.all(Array.from({ length: 100 }, () => post(`${url}/v1/chat/completions`, chatBody).then((r) => r.json())))
         expect(fake.callCount()).toBe(1)
         for (const answer of answers) expect(answer).toEqual(answers[0])
       })
@@ -373,8 +371,7 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
       it('follows per-request Cache-Control, TTL and namespace', async () => {
         const url = await proxy()
         const endpoint = `${url}/v1/chat/completions`
-        const status = async (headers: Record<string, string>) =>
-          (await post(endpoint, chatBody, headers)).headers.get('cache-status')
+        const status = async (headers: Record<string, string>) => (await post(endpoint, chatBody, headers)).headers.get('cache-status')
         expect(await status({ 'cache-control': 'no-store' })).toMatch(/fwd=request; detail=no-store/)
         expect(await status({ 'cache-control': 'only-if-cached' })).toMatch(/detail=not_cached/)
         expect(await status({})).toMatch(/fwd=uri-miss.*stored/)

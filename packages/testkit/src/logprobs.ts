@@ -29,7 +29,9 @@ export function chatTokenLogprobs(pieces: readonly string[], first: number, top:
   return pieces.map((token, offset) => {
     const logprob = logprobAt(first + offset)
     const bytes = [...Buffer.from(token, 'utf8')]
-    const alternatives = Array.from({ length: top }, (_, rank) => (rank === 0 ? { token, logprob, bytes } : { token: `~${rank}`, logprob: logprob - rank, bytes: [126, 48 + rank] }))
+    const alternatives = Array.from({ length: top }, (_, rank) =>
+      rank === 0 ? { token, logprob, bytes } : { token: `~${rank}`, logprob: logprob - rank, bytes: [126, 48 + rank] },
+    )
     return { token, logprob, bytes, top_logprobs: alternatives }
   })
 }

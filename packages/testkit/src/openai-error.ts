@@ -17,8 +17,7 @@ const DEFAULTS_BY_STATUS: Record<number, ErrorDefaults> = {
 
 /** Builds an OpenAI-style error body; unknown statuses fall back to a generic client or server error. */
 export function openAIError(status: number, message?: string, param: string | null = null): OpenAIErrorBody {
-  const fallback: ErrorDefaults =
-    status >= 500 ? ['server_error', 'server_error', 'Server error.'] : ['invalid_request_error', null, 'Request failed.']
+  const fallback: ErrorDefaults = status >= 500 ? ['server_error', 'server_error', 'Server error.'] : ['invalid_request_error', null, 'Request failed.']
   const [type, code, defaultMessage] = DEFAULTS_BY_STATUS[status] ?? fallback
   return { error: { message: message ?? defaultMessage, type, code, param } }
 }

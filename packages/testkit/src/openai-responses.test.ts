@@ -230,7 +230,9 @@ describe('Responses API, streaming', () => {
     expect(types.slice(2, 4)).toEqual(['response.output_item.added', 'response.reasoning_summary_part.added'])
     expect(types).toContain('response.reasoning_summary_text.delta')
     expect(types.indexOf('response.reasoning_summary_part.done')).toBeLessThan(types.indexOf('response.content_part.added'))
-    const final = await client.responses.stream({ model: 'o4-mini', input: 'Think first', reasoning: { effort: 'medium', summary: 'detailed' } }).finalResponse()
+    const final = await client.responses
+      .stream({ model: 'o4-mini', input: 'Think first', reasoning: { effort: 'medium', summary: 'detailed' } })
+      .finalResponse()
     expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'message'])
   })
 

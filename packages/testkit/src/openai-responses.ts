@@ -100,7 +100,9 @@ function orNull(value: unknown): unknown {
 function echoedFields(body: JsonObject, reasoning: ReasoningPlan | undefined): Record<string, unknown> {
   const requested = body['reasoning']
   const summary = isJsonObject(requested) ? orNull(requested['summary']) : null
-  const text = isJsonObject(body['text']) ? { format: { type: 'text' }, verbosity: 'medium', ...body['text'] } : { format: { type: 'text' }, verbosity: 'medium' }
+  const text = isJsonObject(body['text'])
+    ? { format: { type: 'text' }, verbosity: 'medium', ...body['text'] }
+    : { format: { type: 'text' }, verbosity: 'medium' }
   const serviceTier = body['service_tier']
   return {
     background: body['background'] === true,

@@ -1,12 +1,4 @@
-import {
-  composeAnswer,
-  contentText,
-  lastUserText,
-  limitTokens,
-  maxTokensOf,
-  messagesOf,
-  tokenCount,
-} from './answers.js'
+import { composeAnswer, contentText, lastUserText, limitTokens, maxTokensOf, messagesOf, tokenCount } from './answers.js'
 import { isJsonObject, positiveInteger, type JsonObject } from './json.js'
 
 const TOKENS_PER_MESSAGE = 3
@@ -77,10 +69,7 @@ function toolNameToCall(body: JsonObject, messages: readonly JsonObject[]): stri
 }
 
 function promptTokensOf(messages: readonly JsonObject[]): number {
-  return messages.reduce(
-    (sum, message) => sum + TOKENS_PER_MESSAGE + tokenCount(contentText(message['content'])),
-    TOKENS_PRIMING_REPLY,
-  )
+  return messages.reduce((sum, message) => sum + TOKENS_PER_MESSAGE + tokenCount(contentText(message['content'])), TOKENS_PRIMING_REPLY)
 }
 
 /** Plans a chat completion: a tool call when tools are offered and due, otherwise the deterministic text. */

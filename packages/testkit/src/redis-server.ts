@@ -74,9 +74,7 @@ export async function startRedisServer(extraArguments: string[] = [], directory 
   let child = launch(port, directory, extraArguments)
   await waitForPing(port)
   const exited = (process: ChildProcess) =>
-    process.exitCode !== null || process.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => process.once('exit', () => resolve()))
+    process.exitCode !== null || process.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => process.once('exit', () => resolve()))
   return {
     host: '127.0.0.1',
     port,
@@ -109,9 +107,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   for (let index = 0; index < 3; index++) {
     // The node's cluster file lives in its own folder, which stop() removes.
     const directory = mkdtempSync(join(tmpdir(), 'aicache-cluster-'))
-    servers.push(
-      await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf')], directory),
-    )
+    servers.push(await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf')], directory))
   }
   const addresses = servers.map((server) => `127.0.0.1:${server.port}`)
   execFileSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {

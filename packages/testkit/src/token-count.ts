@@ -35,7 +35,7 @@ function pieceEnd(text: string, start: number): number {
 export function boundedTokenCount(text: string): number {
   const exactEnd = Math.min(text.length, exactCharacters)
   let tokens = exactEnd < text.length ? Buffer.byteLength(text.slice(exactEnd)) : 0
-  for (let start = 0; start < exactEnd; ) {
+  for (let start = 0; start < exactEnd;) {
     const end = Math.min(pieceEnd(text, start), exactEnd)
     tokens += countTokens(text.slice(start, end))
     start = end

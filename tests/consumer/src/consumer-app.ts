@@ -42,9 +42,7 @@ function registryPackages(): string[] {
  */
 export function outsideEnvironment(): NodeJS.ProcessEnv {
   const kept = new Set(['npm_config_registry', 'npm_config_cache', 'npm_config_userconfig'])
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => kept.has(name) || !/^(npm_|NODE_PATH$|NODE_OPTIONS$|INIT_CWD$|PNPM_)/i.test(name)),
-  )
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => kept.has(name) || !/^(npm_|NODE_PATH$|NODE_OPTIONS$|INIT_CWD$|PNPM_)/i.test(name)))
 }
 
 /**

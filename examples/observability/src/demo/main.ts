@@ -21,7 +21,7 @@ async function playAgainst(gatewayUrl: string): Promise<void> {
   const startedAt = performance.now()
   const played = await playInWorker(`${gatewayUrl}/v1`, plan, { concurrency: 16 })
   console.log(formatSummary({ played, apps: demoApps, elapsedMs: performance.now() - startedAt }))
-  console.log('\nCounted from the Cache-Status header of each answer; the gateway\'s own counters, tokens and dollars are on the Grafana dashboard.')
+  console.log("\nCounted from the Cache-Status header of each answer; the gateway's own counters, tokens and dollars are on the Grafana dashboard.")
 }
 
 // The demo needs no OpenTelemetry SDK: the engine's stats() carries the same
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const elapsedMs = performance.now() - startedAt
     console.log(formatSummary({ played, stats: gateway.engine.stats(), apps: demoApps, elapsedMs }))
     console.log('\nHits skip the model: the gateway answers them from memory (well under a millisecond of its own time,')
-    console.log('aicache.request.duration); the client-side times above also hold the openai SDK and this machine\'s load.')
+    console.log("aicache.request.duration); the client-side times above also hold the openai SDK and this machine's load.")
     console.log('Each API key has its own entries (scope: credential), so the same question from two apps is two misses.')
     console.log('To watch it in Jaeger and Grafana: docs/telemetry.md.')
   } finally {

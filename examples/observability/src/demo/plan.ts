@@ -78,7 +78,11 @@ export function planDemoWorkload(options: DemoPlanOptions): PlannedRequest[] {
   const zipf = popular.map((_, rank) => 1 / (rank + 1))
   const [minLatencyMs, maxLatencyMs] = options.upstreamLatencyMs ?? [200, 400]
   return Array.from({ length: options.requests ?? 300 }, () => {
-    const app = pickWeighted(demoApps, demoApps.map((candidate) => candidate.share), next())
+    const app = pickWeighted(
+      demoApps,
+      demoApps.map((candidate) => candidate.share),
+      next(),
+    )
     const question =
       next() < (options.popularShare ?? 0.7) ? pickWeighted(popular, zipf, next()) : (questions[Math.floor(next() * questions.length)] as BankingQuestion)
     const latencyMs = Math.round(minLatencyMs + next() * (maxLatencyMs - minLatencyMs))

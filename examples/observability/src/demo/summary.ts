@@ -84,8 +84,14 @@ export function formatSummary(results: DemoResults): string {
   const latency = table([
     ['latency (client-side)', 'requests', 'p50', 'p95'],
     latencyRow('hit l1', hitsOf('l1')),
-    latencyRow('miss', played.filter((request) => request.result === 'miss')),
-    latencyRow('coalesced', played.filter((request) => request.result === 'coalesced')),
+    latencyRow(
+      'miss',
+      played.filter((request) => request.result === 'miss'),
+    ),
+    latencyRow(
+      'coalesced',
+      played.filter((request) => request.result === 'coalesced'),
+    ),
   ])
   const byApp = table([
     ['app (API key)', 'model', 'stream', 'requests', 'hit ratio'],

@@ -36,9 +36,7 @@ async function play(client: OpenAI, request: PlannedRequest): Promise<PlayedRequ
   try {
     let response: Response
     if (request.stream) {
-      const streamed = await client.chat.completions
-        .create({ ...body, stream: true, stream_options: { include_usage: true } }, options)
-        .withResponse()
+      const streamed = await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, options).withResponse()
       for await (const _chunk of streamed.data);
       response = streamed.response
     } else {

@@ -40,10 +40,7 @@ function toResponse(outcome: Outcome): Response {
   for (const [name, value] of Object.entries(outcome.headers)) {
     for (const item of Array.isArray(value) ? value : [value]) headers.append(name, String(item))
   }
-  const body =
-    outcome.type === 'respond'
-      ? outcome.body
-      : ReadableStream.from(outcome.body as AsyncIterable<Uint8Array>)
+  const body = outcome.type === 'respond' ? outcome.body : ReadableStream.from(outcome.body as AsyncIterable<Uint8Array>)
   return new Response(outcome.status === 204 ? null : body, { status: outcome.status, headers })
 }
 

@@ -21,10 +21,30 @@ describe('2xx answers without the expected shape', () => {
   afterAll(() => fake.close())
 
   const cases = [
-    { label: 'a chat completion without choices', path: '/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'no choices' }] }, answer: { id: 'chatcmpl-x', object: 'chat.completion' } },
-    { label: 'a chat completion with empty choices', path: '/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'empty choices' }] }, answer: { id: 'chatcmpl-y', object: 'chat.completion', choices: [] } },
-    { label: 'a text completion without choices', path: '/completions', body: { model: 'gpt-3.5-turbo-instruct', prompt: 'no choices' }, answer: { id: 'cmpl-x', object: 'text_completion' } },
-    { label: 'an embeddings list without data', path: '/embeddings', body: { model: 'text-embedding-3-small', input: 'no data' }, answer: { object: 'list', model: 'text-embedding-3-small' } },
+    {
+      label: 'a chat completion without choices',
+      path: '/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'no choices' }] },
+      answer: { id: 'chatcmpl-x', object: 'chat.completion' },
+    },
+    {
+      label: 'a chat completion with empty choices',
+      path: '/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'empty choices' }] },
+      answer: { id: 'chatcmpl-y', object: 'chat.completion', choices: [] },
+    },
+    {
+      label: 'a text completion without choices',
+      path: '/completions',
+      body: { model: 'gpt-3.5-turbo-instruct', prompt: 'no choices' },
+      answer: { id: 'cmpl-x', object: 'text_completion' },
+    },
+    {
+      label: 'an embeddings list without data',
+      path: '/embeddings',
+      body: { model: 'text-embedding-3-small', input: 'no data' },
+      answer: { object: 'list', model: 'text-embedding-3-small' },
+    },
   ]
 
   it.each(cases)('$label is passed on and the next identical request goes upstream again', async ({ path, body, answer }) => {

@@ -51,8 +51,7 @@ describe('engine', () => {
 
   it('finds the entry whatever the order of the JSON keys', async () => {
     const { cache } = clientMode()
-    const ask = (body: string) =>
-      cache.fetch(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const ask = (body: string) => cache.fetch(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     await ask('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0}')
     const reordered = await ask('{"temperature":0,"messages":[{"content":"hi","role":"user"}],"model":"gpt-4o-mini"}')
     expect(reordered.headers.get('cache-status')).toMatch(/hit/)

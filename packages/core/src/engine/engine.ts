@@ -237,9 +237,7 @@ export class AiCache {
     if (directives.noStore) return this.#serveUnstored(serving)
     const namespace = directives.namespace ?? this.options.namespace
     const generation = this.#tiers.generation(namespace)
-    return typeof generation === 'number'
-      ? this.#lookUp(serving, namespace, generation)
-      : generation.then((loaded) => this.#lookUp(serving, namespace, loaded))
+    return typeof generation === 'number' ? this.#lookUp(serving, namespace, generation) : generation.then((loaded) => this.#lookUp(serving, namespace, loaded))
   }
 
   /** `Cache-Control: no-store`: forwarded, neither looked up nor stored. */
@@ -286,9 +284,7 @@ export class AiCache {
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
     }
-    const { admission, estimatedTokens } = limiter
-      ? await admitMiss(limiter, caller, prepared, observation)
-      : { admission: undefined, estimatedTokens: 0 }
+    const { admission, estimatedTokens } = limiter ? await admitMiss(limiter, caller, prepared, observation) : { admission: undefined, estimatedTokens: 0 }
     if (!directives.noCache) {
       const flight = this.#flights.join(key)
       if (flight !== undefined) {
@@ -303,9 +299,7 @@ export class AiCache {
 
     const ttlMs = directives.ttlMs ?? this.options.ttlMs
     const plan: StorePlan | undefined =
-      ttlMs > 0
-        ? { key, ttlMs, format: prepared.format, model: prepared.model, requestBody: () => prepared.body() }
-        : undefined
+      ttlMs > 0 ? { key, ttlMs, format: prepared.format, model: prepared.model, requestBody: () => prepared.body() } : undefined
     const flight = startProduction(this.#flights, key, admission, estimatedTokens)
     if (producer.stopsWhenAbandoned) flight.attach(request.signal)
     const { value: production, signal } = flight

@@ -13,12 +13,7 @@ const noBody = Buffer.alloc(0)
  * a server (`unexpected: 'answer'`), and is rethrown in client mode, where
  * the caller's `fetch` rejects with it.
  */
-export function failedOutcome(
-  stats: StatsRecorder,
-  request: ExchangeRequest,
-  error: unknown,
-  unexpected: 'answer' | 'throw' = 'answer',
-): Outcome {
+export function failedOutcome(stats: StatsRecorder, request: ExchangeRequest, error: unknown, unexpected: 'answer' | 'throw' = 'answer'): Outcome {
   if (AiCacheError.isInstance(error)) {
     stats.errors++
     return errorOutcome(error)
@@ -36,6 +31,6 @@ export function observedFailure(request: ExchangeRequest, observation: RequestOb
     observation.fail(error.code)
     return errorOutcome(error)
   }
-  observation.fail(request.signal.aborted ? 'client_aborted' : (error as Error)?.name ?? 'error')
+  observation.fail(request.signal.aborted ? 'client_aborted' : ((error as Error)?.name ?? 'error'))
   throw error
 }

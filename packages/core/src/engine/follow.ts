@@ -20,11 +20,7 @@ export function isSuccess(status: number): boolean {
 }
 
 /** The answer of a production, in the form this request asked for. */
-export async function followProduction(
-  prepared: PreparedRequest,
-  production: Production,
-  cacheStatus: ForwardStatus,
-): Promise<Outcome> {
+export async function followProduction(prepared: PreparedRequest, production: Production, cacheStatus: ForwardStatus): Promise<Outcome> {
   let head
   try {
     head = await production.head()

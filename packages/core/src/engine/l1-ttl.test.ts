@@ -61,10 +61,14 @@ describe.skipIf(skipWithoutRedis())('l1TtlMs with Redis', () => {
     expect(inMemory).toMatch(/detail=l1/)
     // The memory copy states its local freshness, not the hour the entry has in Redis.
     expect(Number(/ttl=(\d+)/.exec(inMemory)?.[1])).toBeLessThanOrEqual(Math.ceil(l1TtlMs / 1000))
-    const fromRedis = await eventually(async () => {
-      const status = await one.status()
-      return /detail=l2/.test(status) ? status : false
-    }, 5_000, 'an L2 hit once the entry left memory')
+    const fromRedis = await eventually(
+      async () => {
+        const status = await one.status()
+        return /detail=l2/.test(status) ? status : false
+      },
+      5_000,
+      'an L2 hit once the entry left memory',
+    )
     // Redis still counts the whole hour.
     expect(Number(/ttl=(\d+)/.exec(fromRedis as string)?.[1])).toBeGreaterThan(3_000)
     expect(await one.status()).toMatch(/detail=l1/)

@@ -51,9 +51,7 @@ describe.skipIf(skipWithoutRedis())('namespaces callers create', () => {
     cleanups.push(gateway.close)
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 })
     const ask = async (namespace: string) => {
-      const { data, response } = await openai.chat.completions
-        .create(question, { headers: { 'x-aicache-namespace': namespace } })
-        .withResponse()
+      const { data, response } = await openai.chat.completions.create(question, { headers: { 'x-aicache-namespace': namespace } }).withResponse()
       return { id: data.id, status: response.headers.get('cache-status') ?? '' }
     }
     return { ...gateway, ask }
@@ -83,12 +81,16 @@ describe.skipIf(skipWithoutRedis())('namespaces callers create', () => {
     await eventually(() => instance.isGenerationSynced(recent), 5_000, 'synced again after the reconnect')
     // Let every re-read that was started finish before counting.
     let previous = -1
-    await eventually(async () => {
-      const calls = await scriptCalls(raw)
-      const settled = calls === previous
-      previous = calls
-      return settled
-    }, 5_000, 're-reads settling')
+    await eventually(
+      async () => {
+        const calls = await scriptCalls(raw)
+        const settled = calls === previous
+        previous = calls
+        return settled
+      },
+      5_000,
+      're-reads settling',
+    )
     // INFO itself is no script; 1,000 namespaces were seen, at most 51 are re-read.
     expect(previous - before).toBeLessThanOrEqual(50 + 1)
     expect(previous - before).toBeGreaterThan(0)

@@ -18,7 +18,6 @@ interface LastHitHeaders {
   readonly headers: ResponseHeaders
 }
 
-
 /**
  * `Cache-Status`, `Age` (RFC 9111 section 5.1) and, for a complete body,
  * `Content-Length`, over the representation's headers. Both numbers change
@@ -65,12 +64,7 @@ async function* paced(events: readonly SseEvent[]): AsyncGenerator<Uint8Array> {
 }
 
 /** A stream hit replayed with the timing it was recorded with. */
-export function pacedHitOutcome(
-  entry: CacheEntry,
-  representation: Representation & { events: readonly SseEvent[] },
-  tier: Tier,
-  nowMs: number,
-): StreamOutcome {
+export function pacedHitOutcome(entry: CacheEntry, representation: Representation & { events: readonly SseEvent[] }, tier: Tier, nowMs: number): StreamOutcome {
   return {
     type: 'stream',
     status: entry.status,
@@ -129,10 +123,7 @@ export function streamOutcome(response: UpstreamResponse, status: ForwardStatus)
 /** An error made by aicache, in the OpenAI error format. */
 export function errorOutcome(error: AiCacheError): RespondOutcome {
   const upstreamFault =
-    error.code === 'upstream_unreachable' ||
-    error.code === 'upstream_timeout' ||
-    error.code === 'circuit_open' ||
-    error.code === 'upstream_overloaded'
+    error.code === 'upstream_unreachable' || error.code === 'upstream_timeout' || error.code === 'circuit_open' || error.code === 'upstream_overloaded'
   return {
     type: 'respond',
     status: error.status,

@@ -178,10 +178,7 @@ export class RequestPreparer {
   #checkContentType(headers: RequestHeaders): void {
     // A missing type is read as JSON, as the OpenAI API does; a different one is refused.
     if (headers['content-type'] !== undefined && !isJsonContentType(headers['content-type'])) {
-      throw new AiCacheError(
-        'unsupported_media_type',
-        `Unsupported Content-Type '${String(headers['content-type'])}': send the body as application/json.`,
-      )
+      throw new AiCacheError('unsupported_media_type', `Unsupported Content-Type '${String(headers['content-type'])}': send the body as application/json.`)
     }
   }
 }

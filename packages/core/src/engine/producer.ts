@@ -58,12 +58,7 @@ export function keeperOf(tiers: TieredCache): PumpJob['keep'] {
  * it until it ends; when it does, the rate limit is settled with what it
  * spent (its usage, else the estimate; nothing if it failed).
  */
-export function startProduction(
-  flights: SingleFlight<Production>,
-  key: string,
-  admission: Admission | undefined,
-  estimatedTokens: number,
-): Flight<Production> {
+export function startProduction(flights: SingleFlight<Production>, key: string, admission: Admission | undefined, estimatedTokens: number): Flight<Production> {
   const production = new Production()
   const flight = flights.start(key, production)
   const finish = () => flight.finish()

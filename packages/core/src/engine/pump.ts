@@ -131,12 +131,7 @@ interface StreamRead {
  * stops reading at `[DONE]` and cancels (openai 7 does) cannot take a
  * complete stream down with it.
  */
-async function readEvents(
-  reader: AsyncIterator<Uint8Array>,
-  production: Production,
-  stream: StreamFormat,
-  call: UpstreamObservation,
-): Promise<StreamRead> {
+async function readEvents(reader: AsyncIterator<Uint8Array>, production: Production, stream: StreamFormat, call: UpstreamObservation): Promise<StreamRead> {
   const parser = new SseParser()
   const read: StreamRead = { doneEvent: undefined, error: undefined }
   const take = (events: SseEvent[]) => {

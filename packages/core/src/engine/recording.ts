@@ -44,13 +44,7 @@ export function pickStoredHeaders(headers: CapturedHeaders): Record<string, stri
  * be kept. Pass the answer's {@link AnswerJson} when it is read elsewhere too
  * (the GenAI span), so its body is parsed once.
  */
-export function jsonEntry(
-  plan: StorePlan,
-  status: number,
-  headers: CapturedHeaders,
-  body: Buffer | AnswerJson,
-  meta?: ResponseMeta,
-): CacheEntry | undefined {
+export function jsonEntry(plan: StorePlan, status: number, headers: CapturedHeaders, body: Buffer | AnswerJson, meta?: ResponseMeta): CacheEntry | undefined {
   const answer = body instanceof AnswerJson ? body : new AnswerJson(plan.format, body)
   const facts = inspectAnswer(plan.format, status, headers, answer, meta)
   if (facts === undefined) return undefined

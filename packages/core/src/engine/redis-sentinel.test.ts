@@ -113,15 +113,23 @@ describe.skipIf(skipWithoutRedis())('Redis Sentinel failover', () => {
     await eventually(() => one.cache.stats().redis?.connected && one.cache.stats().redis?.state === 'closed', 30_000, 'connected again')
     // A few more seconds of traffic on the new master.
     const resumedAt = Date.now()
-    await eventually(() => sent.filter((request) => request.startedAt > resumedAt && /detail=l2/.test(request.cacheStatus)).length >= 20, 20_000, 'L2 hits after the failover')
+    await eventually(
+      () => sent.filter((request) => request.startedAt > resumedAt && /detail=l2/.test(request.cacheStatus)).length >= 20,
+      20_000,
+      'L2 hits after the failover',
+    )
     running = false
     await Promise.all(workers)
 
     // The bus follows the master: a key deleted through one layer reaches the other.
-    await eventually(async () => {
-      await sender.delete('after-failover')
-      return heard.some((message) => message.kind === 'key' && message.key === 'after-failover')
-    }, 30_000, 'an invalidation over the new master')
+    await eventually(
+      async () => {
+        await sender.delete('after-failover')
+        return heard.some((message) => message.kind === 'key' && message.key === 'after-failover')
+      },
+      30_000,
+      'an invalidation over the new master',
+    )
     // And a namespace invalidated on one instance is a miss on the other.
     await two.cache.invalidate()
     await eventually(async () => /fwd=uri-miss/.test((await one.ask(prompts[3]!)).cacheStatus), 10_000, 'the invalidation reaching the other instance')

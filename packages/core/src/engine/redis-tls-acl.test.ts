@@ -75,7 +75,12 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
 
   it('is refused without the client certificate, and answers from the upstream instead (fail-open)', async () => {
     const { ca } = server.certificates
-    const lone = await instance({ redis: `rediss://aicache:${password}@127.0.0.1:${server.port}`, tls: { ca }, timeoutMs: generousTimeoutMs, onStateChange: () => {} })
+    const lone = await instance({
+      redis: `rediss://aicache:${password}@127.0.0.1:${server.port}`,
+      tls: { ca },
+      timeoutMs: generousTimeoutMs,
+      onStateChange: () => {},
+    })
     expect(lone.cache.stats().redis?.connected).toBe(false)
     expect(await lone.status()).toMatch(/fwd=uri-miss/)
   })

@@ -50,10 +50,14 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     const one = await instance()
     const two = await instance()
     expect(await one.status()).toMatch(/fwd=uri-miss.*stored/)
-    const l2 = await eventually(async () => {
-      const status = await two.status()
-      return status?.includes('detail=l2') ? status : undefined
-    }, 3_000, 'an L2 hit')
+    const l2 = await eventually(
+      async () => {
+        const status = await two.status()
+        return status?.includes('detail=l2') ? status : undefined
+      },
+      3_000,
+      'an L2 hit',
+    )
     expect(l2).toMatch(/^aicache; hit; ttl=\d+; detail=l2$/)
     expect(await two.status()).toMatch(/detail=l1/)
     expect(two.cache.stats().hits).toMatchObject({ l2: 1, l1: 1 })
@@ -103,9 +107,7 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     fake.setLatency(300)
     const instances = await Promise.all([instance(), instance(), instance()])
     const answers = await Promise.all(
-      Array.from({ length: 300 }, (_, index) =>
-        instances[index % 3]!.openai.chat.completions.create({ ...question, seed: 300 }),
-      ),
+      Array.from({ length: 300 }, (_, index) => instances[index % 3]!.openai.chat.completions.create({ ...question, seed: 300 })),
     )
     expect(fake.callCount()).toBe(1)
     for (const answer of answers) expect(answer.id).toBe(answers[0]!.id)
@@ -116,9 +118,7 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     const [one, two] = await Promise.all([instance(), instance()])
     const [first, second] = await Promise.all([
       one.openai.chat.completions.create({ ...question, seed: 301 }).withResponse(),
-      new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
-        two.openai.chat.completions.create({ ...question, seed: 301 }).withResponse(),
-      ),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() => two.openai.chat.completions.create({ ...question, seed: 301 }).withResponse()),
     ])
     expect(fake.callCount()).toBe(1)
     expect(first.response.headers.get('cache-status')).toMatch(/fwd=uri-miss; fwd-status=200; stored$/)
@@ -130,10 +130,14 @@ describe.skipIf(skipWithoutRedis())('engine with Redis', () => {
     expect(await one.status()).toMatch(/fwd=uri-miss.*stored/)
     const client = rawClient(redis.url)
     try {
-      const keys = await eventually(async () => {
-        const found = await client.keys(redisKeys('aicache').entry('*'))
-        return found.length > 0 ? found : undefined
-      }, 3_000, 'the entry in Redis')
+      const keys = await eventually(
+        async () => {
+          const found = await client.keys(redisKeys('aicache').entry('*'))
+          return found.length > 0 ? found : undefined
+        },
+        3_000,
+        'the entry in Redis',
+      )
       expect(keys).toHaveLength(1)
       const remainingMs = await client.pttl(keys?.[0] ?? '')
       expect(remainingMs).toBeGreaterThan(0)

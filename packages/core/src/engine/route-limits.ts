@@ -45,10 +45,7 @@ export class RouteLimiters {
       limiter = this.#limiters.get(id)
       if (limiter === undefined) {
         const prefix = `aicache:rate:route:${digest(id).slice(0, 16)}:`
-        limiter = createRateLimiter(
-          resolved,
-          this.#storeFactory ? { store: this.#storeFactory(prefix), storeTimeoutMs: this.#storeTimeoutMs } : {},
-        )
+        limiter = createRateLimiter(resolved, this.#storeFactory ? { store: this.#storeFactory(prefix), storeTimeoutMs: this.#storeTimeoutMs } : {})
         this.#limiters.set(id, limiter)
       }
       this.#byObject.set(limits, limiter)

@@ -6,9 +6,7 @@ import type { AiCacheOptions } from '../options.js'
 import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Can I change my PIN online?' }] }
-const tools = [
-  { type: 'function' as const, function: { name: 'lookup_policy', parameters: { type: 'object', properties: {} } } },
-]
+const tools = [{ type: 'function' as const, function: { name: 'lookup_policy', parameters: { type: 'object', properties: {} } } }]
 
 async function readStream(stream: AsyncIterable<ChatCompletionChunk>) {
   let text = ''
@@ -74,9 +72,7 @@ describe('streaming', () => {
     const miss = await readStream(await openai.chat.completions.create({ ...question, stream: true }))
     expect(fake.calls[0]?.body).toMatchObject({ stream_options: { include_usage: true } })
     expect(miss.chunks.some((chunk) => chunk.usage)).toBe(false)
-    const withUsage = await readStream(
-      await openai.chat.completions.create({ ...question, stream: true, stream_options: { include_usage: true } }),
-    )
+    const withUsage = await readStream(await openai.chat.completions.create({ ...question, stream: true, stream_options: { include_usage: true } }))
     const usage = withUsage.chunks.at(-1)?.usage
     expect(usage?.completion_tokens).toBeGreaterThan(0)
     expect(cache.stats().tokensSaved).toEqual({ input: usage?.prompt_tokens, output: usage?.completion_tokens })
@@ -96,9 +92,7 @@ describe('streaming', () => {
   it('answers a stream request from a stored JSON answer with well-formed chunks', async () => {
     const { openai } = await gateway()
     const json = await openai.chat.completions.create(question)
-    const hit = await openai.chat.completions
-      .create({ ...question, stream: true, stream_options: { include_usage: true } })
-      .withResponse()
+    const hit = await openai.chat.completions.create({ ...question, stream: true, stream_options: { include_usage: true } }).withResponse()
     const read = await readStream(hit.data)
     expect(hit.response.headers.get('cache-status')).toMatch(/hit/)
     expect(read.text).toBe(json.choices[0]?.message.content)

@@ -30,11 +30,7 @@ export class Upstreams {
     this.#tiers = tiers
     this.#hooks = { onBreakerStateChange: (state) => (this.#breakerState = state) }
     this.#http = options.upstream
-      ? createResilientUpstream(
-          createHttpUpstream({ baseUrl: options.upstream, timeoutMs: options.upstreamTimeoutMs }),
-          options.resilience,
-          this.#hooks,
-        )
+      ? createResilientUpstream(createHttpUpstream({ baseUrl: options.upstream, timeoutMs: options.upstreamTimeoutMs }), options.resilience, this.#hooks)
       : undefined
     this.proxy = this.#http && this.#producerOf(this.#http)
   }
@@ -42,11 +38,7 @@ export class Upstreams {
   /** Client mode's producer, over the `fetch` of the first call (later calls share it). */
   forFetch(fetch: typeof globalThis.fetch): UpstreamProducer {
     this.#fetch ??= this.#producerOf(
-      createResilientUpstream(
-        createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }),
-        this.#options.resilience,
-        this.#hooks,
-      ),
+      createResilientUpstream(createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }), this.#options.resilience, this.#hooks),
     )
     return this.#fetch
   }

@@ -5,8 +5,20 @@ import { countTokens as countInWorker } from '../request/tokens.js'
 
 // An upstream that streams an answer without a usage chunk, whatever it is asked.
 const events = [
-  { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'Your card ' }, finish_reason: null }] },
-  { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: 'arrives in five days.' }, finish_reason: 'stop' }] },
+  {
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, delta: { role: 'assistant', content: 'Your card ' }, finish_reason: null }],
+  },
+  {
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, delta: { content: 'arrives in five days.' }, finish_reason: 'stop' }],
+  },
 ]
 const sseBody = events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join('') + 'data: [DONE]\n\n'
 const upstream = async () => new Response(sseBody, { headers: { 'content-type': 'text/event-stream' } })
@@ -32,13 +44,16 @@ describe('a stream without usage', () => {
     expect(await hit.text()).toBe(sseBody)
     const expected = { input: countTokens('Where is my new card?'), output: countTokens('Your card arrives in five days.') }
     // Once counted, the stored entry carries the count, and a hit saves it.
-    await vi.waitFor(async () => {
-      const before = cache.stats().tokensSaved
-      await (await ask(cache)).text()
-      const after = cache.stats().tokensSaved
-      expect({ input: after.input - before.input, output: after.output - before.output }).toEqual(expected)
-      // The worker's first count loads the tokenizer: over a second on a loaded machine (4.5 s seen at load 30).
-    }, { timeout: 10_000 })
+    await vi.waitFor(
+      async () => {
+        const before = cache.stats().tokensSaved
+        await (await ask(cache)).text()
+        const after = cache.stats().tokensSaved
+        expect({ input: after.input - before.input, output: after.output - before.output }).toEqual(expected)
+        // The worker's first count loads the tokenizer: over a second on a loaded machine (4.5 s seen at load 30).
+      },
+      { timeout: 10_000 },
+    )
   })
 
   it('does not bring back an entry dropped while its tokens were being counted', async () => {

@@ -1,15 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable, Transform, pipeline as pipelineCallback } from 'node:stream'
 import { AiCacheError } from '../errors.js'
-import type {
-  ExchangeRequest,
-  RespondOutcome,
-  ResponseHeaders,
-  ResponseMeta,
-  RouteDirectives,
-  StreamOutcome,
-  WrapCapture,
-} from './types.js'
+import type { ExchangeRequest, RespondOutcome, ResponseHeaders, ResponseMeta, RouteDirectives, StreamOutcome, WrapCapture } from './types.js'
 
 /** What a Node-based adapter knows of the request beyond `IncomingMessage`. */
 export interface NodeExchangeOptions {
@@ -209,11 +201,7 @@ function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
  * chunk by chunk, then completes it when the response finished or abandons
  * it when the connection closed first.
  */
-export function captureNodeResponse(
-  response: ServerResponse,
-  capture: WrapCapture,
-  meta: () => ResponseMeta | undefined,
-): void {
+export function captureNodeResponse(response: ServerResponse, capture: WrapCapture, meta: () => ResponseMeta | undefined): void {
   const record = ([chunk, encoding]: WriteArguments) => {
     const buffer = toBuffer(chunk, encoding)
     if (buffer !== undefined && buffer.byteLength > 0) capture.write(buffer)

@@ -18,9 +18,13 @@ export function resolveRouteOptions(input: RouteDirectives | undefined, name = '
   if (input === undefined) return undefined
   const options = objectOption(name, input) as RouteDirectives
   if (options.namespace !== undefined && (typeof options.namespace !== 'string' || !namespacePattern.test(options.namespace))) {
-    throw new AiCacheError('invalid_option', `Option '${name}.namespace' must be 1 to 128 letters, digits, '.', '_', ':' or '-', got ${String(options.namespace)}`, {
-      param: `${name}.namespace`,
-    })
+    throw new AiCacheError(
+      'invalid_option',
+      `Option '${name}.namespace' must be 1 to 128 letters, digits, '.', '_', ':' or '-', got ${String(options.namespace)}`,
+      {
+        param: `${name}.namespace`,
+      },
+    )
   }
   const ttlMs = options.ttlMs === undefined ? undefined : nonNegativeIntegerOption(`${name}.ttlMs`, options.ttlMs, 0)
   const rateLimit =

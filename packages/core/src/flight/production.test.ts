@@ -40,7 +40,10 @@ describe('Production', () => {
     production.append(event('c'))
     production.append(event('d'))
     production.finish({ body: Buffer.alloc(0), stored: true, complete: true })
-    expect(await following).toEqual([['a', 'b'], ['c', 'd']])
+    expect(await following).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ])
     // A follower that comes after the end gets the whole stream at once.
     expect(await batches(production.follow())).toEqual([['a', 'b', 'c', 'd']])
   })

@@ -72,7 +72,14 @@ describe('chat completions and completions', () => {
   })
 
   it('reserves framing for chat messages and the most a request may generate', () => {
-    const body = { messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }], max_tokens: 10, n: 2 }
+    const body = {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+      ],
+      max_tokens: 10,
+      n: 2,
+    }
     expect(chatCompletions.framingTokens(body)).toBe(2 * 3 + 3)
     expect(chatCompletions.maxOutputTokens(body, 1024)).toBe(20)
     expect(completions.maxOutputTokens({ prompt: 'x' }, 1024)).toBe(1024)

@@ -23,11 +23,9 @@ export function resolveRateLimitIdentity(name: string, value: unknown, fallback:
   if (typeof value === 'object' && typeof header === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
     return Object.freeze({ header: header.toLowerCase() })
   }
-  throw new AiCacheError(
-    'invalid_option',
-    `Option '${name}' must be 'scope', 'address' or { header: '<header name>' }, got ${JSON.stringify(value)}`,
-    { param: name },
-  )
+  throw new AiCacheError('invalid_option', `Option '${name}' must be 'scope', 'address' or { header: '<header name>' }, got ${JSON.stringify(value)}`, {
+    param: name,
+  })
 }
 
 /**

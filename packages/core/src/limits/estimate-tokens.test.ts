@@ -5,7 +5,14 @@ import { estimateRequestTokens } from './estimate-tokens.js'
 describe('estimateRequestTokens', () => {
   it('counts the prompt with the real tokenizer, plus chat framing and max_tokens', async () => {
     const content = 'Summarise the plot of Hamlet in two sentences.'
-    const body = { model: 'gpt-4o', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content }], max_tokens: 100 }
+    const body = {
+      model: 'gpt-4o',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content },
+      ],
+      max_tokens: 100,
+    }
     const prompt = count(`Be brief.\n${content}`)
     expect(prompt).toBeGreaterThan(5)
     expect(await estimateRequestTokens(body)).toBe(prompt + 2 * 3 + 3 + 100)

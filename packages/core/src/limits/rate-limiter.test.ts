@@ -35,7 +35,13 @@ describe('createRateLimiter', () => {
 describe('resolveRateLimitOptions', () => {
   it('fills in the defaults and freezes the result', () => {
     const resolved = resolveRateLimitOptions({ requestsPerMinute: 60 })
-    expect(resolved).toEqual({ requestsPerMinute: 60, tokensPerMinute: undefined, countHits: { requests: true, tokens: false }, defaultMaxTokens: 1024, identity: 'scope' })
+    expect(resolved).toEqual({
+      requestsPerMinute: 60,
+      tokensPerMinute: undefined,
+      countHits: { requests: true, tokens: false },
+      defaultMaxTokens: 1024,
+      identity: 'scope',
+    })
     expect(Object.isFrozen(resolved)).toBe(true)
     expect(Object.isFrozen(resolved.countHits)).toBe(true)
   })

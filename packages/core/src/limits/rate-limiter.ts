@@ -88,7 +88,9 @@ export function createRateLimiter(options: RateLimitOptions | ResolvedRateLimitO
   addLimit('tokens', resolved.tokensPerMinute)
   // Timers and a breaker per call cost more than a memory store's whole update.
   const counters = store.local
-    ? { update: (scope: string, changes: readonly CounterChange[]) => (changes.length === 0 ? Promise.resolve(undefined) : store.update(scope, changes, now())) }
+    ? {
+        update: (scope: string, changes: readonly CounterChange[]) => (changes.length === 0 ? Promise.resolve(undefined) : store.update(scope, changes, now())),
+      }
     : failOpen(store, { now, timeoutMs: storeTimeoutMs, onStoreError })
 
   // The wait is until the fullest refusing counter has room for this request's cost.
@@ -154,7 +156,6 @@ export function createRateLimiter(options: RateLimitOptions | ResolvedRateLimitO
 
   return {
     options: resolved,
-    admit: (scope, request) =>
-      limits.length === 0 ? Promise.resolve(admission(scope, { requests: 1, tokens: 0 }, {}, true)) : admit(scope, request),
+    admit: (scope, request) => (limits.length === 0 ? Promise.resolve(admission(scope, { requests: 1, tokens: 0 }, {}, true)) : admit(scope, request)),
   }
 }

@@ -48,16 +48,14 @@ describe.skipIf(skip)('Redis counter store', () => {
     const limiters = [client(), client(), client()].map((each) =>
       createRateLimiter({ requestsPerMinute: 300 }, { store: createRedisCounterStore(each, { prefix: 'hammer:' }), storeTimeoutMs: 5_000 }),
     )
-    const decisions = await Promise.all(
-      Array.from({ length: 600 }, (_, index) => limiters[index % 3]!.admit('shared-scope', { estimatedTokens: 0 })),
-    )
+    const decisions = await Promise.all(Array.from({ length: 600 }, (_, index) => limiters[index % 3]!.admit('shared-scope', { estimatedTokens: 0 })))
     const allowed = decisions.filter((decision) => decision.allowed).length
     // A minute's burst is 300; the budget refills 5 a second while the test runs.
     expect(allowed).toBeGreaterThanOrEqual(285)
     expect(allowed).toBeLessThanOrEqual(315)
   })
 
-  it('keeps a scope\'s keys in one hash slot and lets them expire', async () => {
+  it("keeps a scope's keys in one hash slot and lets them expire", async () => {
     const redis = client()
     const limiter = createRateLimiter({ requestsPerMinute: 60, tokensPerMinute: 6_000 }, { store: createRedisCounterStore(redis, { prefix: 'keys:' }) })
     await limiter.admit('tenant-7', { estimatedTokens: 100 })

@@ -80,10 +80,7 @@ export function createRedisCounterStore(client: Redis | Cluster, options: RedisC
 
   async function update(scope: string, changes: readonly CounterChange[], nowMs: number): Promise<CounterUpdate> {
     const keys = changes.map((change) => `${prefix}{${scope}}:${change.counter}`)
-    const limits = changes.flatMap((change) => [
-      change.addMs,
-      Number.isFinite(change.maxAheadMs) ? change.maxAheadMs : -1,
-    ])
+    const limits = changes.flatMap((change) => [change.addMs, Number.isFinite(change.maxAheadMs) ? change.maxAheadMs : -1])
     const reply = await command(keys.length, ...keys, serverClock ? 1 : 0, nowMs, ...limits)
     return { applied: reply[0] === '1', nowMs: Number(reply[1]), values: reply.slice(2).map(Number) }
   }

@@ -10,15 +10,7 @@ import { maxJsonDepth, nestingTooDeepError } from './json-body.js'
  * - `prompt_cache_key`: a routing hint for the provider's prompt cache.
  * - `store`, `metadata`: whether and how the provider keeps a copy.
  */
-export const fieldsOutsideKey: ReadonlySet<string> = new Set([
-  'stream',
-  'stream_options',
-  'user',
-  'safety_identifier',
-  'prompt_cache_key',
-  'store',
-  'metadata',
-])
+export const fieldsOutsideKey: ReadonlySet<string> = new Set(['stream', 'stream_options', 'user', 'safety_identifier', 'prompt_cache_key', 'store', 'metadata'])
 
 /**
  * JSON with object keys in sorted order, so two requests that differ only in
@@ -82,9 +74,7 @@ function normalizePrompts(record: Record<string, unknown>, transform: TextTransf
   const copy = { ...record }
   if (Array.isArray(copy['messages'])) {
     copy['messages'] = copy['messages'].map((message: unknown) =>
-      message && typeof message === 'object'
-        ? { ...message, content: normalizeContent((message as { content?: unknown }).content, transform) }
-        : message,
+      message && typeof message === 'object' ? { ...message, content: normalizeContent((message as { content?: unknown }).content, transform) } : message,
     )
   }
   if (copy['prompt'] !== undefined) copy['prompt'] = normalizeContent(copy['prompt'], transform)

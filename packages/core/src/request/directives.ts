@@ -86,11 +86,9 @@ export function parseDirectives(headers: RequestHeaders, route?: RouteDirectives
     else if (name === 'max-age' && value !== undefined) maxAgeSeconds = deltaSeconds(value.replace(/"/g, ''), 'max-age')
   }
   if (namespace !== undefined && !namespacePattern.test(namespace)) {
-    throw new AiCacheError(
-      'invalid_value',
-      "Invalid 'x-aicache-namespace': use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
-      { param: 'x-aicache-namespace' },
-    )
+    throw new AiCacheError('invalid_value', "Invalid 'x-aicache-namespace': use 1 to 128 letters, digits, '.', '_', ':' or '-'.", {
+      param: 'x-aicache-namespace',
+    })
   }
   return {
     noStore,

@@ -105,12 +105,7 @@ const lastKeyOfDigest = new LRUCache<string, Readonly<KeyParts> & { key: string 
 /** The cache key: a digest of its parts, safe to use in any store. */
 export function cacheKey(parts: KeyParts): string {
   const last = lastKeyOfDigest.get(parts.requestDigest)
-  if (
-    last !== undefined &&
-    last.scope === parts.scope &&
-    last.namespace === parts.namespace &&
-    last.generation === parts.generation
-  ) {
+  if (last !== undefined && last.scope === parts.scope && last.namespace === parts.namespace && last.generation === parts.generation) {
     return last.key
   }
   const key = digest(`${parts.namespace}\n${parts.generation}\n${parts.scope}\n${parts.requestDigest}`)

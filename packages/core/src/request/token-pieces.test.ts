@@ -16,8 +16,7 @@ function generator(seed: number): () => number {
 }
 
 const next = generator(17)
-const randomText = (length: number, from: number, span: number) =>
-  Array.from({ length }, () => String.fromCodePoint(from + Math.floor(next() * span))).join('')
+const randomText = (length: number, from: number, span: number) => Array.from({ length }, () => String.fromCodePoint(from + Math.floor(next() * span))).join('')
 
 // Runs of every kind the o200k pre-tokenizer keeps whole, a few thousand characters
 // each (longer ones take the unpieced tokenizer seconds, which is the bug).
@@ -55,15 +54,29 @@ describe('countByPieces', () => {
   // The real query sets of shared/data, beside the repository (clinc150: CC BY 3.0; GPTCache's mock data: MIT).
   const sharedData = (path: string) => fileURLToPath(new URL(`../../../../../shared/data/${path}`, import.meta.url))
   const queries = [
-    ['clinc150', sharedData('clinc150/data_full.json'), (text: string) => Object.values(JSON.parse(text) as Record<string, [string][]>).flat().map((row) => row[0])],
-    ['gptcache', sharedData('gptcache/mock_data.json'), (text: string) => (JSON.parse(text) as { origin: string; similar: string }[]).flatMap((pair) => [pair.origin, pair.similar])],
+    [
+      'clinc150',
+      sharedData('clinc150/data_full.json'),
+      (text: string) =>
+        Object.values(JSON.parse(text) as Record<string, [string][]>)
+          .flat()
+          .map((row) => row[0]),
+    ],
+    [
+      'gptcache',
+      sharedData('gptcache/mock_data.json'),
+      (text: string) => (JSON.parse(text) as { origin: string; similar: string }[]).flatMap((pair) => [pair.origin, pair.similar]),
+    ],
   ] as const
-  it.skipIf(!queries.every(([, path]) => existsSync(path))).each(queries)('is never below the real count on the %s query set, one by one and joined', (_name, path, read) => {
-    const texts = read(readFileSync(path, 'utf8')).slice(0, 5_000)
-    for (const text of texts) expect(countByPieces(text, countTokens)).toBeGreaterThanOrEqual(countTokens(text))
-    const joined = texts.join('\n')
-    expect(countByPieces(joined, countTokens)).toBeGreaterThanOrEqual(countTokens(joined))
-  })
+  it.skipIf(!queries.every(([, path]) => existsSync(path))).each(queries)(
+    'is never below the real count on the %s query set, one by one and joined',
+    (_name, path, read) => {
+      const texts = read(readFileSync(path, 'utf8')).slice(0, 5_000)
+      for (const text of texts) expect(countByPieces(text, countTokens)).toBeGreaterThanOrEqual(countTokens(text))
+      const joined = texts.join('\n')
+      expect(countByPieces(joined, countTokens)).toBeGreaterThanOrEqual(countTokens(joined))
+    },
+  )
 
   it(`counts beyond ${exactCharacters} characters as one token per UTF-8 byte, the most a byte-level BPE can give`, () => {
     const exact = 'and '.repeat(exactCharacters / 4)
@@ -76,7 +89,7 @@ describe('pieceEnd', () => {
   it('cuts long runs, never a surrogate pair, and keeps every piece short', () => {
     const text = `${'a'.repeat(1_000)} ${'🙂'.repeat(400)}\n${' '.repeat(600)}z`
     let longest = 0
-    for (let start = 0; start < text.length; ) {
+    for (let start = 0; start < text.length;) {
       const end = pieceEnd(text, start, runCharacters, sliceCharacters)
       expect(end).toBeGreaterThan(start)
       const high = text.charCodeAt(end - 1)

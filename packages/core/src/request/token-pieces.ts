@@ -23,8 +23,15 @@ export function pieceEnd(text: string, start: number, runCharacters: number, sli
     code === 32 ||
     (code >= 9 && code <= 13) ||
     (code > 127 &&
-      (code === 160 || code === 5760 || (code >= 8192 && code <= 8202) || code === 8232 || code === 8233 ||
-        code === 8239 || code === 8287 || code === 12288 || code === 65279))
+      (code === 160 ||
+        code === 5760 ||
+        (code >= 8192 && code <= 8202) ||
+        code === 8232 ||
+        code === 8233 ||
+        code === 8239 ||
+        code === 8287 ||
+        code === 12288 ||
+        code === 65279))
   const cutAt = (index: number) => {
     const high = text.charCodeAt(index - 1)
     // A cut between the halves of a surrogate pair moves one unit back (or on, at the start of the piece).
@@ -77,7 +84,7 @@ export const exactCharacters = 1_048_576
 export function countByPieces(text: string, count: (piece: string) => number): number {
   const exactEnd = Math.min(text.length, exactCharacters)
   let tokens = exactEnd < text.length ? Buffer.byteLength(text.slice(exactEnd)) : 0
-  for (let start = 0; start < exactEnd; ) {
+  for (let start = 0; start < exactEnd;) {
     const end = Math.min(pieceEnd(text, start, runCharacters, sliceCharacters), exactEnd)
     tokens += count(text.slice(start, end))
     start = end

@@ -36,16 +36,18 @@ describe('countTokens', () => {
     const long = Array.from({ length: 200_000 }, letter).join('')
     const order: string[] = []
     await countTokens(['warm up'])
-    const done = [
-      countTokens([long]).then(() => order.push('long')),
-      countTokens(['Where is my card?']).then(() => order.push('short')),
-    ]
+    const done = [countTokens([long]).then(() => order.push('long')), countTokens(['Where is my card?']).then(() => order.push('short'))]
     await Promise.all(done)
     expect(order).toEqual(['short', 'long'])
   })
 
   it('estimates usage from the prompt and the answer text', async () => {
-    const body = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi there' }] }
+    const body = {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi there' },
+      ],
+    }
     expect(await estimateUsage(body, 'Hello! How can I help?')).toEqual({
       inputTokens: countInProcess('Be brief.\nHi there'),
       outputTokens: countInProcess('Hello! How can I help?'),

@@ -27,11 +27,7 @@ export function checkField(param: string, value: unknown, allowed: readonly Json
   const kind = kindOf(value)
   if (allowed.includes(kind) || (kind === 'integer' && allowed.includes('number'))) return
   const expected = allowed.map(article).join(' or ')
-  throw new AiCacheError(
-    'invalid_type',
-    `Invalid type for '${param}': expected ${expected}, but got ${article(kind)} instead.`,
-    { param },
-  )
+  throw new AiCacheError('invalid_type', `Invalid type for '${param}': expected ${expected}, but got ${article(kind)} instead.`, { param })
 }
 
 /** Throws a `missing_field` error naming `param` when `value` is absent. */

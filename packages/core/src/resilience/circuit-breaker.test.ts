@@ -7,7 +7,14 @@ const verdict = (outcome: AttemptOutcome<string>): CallVerdict => (outcome.ok ? 
 const fail = () => Promise.reject(new Error('down'))
 const succeed = () => Promise.resolve('up')
 
-const small: CircuitBreakerOptions = { failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 10_000, consecutiveFailures: 8, coolDownMs: 1_000, halfOpenProbes: 3 }
+const small: CircuitBreakerOptions = {
+  failureRateThreshold: 0.5,
+  minimumCalls: 10,
+  windowMs: 10_000,
+  consecutiveFailures: 8,
+  coolDownMs: 1_000,
+  halfOpenProbes: 3,
+}
 
 function setup(options: CircuitBreakerOptions = small) {
   let nowMs = 0
@@ -102,9 +109,7 @@ describe('createCircuitBreaker', () => {
     advance(1_000)
     expect(breaker.state).toBe('half-open')
     const finishers: Array<(value: string) => void> = []
-    const probes = Array.from({ length: 3 }, () =>
-      breaker.execute(() => new Promise<string>((resolve) => finishers.push(resolve)), verdict),
-    )
+    const probes = Array.from({ length: 3 }, () => breaker.execute(() => new Promise<string>((resolve) => finishers.push(resolve)), verdict))
     // Others fail fast while the probes are out.
     await expect(breaker.execute(succeed, verdict)).rejects.toMatchObject({ code: 'circuit_open', retryAfterMs: 1_000 })
     expect(breaker.isCallable()).toBe(false)

@@ -99,11 +99,9 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}, setup:
 
   function rejection(retryAfterMs: number): AiCacheError {
     const seconds = Math.ceil(retryAfterMs / 1000)
-    return new AiCacheError(
-      'circuit_open',
-      `The ${name} kept failing; aicache stopped calling it for now (circuit breaker open). Try again in ${seconds} s.`,
-      { retryAfterMs },
-    )
+    return new AiCacheError('circuit_open', `The ${name} kept failing; aicache stopped calling it for now (circuit breaker open). Try again in ${seconds} s.`, {
+      retryAfterMs,
+    })
   }
 
   function judgeProbe(verdict: CallVerdict): void {

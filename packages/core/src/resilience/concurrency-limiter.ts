@@ -45,11 +45,7 @@ interface Waiter {
  * try { await callUpstream() } finally { release() }
  * ```
  */
-export function createConcurrencyLimiter({
-  maxConcurrent = 256,
-  maxQueue = 1_000,
-  overloadRetryAfterMs = 1_000,
-}: ConcurrencyOptions = {}): ConcurrencyLimiter {
+export function createConcurrencyLimiter({ maxConcurrent = 256, maxQueue = 1_000, overloadRetryAfterMs = 1_000 }: ConcurrencyOptions = {}): ConcurrencyLimiter {
   let inFlight = 0
   const queue: Waiter[] = []
 
@@ -74,11 +70,9 @@ export function createConcurrencyLimiter({
       }
       if (queue.length >= maxQueue) {
         return Promise.reject(
-          new AiCacheError(
-            'upstream_overloaded',
-            `Too many upstream calls: ${maxConcurrent} in flight and ${maxQueue} waiting. Try again shortly.`,
-            { retryAfterMs: overloadRetryAfterMs },
-          ),
+          new AiCacheError('upstream_overloaded', `Too many upstream calls: ${maxConcurrent} in flight and ${maxQueue} waiting. Try again shortly.`, {
+            retryAfterMs: overloadRetryAfterMs,
+          }),
         )
       }
       return new Promise<ReleaseSlot>((resolve, reject) => {

@@ -36,12 +36,7 @@ export interface RetryBudget {
  * if (budget.tryWithdraw()) { ... retry ... }
  * ```
  */
-export function createRetryBudget({
-  ratio = 0.5,
-  windowMs = 10_000,
-  minRetriesPerWindow = 10,
-  now = Date.now,
-}: RetryBudgetOptions = {}): RetryBudget {
+export function createRetryBudget({ ratio = 0.5, windowMs = 10_000, minRetriesPerWindow = 10, now = Date.now }: RetryBudgetOptions = {}): RetryBudget {
   const window = createSlidingWindow(['request', 'retry'] as const, { windowMs, now })
   return {
     recordRequest() {

@@ -32,10 +32,7 @@ const bucketCount = 10
  * window.total('failure') // 1, for the next 10 s
  * ```
  */
-export function createSlidingWindow<Name extends string>(
-  names: readonly Name[],
-  { windowMs, now = Date.now }: SlidingWindowOptions,
-): SlidingWindow<Name> {
+export function createSlidingWindow<Name extends string>(names: readonly Name[], { windowMs, now = Date.now }: SlidingWindowOptions): SlidingWindow<Name> {
   const bucketMs = windowMs / bucketCount
   const counts = new Map<Name, number[]>(names.map((name) => [name, new Array<number>(bucketCount).fill(0)]))
   let currentBucket = Math.floor(now() / bucketMs)

@@ -65,10 +65,7 @@ describe('entry codec', () => {
   })
 
   it('copies only known fields, and a "__proto__" header stays a header', async () => {
-    const text = JSON.stringify({ ...validMetadata, extra: 'ignored' }).replace(
-      '"headers":{',
-      '"headers":{"__proto__":"x",',
-    )
+    const text = JSON.stringify({ ...validMetadata, extra: 'ignored' }).replace('"headers":{', '"headers":{"__proto__":"x",')
     const json = Buffer.from(text)
     const length = Buffer.alloc(4)
     length.writeUInt32BE(json.byteLength)

@@ -93,14 +93,19 @@ describe('GuardedRemote', () => {
 
   it('turns a synchronous throw into the fallback', async () => {
     const throwing = (): Promise<string> => {
-      throw new Error('Stream isn\'t writeable')
+      throw new Error("Stream isn't writeable")
     }
     await expect(remote.call(throwing, 'fallback')).resolves.toBe('fallback')
     expect(remote.errors).toBe(1)
   })
 
   it('survives a throwing state-change callback', async () => {
-    const loud = new GuardedRemote({ failureThreshold: 1, onStateChange: () => { throw new Error('log failed') } })
+    const loud = new GuardedRemote({
+      failureThreshold: 1,
+      onStateChange: () => {
+        throw new Error('log failed')
+      },
+    })
     await expect(loud.call(failing, 'fallback')).resolves.toBe('fallback')
     expect(loud.state).toBe('open')
   })

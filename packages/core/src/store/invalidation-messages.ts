@@ -1,7 +1,5 @@
 /** What the invalidation bus tells every instance: evict these from the memory tier. */
-export type InvalidationMessage =
-  | { kind: 'namespace'; namespace: string; generation: number }
-  | { kind: 'key'; key: string }
+export type InvalidationMessage = { kind: 'namespace'; namespace: string; generation: number } | { kind: 'key'; key: string }
 
 /** A message as received, with the id of the instance that sent it. */
 export interface ReceivedInvalidation {

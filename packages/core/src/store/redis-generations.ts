@@ -40,7 +40,6 @@ interface Known {
   syncedEpoch: number
 }
 
-
 /**
  * Namespace generations shared through Redis, with a local copy of each for
  * the synchronous hot path.
@@ -215,11 +214,7 @@ export class RedisGenerations {
     return copy?.generation ?? generation
   }
 
-  async #run(
-    script: typeof bumpGenerationScript,
-    namespace: string,
-    known: number,
-  ): Promise<number | undefined> {
+  async #run(script: typeof bumpGenerationScript, namespace: string, known: number): Promise<number | undefined> {
     const { client, remote, keys, origin } = this.#options
     const { prefix, suffix } = namespaceBumpedMessage(origin, namespace)
     const args = [known, keys.invalidationChannel, prefix, suffix]

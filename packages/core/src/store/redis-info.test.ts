@@ -81,10 +81,14 @@ describe.skipIf(skipWithoutRedis())('Redis INFO facts', () => {
     await fill.exec()
     await client.get('aicache:{fill-119}:entry')
     await client.get('aicache:{never-written}:entry')
-    const later = (await eventually(() => {
-      const server = cache.stats().redis?.server
-      return server !== undefined && server.evictedKeys > 0 && server.keyspaceMisses > 0 ? server : false
-    }, 5_000, 'evictions in stats()')) as RedisServerFacts
+    const later = (await eventually(
+      () => {
+        const server = cache.stats().redis?.server
+        return server !== undefined && server.evictedKeys > 0 && server.keyspaceMisses > 0 ? server : false
+      },
+      5_000,
+      'evictions in stats()',
+    )) as RedisServerFacts
     expect(later.usedMemoryBytes).toBeGreaterThan(1_000_000)
     expect(later.usedMemoryBytes).toBeLessThanOrEqual(6 * 1024 * 1024)
     expect(later.keys).toBeLessThan(120)

@@ -80,9 +80,7 @@ export function memoryAdvice(fields: InfoFields): string | undefined {
   if (number(fields, 'maxmemory') === 0) {
     problem = 'has no maxmemory, so it grows with every answer stored until the machine runs out of memory'
   } else if (fields.get('maxmemory_policy') === 'noeviction') {
-    problem =
-      'has maxmemory-policy noeviction, so once full it refuses every write: new answers are no longer shared ' +
-      'and single-flight locks fail'
+    problem = 'has maxmemory-policy noeviction, so once full it refuses every write: new answers are no longer shared ' + 'and single-flight locks fail'
   } else {
     return undefined
   }

@@ -70,7 +70,10 @@ describe('resolveRedisLayerOptions', () => {
 })
 
 describe('resolveRedisLayerOptions with sentinels', () => {
-  const sentinels = [{ host: '10.0.0.1', port: 26379 }, { host: 'sentinel-2', port: 26379 }]
+  const sentinels = [
+    { host: '10.0.0.1', port: 26379 },
+    { host: 'sentinel-2', port: 26379 },
+  ]
 
   it('takes sentinels and a master name instead of a URL', () => {
     const options = resolveRedisLayerOptions({ sentinels, name: 'mymaster', password: 'p', infoIntervalMs: 0 })
@@ -85,7 +88,16 @@ describe('resolveRedisLayerOptions with sentinels', () => {
     ['name', { sentinels, name: '' }],
     ['sentinels', { sentinels: [], name: 'mymaster' }],
     ['sentinels[0].port', { sentinels: [{ host: 'h', port: 0 }], name: 'mymaster' }],
-    ['sentinels[1].host', { sentinels: [{ host: 'h', port: 1 }, { host: '', port: 2 }], name: 'mymaster' }],
+    [
+      'sentinels[1].host',
+      {
+        sentinels: [
+          { host: 'h', port: 1 },
+          { host: '', port: 2 },
+        ],
+        name: 'mymaster',
+      },
+    ],
     ['sentinels[0].tls', { sentinels: [{ host: 'h', port: 1, tls: true } as never], name: 'mymaster' }],
   ])('refuses a bad %s, naming it', (param, options) => {
     const error = thrown(options)

@@ -77,22 +77,10 @@ export interface RedisLayerOptions {
 }
 
 /** {@link RedisLayerOptions} validated and complete. */
-export type ResolvedRedisLayerOptions = Readonly<
-  Required<Omit<RedisLayerOptions, OptionalOption>> & Pick<RedisLayerOptions, OptionalOption>
->
+export type ResolvedRedisLayerOptions = Readonly<Required<Omit<RedisLayerOptions, OptionalOption>> & Pick<RedisLayerOptions, OptionalOption>>
 
 type OptionalOption =
-  | 'maxTtlMs'
-  | 'localTtlMs'
-  | 'onStateChange'
-  | 'redis'
-  | 'sentinels'
-  | 'name'
-  | 'username'
-  | 'password'
-  | 'sentinelPassword'
-  | 'tls'
-  | 'onWarning'
+  'maxTtlMs' | 'localTtlMs' | 'onStateChange' | 'redis' | 'sentinels' | 'name' | 'username' | 'password' | 'sentinelPassword' | 'tls' | 'onWarning'
 
 type Unit = 'milliseconds' | 'bytes' | 'failures' | 'namespaces'
 

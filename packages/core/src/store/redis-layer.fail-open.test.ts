@@ -63,10 +63,14 @@ describe.skipIf(skipWithoutRedis())('Redis layer fails open', () => {
     await server.restart()
     const entry = sampleEntry({ model: 'after' })
     const layerAfter = layer
-    await eventually(async () => {
-      await layerAfter.set('after', entry)
-      return (await layerAfter.get('after')) !== undefined
-    }, 5_000, 'L2 working again')
+    await eventually(
+      async () => {
+        await layerAfter.set('after', entry)
+        return (await layerAfter.get('after')) !== undefined
+      },
+      5_000,
+      'L2 working again',
+    )
     expectSameEntry(await layer.get('after'), entry)
     expect(layer.state).toBe('closed')
     expect(changes[0]).toBe('open')
@@ -105,9 +109,13 @@ describe.skipIf(skipWithoutRedis())('Redis layer fails open', () => {
     expect(started.elapsedMs).toBeLessThan(2_000)
     expect(await late.get('anything')).toBeUndefined()
     await server.restart()
-    await eventually(async () => {
-      await late.set('late', sampleEntry())
-      return (await late.get('late')) !== undefined
-    }, 5_000, 'L2 working after a late start')
+    await eventually(
+      async () => {
+        await late.set('late', sampleEntry())
+        return (await late.get('late')) !== undefined
+      },
+      5_000,
+      'L2 working after a late start',
+    )
   })
 })

@@ -17,12 +17,7 @@ function script(source: string): LuaScript {
  * Used instead of `defineCommand` so that a client the application passed in
  * is never given new methods.
  */
-export async function runScript(
-  client: RedisClient,
-  lua: LuaScript,
-  keys: readonly string[],
-  args: ReadonlyArray<string | Buffer | number>,
-): Promise<unknown> {
+export async function runScript(client: RedisClient, lua: LuaScript, keys: readonly string[], args: ReadonlyArray<string | Buffer | number>): Promise<unknown> {
   try {
     return await client.evalsha(lua.sha1, keys.length, ...keys, ...args)
   } catch (error) {

@@ -11,7 +11,16 @@ describe('shared failures', () => {
   })
 
   it('reads anything malformed or foreign as no failure, so the waiter calls the upstream itself', () => {
-    for (const text of [null, '', 'not json', '[]', '{"kind":"response","status":"503","headers":{},"body":""}', '{"kind":"response","status":42,"headers":{},"body":""}', '{"kind":"error","code":1}', '{"kind":"other"}']) {
+    for (const text of [
+      null,
+      '',
+      'not json',
+      '[]',
+      '{"kind":"response","status":"503","headers":{},"body":""}',
+      '{"kind":"response","status":42,"headers":{},"body":""}',
+      '{"kind":"error","code":1}',
+      '{"kind":"other"}',
+    ]) {
       expect(decodeSharedFailure(text)).toBeUndefined()
     }
   })

@@ -18,11 +18,7 @@ const sharedHeaderPrefixes = ['x-ratelimit-', 'openai-']
 const maxSharedBodyBytes = 64 * 1024
 
 /** An error answer to share with the waiters, or `undefined` when its body is too large to be worth it (they then call again). */
-export function responseFailure(
-  status: number,
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-  body: Buffer,
-): SharedFailure | undefined {
+export function responseFailure(status: number, headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): SharedFailure | undefined {
   if (body.byteLength > maxSharedBodyBytes) return undefined
   return { kind: 'response', status, headers: sharedFailureHeaders(headers), body }
 }

@@ -96,10 +96,7 @@ class MeterRegistry {
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
     }
-    meter.addBatchObservableCallback(
-      (result) => this.#observe(result, gauges, counters),
-      [...Object.values(gauges), ...Object.values(counters)],
-    )
+    meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
   }
 
@@ -122,7 +119,10 @@ class MeterRegistry {
   #observe(
     result: BatchObservableResult,
     gauges: Record<'memoryBytes' | 'memoryEntries' | 'breakerState', Observable>,
-    counters: Record<'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections', Observable>,
+    counters: Record<
+      'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections',
+      Observable
+    >,
   ): void {
     const points = {
       memoryBytes: new Points(),

@@ -37,11 +37,7 @@ export interface RedisLayerSeries {
  * `connected`, the smallest: one engine without its connection shows).
  */
 export function observeRedis(meter: Meter, layers: () => Iterable<RedisLayerSeries>): void {
-  const observe = (
-    result: ObservableResult,
-    read: (layer: RedisSource) => number | undefined,
-    pick: (a: number, b: number) => number = Math.max,
-  ) => {
+  const observe = (result: ObservableResult, read: (layer: RedisSource) => number | undefined, pick: (a: number, b: number) => number = Math.max) => {
     const points = new Map<string, { attributes: Attributes; value: number }>()
     for (const { key, attributes, layer } of layers()) {
       const value = read(layer)
@@ -55,8 +51,7 @@ export function observeRedis(meter: Meter, layers: () => Iterable<RedisLayerSeri
   meter
     .createObservableGauge(redisMetric.connected, { description: 'Whether the Redis connection is up: 1 or 0' })
     .addCallback((result) => observe(result, (layer) => (layer.connected ? 1 : 0), Math.min))
-  const fact = (read: (server: RedisServerFacts) => number) => (layer: RedisSource) =>
-    layer.server === undefined ? undefined : read(layer.server)
+  const fact = (read: (server: RedisServerFacts) => number) => (layer: RedisSource) => (layer.server === undefined ? undefined : read(layer.server))
   const gauge = (name: string, unit: string, description: string, read: (server: RedisServerFacts) => number) =>
     meter.createObservableGauge(name, { unit, description }).addCallback((result) => observe(result, fact(read)))
   const counter = (name: string, unit: string, description: string, read: (server: RedisServerFacts) => number) =>

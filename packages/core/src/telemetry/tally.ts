@@ -27,7 +27,9 @@ export interface Series {
 
 const resultSlots: Record<RequestResult, number> = { hit: 0, miss: 1, bypass: 2, coalesced: 3, error: 4 }
 // 0 for no operation, then one slot for each GenAI operation name of the registered formats.
-const operationSlots = new Map<string | undefined, number>([undefined, ...new Set(apiFormats.map((format) => format.genAiOperation))].map((name, slot) => [name, slot]))
+const operationSlots = new Map<string | undefined, number>(
+  [undefined, ...new Set(apiFormats.map((format) => format.genAiOperation))].map((name, slot) => [name, slot]),
+)
 
 /** A small number for each result, tier and operation; -1 for an operation it does not know. */
 function slotOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined): number {

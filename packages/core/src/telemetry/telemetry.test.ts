@@ -11,7 +11,6 @@ import { byName, sdk } from '../../test/support/test-sdk.js'
 
 const question = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Why was my card declined?' }] }
 
-
 describe('telemetry', () => {
   let fake: FakeUpstream
   const cleanups: Array<() => Promise<void>> = []

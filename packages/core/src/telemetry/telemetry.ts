@@ -110,7 +110,9 @@ function inputMessages(body: unknown): string {
   }
   const prompt = body['prompt'] ?? body['input']
   const prompts = Array.isArray(prompt) && prompt.every((item) => typeof item === 'string') ? prompt : [prompt]
-  return JSON.stringify(prompts.filter((item) => item !== undefined).map((item) => ({ role: 'user', parts: partsOf(typeof item === 'string' ? item : JSON.stringify(item)) })))
+  return JSON.stringify(
+    prompts.filter((item) => item !== undefined).map((item) => ({ role: 'user', parts: partsOf(typeof item === 'string' ? item : JSON.stringify(item)) })),
+  )
 }
 
 // Stands in for the span while no SDK traces; it records nothing, so one serves all.
@@ -261,7 +263,6 @@ export class UpstreamObservation {
   }
 }
 
-
 /**
  * One request to a cacheable operation. The engine fills in what happened;
  * `end()` counts it in `stats()` and the request tally at once, and queues
@@ -360,7 +361,11 @@ export class RequestObservation implements Recordable {
         })(),
       }
     }
-    if (settled) settled.then(() => this.end(), () => this.end())
+    if (settled)
+      settled.then(
+        () => this.end(),
+        () => this.end(),
+      )
     else this.end()
     return outcome
   }

@@ -33,9 +33,7 @@ export function forwardRequestHeaders(headers: RequestHeaders, apiKey: string | 
 }
 
 /** Response headers to pass back: hop-by-hop removed. */
-export function forwardResponseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
+export function forwardResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || notForwarded.has(name)) continue

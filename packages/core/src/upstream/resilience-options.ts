@@ -1,11 +1,5 @@
 import { AiCacheError } from '../errors.js'
-import {
-  nonNegativeIntegerOption,
-  nonNegativeNumberOption,
-  objectOption,
-  positiveIntegerOption,
-  positiveNumberOption,
-} from '../option-checks.js'
+import { nonNegativeIntegerOption, nonNegativeNumberOption, objectOption, positiveIntegerOption, positiveNumberOption } from '../option-checks.js'
 import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js'
 import type { ConcurrencyOptions } from '../resilience/concurrency-limiter.js'
 import type { UpstreamBudgetOptions } from './upstream-budget.js'
@@ -62,8 +56,7 @@ export interface ResolvedResilienceOptions {
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>> | false
   readonly concurrency: Readonly<Required<ConcurrencyOptions>> | false
   readonly upstreamBudget:
-    | Readonly<{ requestsPerMinute: number | undefined; tokensPerMinute: number | undefined; maxQueue: number; defaultMaxTokens: number }>
-    | false
+    Readonly<{ requestsPerMinute: number | undefined; tokensPerMinute: number | undefined; maxQueue: number; defaultMaxTokens: number }> | false
 }
 
 function part(name: string, value: unknown): Record<string, unknown> | false {

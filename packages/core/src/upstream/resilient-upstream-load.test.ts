@@ -11,7 +11,12 @@ async function load(upstream: Upstream, total: number, parallel: number): Promis
   async function worker() {
     while (next < total) {
       next++
-      results.push(await sendAndRead(upstream).then(({ status }) => status, (error: AiCacheError) => error.code))
+      results.push(
+        await sendAndRead(upstream).then(
+          ({ status }) => status,
+          (error: AiCacheError) => error.code,
+        ),
+      )
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker))
@@ -32,7 +37,11 @@ describe('createResilientUpstream under load', () => {
   /** Fails 3 calls in 10 (call numbers ending in 3, 6, 9) with 500, 502 and 503, forever. */
   function failThirtyPercent() {
     const callNumber = (call: RecordedCall) => fake.calls.indexOf(call) + 1
-    for (const [ending, status] of [[3, 500], [6, 502], [9, 503]] as const) {
+    for (const [ending, status] of [
+      [3, 500],
+      [6, 502],
+      [9, 503],
+    ] as const) {
       fake.inject({ status, times: Number.POSITIVE_INFINITY, match: (call) => callNumber(call) % 10 === ending })
     }
   }

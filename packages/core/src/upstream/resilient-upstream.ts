@@ -86,8 +86,7 @@ export function createResilientUpstream(
   const limiter = concurrency && createConcurrencyLimiter(concurrency)
   const budget = upstreamBudget && createUpstreamBudget(upstreamBudget, { store: hooks.upstreamBudgetStore, now, sleep })
   const retryBudget =
-    retry &&
-    createRetryBudget({ ratio: retry.budgetRatio, windowMs: retry.budgetWindowMs, minRetriesPerWindow: retry.minRetriesPerWindow, now })
+    retry && createRetryBudget({ ratio: retry.budgetRatio, windowMs: retry.budgetWindowMs, minRetriesPerWindow: retry.minRetriesPerWindow, now })
   const backoff = retry && fullJitterBackoff({ baseDelayMs: retry.baseDelayMs, maxDelayMs: retry.maxDelayMs, random })
 
   async function attempt(call: UpstreamCall, estimatedTokens: number): Promise<InspectedResponse> {

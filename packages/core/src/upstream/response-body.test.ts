@@ -46,7 +46,11 @@ describe('discardBody', () => {
   })
 
   it('destroys a body larger than the limit', async () => {
-    const stream = Readable.from((function* () { while (true) yield Buffer.alloc(1_024) })())
+    const stream = Readable.from(
+      (function* () {
+        while (true) yield Buffer.alloc(1_024)
+      })(),
+    )
     discardBody(stream, 4_096)
     await vi.waitFor(() => expect(stream.destroyed).toBe(true))
   })

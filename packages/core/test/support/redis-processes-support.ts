@@ -71,7 +71,10 @@ export function makeCertificates(): TestCertificates {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', cwd: directory })
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=aicache test CA', '-keyout', 'ca.key', '-out', 'ca.crt')
   writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
-  for (const [name, extensions] of [['server', ['-extfile', 'server.ext']], ['client', []]] as const) {
+  for (const [name, extensions] of [
+    ['server', ['-extfile', 'server.ext']],
+    ['client', []],
+  ] as const) {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=aicache ${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`)
     openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, ...extensions)
   }
@@ -120,7 +123,15 @@ export async function startTlsRedisServer(users: readonly string[], adminPasswor
   const configFile = join(certificates.directory, 'redis.conf')
   writeFileSync(configFile, `${config.join('\n')}\n`)
   const child = spawn('redis-server', [configFile], { stdio: 'ignore' })
-  const tlsArgs = ['--tls', '--cacert', certificates.caFile, '--cert', join(certificates.directory, 'client.crt'), '--key', join(certificates.directory, 'client.key')]
+  const tlsArgs = [
+    '--tls',
+    '--cacert',
+    certificates.caFile,
+    '--cert',
+    join(certificates.directory, 'client.crt'),
+    '--key',
+    join(certificates.directory, 'client.key'),
+  ]
   const adminArgs = ['-h', '127.0.0.1', '-p', String(port), ...tlsArgs, '--user', 'default', '--pass', adminPassword, '--no-auth-warning']
   await untilCli([...adminArgs, 'ping'], (output) => output.trim() === 'PONG', 10_000, `TLS redis-server on ${port}`)
   return {

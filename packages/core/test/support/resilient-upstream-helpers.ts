@@ -19,7 +19,10 @@ export function chatCall(signal: AbortSignal = new AbortController().signal, bod
 }
 
 /** Sends a call and reads the whole answer, as the engine would. */
-export async function sendAndRead(upstream: Upstream, call: UpstreamCall = chatCall()): Promise<{ status: number; headers: Record<string, string | string[]>; body: string }> {
+export async function sendAndRead(
+  upstream: Upstream,
+  call: UpstreamCall = chatCall(),
+): Promise<{ status: number; headers: Record<string, string | string[]>; body: string }> {
   const response = await upstream.send(call)
   return { status: response.status, headers: response.headers, body: (await readAll(response.body)).toString('utf8') }
 }

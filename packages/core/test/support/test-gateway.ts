@@ -6,9 +6,7 @@ import type { AiCacheOptions } from '../../src/options.js'
 import type { AiCache } from '../../src/engine/engine.js'
 
 /** A bare node:http gateway on the core's node helpers, for tests: no framework at all. */
-export async function startTestGateway(
-  options: AiCacheOptions,
-): Promise<{ url: string; cache: AiCache; close(): Promise<void> }> {
+export async function startTestGateway(options: AiCacheOptions): Promise<{ url: string; cache: AiCache; close(): Promise<void> }> {
   const cache = createAiCache(options)
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/'

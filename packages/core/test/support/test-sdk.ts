@@ -21,12 +21,14 @@ export function sdk() {
     // scrape, say) and its count from the next: collect once before reading.
     await reader.collect()
     const { resourceMetrics } = await reader.collect()
-    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<number | Histogram>[]))
+    return resourceMetrics.scopeMetrics.flatMap((scope) =>
+      scope.metrics.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<number | Histogram>[]),
+    )
   }
   const sum = async (name: string, match: Record<string, unknown> = {}) =>
     (await points(name))
       .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
-      .reduce((total, point) => total + (typeof point.value === 'number' ? point.value : point.value.sum ?? 0), 0)
+      .reduce((total, point) => total + (typeof point.value === 'number' ? point.value : (point.value.sum ?? 0)), 0)
   return { exporter, tracerProvider, meterProvider, reader, points, sum, spans: async () => (await endOfTurn(), exporter.getFinishedSpans()) }
 }
 

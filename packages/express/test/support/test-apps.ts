@@ -50,7 +50,12 @@ export function expressHarness(framework: ExpressModule): ConformanceHarness {
       const app = framework()
       const middleware = aiCache(options as AiCacheOptions)
       app.use(middleware)
-      for (const route of ['/chat', '/other'] as const) app.post(route, framework.json(), answering((_path, body) => handler(route, body)))
+      for (const route of ['/chat', '/other'] as const)
+        app.post(
+          route,
+          framework.json(),
+          answering((_path, body) => handler(route, body)),
+        )
       const errors: unknown[] = []
       app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => {
         errors.push(error)
