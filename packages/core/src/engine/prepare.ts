@@ -175,7 +175,8 @@ export class RequestPreparer {
 
   #understand(format: ApiFormat, body: unknown): Understood {
     const { model, stream, includeUsage } = validateRequest(format, body)
-    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize))
+    const note = format.keyNote?.(body as Record<string, unknown>) ?? ''
+    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize) + note)
     const uncached = format.uncached?.(body as Record<string, unknown>) === true
     return { format, requestDigest, model, stream, includeUsage, uncached, keySlot: {} }
   }

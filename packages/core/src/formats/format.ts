@@ -130,6 +130,13 @@ export interface ApiFormat<Id extends string = string> {
    * polls by id). Absent when every valid request is cacheable.
    */
   uncached?(body: Record<string, unknown>): boolean
+  /**
+   * Text added to the key for a field the canonical request leaves out
+   * that still changes what the answer is good for (a Responses answer made
+   * with `store: false` has an id that cannot be retrieved or chained with
+   * `previous_response_id`). Absent when the canonical request says it all.
+   */
+  keyNote?(body: Record<string, unknown>): string
   /** Whether a parsed 2xx answer has the shape an answer of this format has (else it is not stored). */
   hasAnswerShape(answer: Record<string, unknown>): boolean
   /** Model, usage and the GenAI facts of a parsed answer. */

@@ -213,6 +213,21 @@ describe.each(modes)('the Responses API, $mode', ({ start }) => {
     expect(setup.cache.stats().memory.entries).toBe(2)
   })
 
+  it('keeps answers made with store: false apart, so a hit never hands out an id that cannot be continued', async () => {
+    setup = await start(fake)
+    const openai = setup.client()
+    const params = { model, input: 'Remember this conversation' }
+    const unstored = await openai.responses.create({ ...params, store: false })
+    expect((await openai.responses.create({ ...params, store: false })).id).toBe(unstored.id)
+    const stored = await openai.responses.create({ ...params, store: true }).withResponse()
+    expect(stored.response.headers.get('cache-status')).toMatch(/fwd=uri-miss/)
+    // Stored is the API's default, so leaving `store` out shares the stored answer.
+    expect((await openai.responses.create(params)).id).toBe(stored.data.id)
+    const followUp = await openai.responses.create({ model, input: 'And then?', previous_response_id: stored.data.id })
+    expect(followUp.status).toBe('completed')
+    expect(fake.callCount('/v1/responses')).toBe(3)
+  })
+
   it('never shares an answer between two API keys', async () => {
     setup = await start(fake)
     const params = { model, input: 'Whose answer is this?' }

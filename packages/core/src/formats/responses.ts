@@ -338,6 +338,9 @@ export const responses: ApiFormat<'responses'> = {
   validate: validateResponsesRequest,
   // A background request starts a job its client polls by id: each one upstream, never shared.
   uncached: (body) => body['background'] === true,
+  // `store` is bookkeeping for chat, but a Responses id made with `store: false` cannot be
+  // retrieved or continued: such answers are kept apart (docs/decisions/0048).
+  keyNote: (body) => (body['store'] === false ? '\nstore=false' : ''),
   promptText: responsesPromptText,
   framingTokens: () => 0,
   maxOutputTokens: (body, defaultMaxTokens) => positiveInteger(body['max_output_tokens']) ?? defaultMaxTokens,
