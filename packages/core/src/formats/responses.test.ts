@@ -150,6 +150,20 @@ describe.each(modes)('the Responses API, $mode', ({ start }) => {
     expect(fake.callCount('/v1/responses')).toBe(2)
   })
 
+  it('makes one upstream call for identical requests in flight together, streamed and JSON', async () => {
+    setup = await start(fake)
+    fake.setChunkDelay(2)
+    const openai = setup.client()
+    const params = { model, input: 'Three at once' }
+    const [a, b, json] = await Promise.all([streamEvents(openai, params), streamEvents(openai, params), openai.responses.create(params)])
+    fake.setChunkDelay(0)
+    expect(b?.events).toEqual(a?.events)
+    const completed = a?.events.at(-1)
+    expect(completed?.type).toBe('response.completed')
+    expect(unparsed(json)).toEqual(unparsed(completed?.type === 'response.completed' ? { ...completed.response, output_text: json.output_text } : {}))
+    expect(fake.callCount('/v1/responses')).toBe(1)
+  })
+
   it('caches a tool call, JSON and streamed', async () => {
     setup = await start(fake)
     const openai = setup.client()
