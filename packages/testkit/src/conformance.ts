@@ -264,6 +264,31 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
             expect(fake.callCount('/v1/embeddings')).toBe(1)
             expect(fake.callCount('/v1/completions')).toBe(1)
           })
+
+          it('caches a Responses call, JSON and streamed, and passes the stored response routes through', async () => {
+            const openai = clientOf(await proxy())
+            const params = { model: 'gpt-4o-mini', input: 'What is a Responses cache?' }
+            const first = await openai.responses.create(params).withResponse()
+            const second = await openai.responses.create(params).withResponse()
+            expect(first.response.headers.get('cache-status')).toMatch(/fwd=uri-miss.*stored/)
+            expect(second.response.headers.get('cache-status')).toMatch(/hit/)
+            expect(second.data).toEqual(first.data)
+            const streamed = { ...params, input: 'Stream a Responses answer' }
+            const read = async () => {
+              const { data, response } = await openai.responses.create({ ...streamed, stream: true }).withResponse()
+              const types: string[] = []
+              for await (const event of data) types.push(event.type)
+              return { types, status: response.headers.get('cache-status') }
+            }
+            const miss = await read()
+            const hit = await read()
+            expect(miss.types.at(-1)).toBe('response.completed')
+            expect(hit.status).toMatch(/hit/)
+            expect(hit.types).toEqual(miss.types)
+            expect((await openai.responses.retrieve(first.data.id)).id).toBe(first.data.id)
+            expect(fake.callCount('/v1/responses')).toBe(2)
+            expect(fake.callCount(`/v1/responses/${first.data.id}`)).toBe(1)
+          })
         })
       }
 

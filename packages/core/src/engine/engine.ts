@@ -234,13 +234,13 @@ export class AiCache {
     const limiter = this.#limits.for(request.route)
     const caller = limiter === undefined ? scope : callerOf(limiter.options.identity, request, scope)
     const serving: Serving = { request, prepared, producer, observation, directives, scope, caller, limiter }
-    if (directives.noStore) return this.#serveUnstored(serving)
+    if (directives.noStore || prepared.uncached === true) return this.#serveUnstored(serving)
     const namespace = directives.namespace ?? this.options.namespace
     const generation = this.#tiers.generation(namespace)
     return typeof generation === 'number' ? this.#lookUp(serving, namespace, generation) : generation.then((loaded) => this.#lookUp(serving, namespace, loaded))
   }
 
-  /** `Cache-Control: no-store`: forwarded, neither looked up nor stored. */
+  /** `Cache-Control: no-store`, or a request its format never caches: forwarded, neither looked up nor stored. */
   async #serveUnstored(serving: Serving): Promise<Outcome> {
     const { request, prepared, producer, observation, caller, limiter } = serving
     observation.result = 'bypass'

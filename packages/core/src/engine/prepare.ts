@@ -19,6 +19,8 @@ export interface PreparedRequest {
   stream: boolean
   /** The client asked for the usage chunk of a stream. */
   includeUsage: boolean
+  /** Forwarded without lookup, single-flight or store (the format's `uncached`). */
+  uncached?: boolean
   /** The bytes to forward. */
   raw: Buffer
   /** The parsed body, parsed on first use. */
@@ -27,7 +29,7 @@ export interface PreparedRequest {
   keySlot: KeySlot
 }
 
-type Understood = Pick<PreparedRequest, 'format' | 'requestDigest' | 'model' | 'stream' | 'includeUsage' | 'keySlot'>
+type Understood = Pick<PreparedRequest, 'format' | 'requestDigest' | 'model' | 'stream' | 'includeUsage' | 'uncached' | 'keySlot'>
 
 /** The request is not one aicache caches; `body` is set when it was read. */
 export interface NotCached {
@@ -56,6 +58,7 @@ class Prepared implements PreparedRequest {
   readonly model: string | undefined
   readonly stream: boolean
   readonly includeUsage: boolean
+  readonly uncached: boolean
   readonly raw: Buffer
   readonly keySlot: KeySlot
   #parsed: unknown
@@ -66,6 +69,7 @@ class Prepared implements PreparedRequest {
     this.model = understood.model
     this.stream = understood.stream
     this.includeUsage = understood.includeUsage
+    this.uncached = understood.uncached === true
     this.keySlot = understood.keySlot
     this.raw = raw
     this.#parsed = parsed
@@ -171,8 +175,10 @@ export class RequestPreparer {
 
   #understand(format: ApiFormat, body: unknown): Understood {
     const { model, stream, includeUsage } = validateRequest(format, body)
-    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize))
-    return { format, requestDigest, model, stream, includeUsage, keySlot: {} }
+    const note = format.keyNote?.(body as Record<string, unknown>) ?? ''
+    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize) + note)
+    const uncached = format.uncached?.(body as Record<string, unknown>) === true
+    return { format, requestDigest, model, stream, includeUsage, uncached, keySlot: {} }
   }
 
   #checkContentType(headers: RequestHeaders): void {

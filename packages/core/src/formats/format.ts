@@ -124,6 +124,19 @@ export interface ApiFormat<Id extends string = string> {
    * model and recording share the result.
    */
   parseAnswer(body: Buffer): unknown
+  /**
+   * Whether a request is forwarded without being looked up, shared or
+   * stored (a Responses `background: true` request starts a job its client
+   * polls by id). Absent when every valid request is cacheable.
+   */
+  uncached?(body: Record<string, unknown>): boolean
+  /**
+   * Text added to the key for a field the canonical request leaves out
+   * that still changes what the answer is good for (a Responses answer made
+   * with `store: false` has an id that cannot be retrieved or chained with
+   * `previous_response_id`). Absent when the canonical request says it all.
+   */
+  keyNote?(body: Record<string, unknown>): string
   /** Whether a parsed 2xx answer has the shape an answer of this format has (else it is not stored). */
   hasAnswerShape(answer: Record<string, unknown>): boolean
   /** Model, usage and the GenAI facts of a parsed answer. */

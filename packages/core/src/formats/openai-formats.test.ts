@@ -3,6 +3,7 @@ import type { SseEvent } from '../stream/sse.js'
 import { chatCompletions } from './chat-completions.js'
 import { completions } from './completions.js'
 import { embeddings } from './embeddings.js'
+import { responses } from './responses.js'
 
 const chatAnswer = {
   id: 'chatcmpl-1',
@@ -100,5 +101,114 @@ describe('embeddings', () => {
     expect(embeddings.hasAnswerShape({ object: 'list' })).toBe(false)
     expect(embeddings.describeAnswer(answer)).toEqual({ model: 'text-embedding-3-small', usage: { inputTokens: 2, outputTokens: 0 } })
     expect(embeddings.promptText({ input: ['alpha', 'beta'] })).toBe('alpha\nbeta')
+  })
+})
+
+const completedResponse = {
+  id: 'resp_1',
+  object: 'response',
+  created_at: 1,
+  status: 'completed',
+  model: 'gpt-4o-mini',
+  output: [
+    { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Thinking' }] },
+    { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: 'Hello' }] },
+    { id: 'fc_1', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'f', arguments: '{"a":1}' },
+  ],
+  usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 2 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 3 }, total_tokens: 12 },
+}
+
+describe('responses', () => {
+  const stream = responses.stream!
+
+  it('synthesises named, numbered events that end at response.completed and assemble back into the answer', () => {
+    const events = stream.synthesize(completedResponse, false)!
+    expect(events.every((event) => event.event === (JSON.parse(event.data) as { type: string }).type)).toBe(true)
+    expect(events.map((event) => (JSON.parse(event.data) as { sequence_number: number }).sequence_number)).toEqual(events.map((_, index) => index))
+    expect(stream.isEnd(events.at(-1)!)).toBe(true)
+    expect(events.slice(0, -1).some((event) => stream.isEnd(event))).toBe(false)
+    expect(events.some((event) => event.data === '[DONE]')).toBe(false)
+    expect(events.some((event) => stream.errorOf(event) !== undefined)).toBe(false)
+    expect(stream.assemble(events)).toEqual(completedResponse)
+    expect(stream.usageOf(events)).toEqual({ inputTokens: 5, outputTokens: 7 })
+    expect(stream.requestingUsage).toBeUndefined()
+    expect(stream.isUsageOnly).toBeUndefined()
+  })
+
+  it('synthesises nothing for an answer that is not a completed response', () => {
+    expect(stream.synthesize({ ...completedResponse, status: 'incomplete' }, false)).toBeUndefined()
+    expect(stream.synthesize(chatAnswer, false)).toBeUndefined()
+  })
+
+  it('keeps only completed answers', () => {
+    expect(responses.hasAnswerShape(completedResponse)).toBe(true)
+    for (const status of ['incomplete', 'failed', 'in_progress', 'queued']) expect(responses.hasAnswerShape({ ...completedResponse, status })).toBe(false)
+    expect(responses.uncached!({ background: true })).toBe(true)
+    expect(responses.uncached!({ background: false })).toBe(false)
+  })
+
+  it('reads failed, incomplete and error events as errors, and an unnamed response.completed as the end', () => {
+    const failed = { event: 'response.failed', data: JSON.stringify({ type: 'response.failed', response: { error: { message: 'boom' } } }), offsetMs: 0 }
+    const incomplete = {
+      event: 'response.incomplete',
+      data: JSON.stringify({ type: 'response.incomplete', response: { incomplete_details: { reason: 'max_output_tokens' } } }),
+      offsetMs: 0,
+    }
+    const error = { event: 'error', data: JSON.stringify({ type: 'error', message: 'overloaded' }), offsetMs: 0 }
+    expect(stream.errorOf(failed)).toEqual({ message: 'boom' })
+    expect(stream.errorOf(incomplete)).toEqual({ message: 'The response is incomplete (max_output_tokens).' })
+    expect(stream.errorOf(error)).toEqual({ message: 'overloaded' })
+    expect(stream.errorOf({ data: failed.data, offsetMs: 0 })).toEqual({ message: 'boom' })
+    expect(stream.isEnd({ data: JSON.stringify({ type: 'response.completed', response: {} }), offsetMs: 0 })).toBe(true)
+    expect(stream.isEnd({ event: 'response.output_text.delta', data: '{"delta":"response.completed"}', offsetMs: 0 })).toBe(false)
+  })
+
+  it('describes an answer, and counts its prompt and output text', () => {
+    expect(responses.describeAnswer(completedResponse)).toEqual({
+      model: 'gpt-4o-mini',
+      usage: { inputTokens: 5, outputTokens: 7 },
+      responseId: 'resp_1',
+      finishReasons: ['tool_calls'],
+      completionText: 'Hello',
+    })
+    expect(responses.outputText(completedResponse)).toBe('Thinking' + 'Hello' + '{"a":1}')
+    const body = {
+      instructions: 'Be brief.',
+      input: [
+        { role: 'user', content: [{ type: 'input_text', text: 'Hi' }] },
+        { type: 'function_call_output', call_id: 'c', output: 'found' },
+      ],
+      max_output_tokens: 50,
+    }
+    expect(responses.promptText(body)).toBe('Be brief.\nHi\nfound')
+    expect(responses.maxOutputTokens(body, 1024)).toBe(50)
+    expect(responses.maxOutputTokens({ input: 'x' }, 1024)).toBe(1024)
+  })
+
+  it('refuses malformed fields, naming them', () => {
+    const refused = (body: Record<string, unknown>) => {
+      try {
+        responses.validate(body)
+      } catch (error) {
+        return (error as { param?: string }).param
+      }
+      return undefined
+    }
+    expect(refused({})).toBe('input')
+    expect(refused({ input: 1 })).toBe('input')
+    expect(refused({ input: [{}] })).toBe('input[0]')
+    expect(refused({ input: 'x', instructions: 1 })).toBe('instructions')
+    expect(refused({ input: 'x', tools: [{}] })).toBe('tools[0].type')
+    expect(refused({ input: 'x', text: { format: { type: 'json_schema' } } })).toBe('text.format.name')
+    expect(refused({ input: 'x', reasoning: 'high' })).toBe('reasoning')
+    expect(refused({ input: 'x', previous_response_id: 1 })).toBe('previous_response_id')
+    expect(
+      refused({
+        input: [
+          { role: 'user', content: 'Hi' },
+          { type: 'function_call_output', call_id: 'c', output: 'x' },
+        ],
+      }),
+    ).toBeUndefined()
   })
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { chatCompletions } from './chat-completions.js'
 import { completions } from './completions.js'
 import { embeddings } from './embeddings.js'
+import { responses } from './responses.js'
 import { apiFormats, formatOfBody, formatOfPath, formatOfUrlPath, gatewayPaths, isLlmCall } from './registry.js'
 
 describe('formatOfPath', () => {
@@ -15,6 +16,19 @@ describe('formatOfPath', () => {
     expect(formatOfPath('/v1/chat/completions')?.id).toBe('chat')
     expect(formatOfPath('/v1/completions')?.id).toBe('completion')
     expect(formatOfPath('/v1/embeddings')?.id).toBe('embeddings')
+    expect(formatOfPath('/v1/responses')?.id).toBe('responses')
+  })
+
+  it("leaves a stored response's routes and conversations to pass through", () => {
+    for (const path of [
+      '/v1/responses/resp_1',
+      '/v1/responses/resp_1/cancel',
+      '/v1/responses/resp_1/input_items',
+      '/v1/conversations',
+      '/v1/conversations/conv_1/items',
+    ]) {
+      expect(formatOfPath(path)).toBeUndefined()
+    }
   })
 
   it('knows no other path, whatever property names it spells', () => {
@@ -24,7 +38,7 @@ describe('formatOfPath', () => {
   })
 
   it('lists every path of every format once, for adapters that register routes', () => {
-    expect(gatewayPaths).toEqual(['/v1/chat/completions', '/v1/completions', '/v1/embeddings'])
+    expect(gatewayPaths).toEqual(['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses'])
     expect(new Set(gatewayPaths).size).toBe(gatewayPaths.length)
   })
 })
@@ -37,6 +51,20 @@ describe('formatOfUrlPath', () => {
     expect(formatOfUrlPath('/v1/completions')).toBe(completions)
     expect(formatOfUrlPath('/openai/deployments/x/completions')).toBe(completions)
     expect(formatOfUrlPath('/api/v1/embeddings')).toBe(embeddings)
+    expect(formatOfUrlPath('/v1/responses')).toBe(responses)
+    expect(formatOfUrlPath('/openai/v1/responses/')).toBe(responses)
+  })
+
+  it("does not take a stored response's routes or conversations for a Responses call", () => {
+    for (const path of [
+      '/v1/responses/resp_1',
+      '/v1/responses/resp_1/cancel',
+      '/v1/responses/resp_1/input_items',
+      '/v1/conversations',
+      '/v1/conversations/conv_1',
+    ]) {
+      expect(formatOfUrlPath(path)).toBeUndefined()
+    }
   })
 
   it('prefers the longer suffix: a chat path is never read as a completions one', () => {
@@ -56,6 +84,8 @@ describe('formatOfBody', () => {
     expect(formatOfBody({ prompt: 'x' })).toBe(completions)
     expect(formatOfBody({ input: 'x' })).toBe(embeddings)
     expect(formatOfBody({ messages: [], input: 'x' })).toBe(chatCompletions)
+    // A body with `input` stays an embeddings one: Responses bodies are recognised by their path only.
+    expect(formatOfBody({ input: 'x', instructions: 'y' })).toBe(embeddings)
   })
 
   it('recognises nothing else', () => {
@@ -77,6 +107,6 @@ describe('apiFormats', () => {
       for (const path of format.paths) expect(path.endsWith(format.urlSuffix)).toBe(true)
       expect(format.requestSpanName).toBe(`aicache ${format.genAiOperation}`)
     }
-    expect(apiFormats.map((format) => format.genAiOperation)).toEqual(['chat', 'text_completion', 'embeddings'])
+    expect(apiFormats.map((format) => format.genAiOperation)).toEqual(['chat', 'text_completion', 'embeddings', 'chat'])
   })
 })

@@ -1,6 +1,7 @@
 import { chatCompletions } from './chat-completions.js'
 import { completions } from './completions.js'
 import { embeddings } from './embeddings.js'
+import { responses } from './responses.js'
 import { choiceStream } from './choice-stream.js'
 import type { ApiFormat, StreamFormat } from './format.js'
 
@@ -9,7 +10,7 @@ import type { ApiFormat, StreamFormat } from './format.js'
  * A new format is one module beside this one and one line here. The order
  * is the order in which a wrap-mode body is recognised (`formatOfBody`).
  */
-export const apiFormats = [chatCompletions, completions, embeddings] as const
+export const apiFormats = [chatCompletions, completions, embeddings, responses] as const
 
 /** The calls aicache caches, by the id of their format. */
 export type Operation = (typeof apiFormats)[number]['id']

@@ -61,6 +61,15 @@ describe('canonicalRequest', () => {
     expect(canonicalRequest(noisy, both)).toBe(canonicalRequest(tidy, both))
   })
 
+  it('normalises Responses instructions and input items only when asked', () => {
+    const responses = { model: 'gpt-4o-mini', instructions: ' Be  BRIEF ', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Card\nLIMIT?' }] }] }
+    const tidy = { model: 'gpt-4o-mini', instructions: 'be brief', input: [{ role: 'user', content: [{ type: 'input_text', text: 'card limit?' }] }] }
+    expect(canonicalRequest(responses, plain)).not.toBe(canonicalRequest(tidy, plain))
+    const both = { whitespace: true, case: true }
+    expect(canonicalRequest(responses, both)).toBe(canonicalRequest(tidy, both))
+    expect(canonicalRequest({ model: 'm', input: [' A ', 'B'] }, both)).toBe(canonicalRequest({ model: 'm', input: ['a', 'b'] }, both))
+  })
+
   it('writes numbers, strings and nesting as JSON does', () => {
     const value = { b: [1, 1.5, 'x', null, { d: true, c: false }], a: 'quote"d' }
     expect(JSON.parse(canonicalJson(value))).toEqual(value)

@@ -61,13 +61,25 @@ function textTransform(normalize: Readonly<Required<NormalizeOptions>>): TextTra
 function normalizeContent(content: unknown, transform: TextTransform): unknown {
   if (typeof content === 'string') return transform(content)
   if (!Array.isArray(content)) return content
-  return content.map((part: unknown) => {
-    if (typeof part === 'string') return transform(part)
-    if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') {
-      return { ...part, text: transform((part as { text: string }).text) }
-    }
-    return part
-  })
+  return content.map((part: unknown) => normalizePart(part, transform))
+}
+
+function normalizePart(part: unknown, transform: TextTransform): unknown {
+  if (typeof part === 'string') return transform(part)
+  if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') {
+    return { ...part, text: transform((part as { text: string }).text) }
+  }
+  return part
+}
+
+/** `input`: a string, strings, text parts, or (the Responses API) message items with their own `content`. */
+function normalizeInput(input: unknown, transform: TextTransform): unknown {
+  if (!Array.isArray(input)) return normalizeContent(input, transform)
+  return input.map((item: unknown) =>
+    item && typeof item === 'object' && 'content' in item
+      ? { ...item, content: normalizeContent((item as { content?: unknown }).content, transform) }
+      : normalizePart(item, transform),
+  )
 }
 
 function normalizePrompts(record: Record<string, unknown>, transform: TextTransform): Record<string, unknown> {
@@ -78,7 +90,9 @@ function normalizePrompts(record: Record<string, unknown>, transform: TextTransf
     )
   }
   if (copy['prompt'] !== undefined) copy['prompt'] = normalizeContent(copy['prompt'], transform)
-  if (copy['input'] !== undefined) copy['input'] = normalizeContent(copy['input'], transform)
+  if (copy['input'] !== undefined) copy['input'] = normalizeInput(copy['input'], transform)
+  // The Responses API's system prompt.
+  if (typeof copy['instructions'] === 'string') copy['instructions'] = transform(copy['instructions'])
   return copy
 }
 
