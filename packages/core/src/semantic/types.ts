@@ -1,0 +1,48 @@
+/**
+ * The semantic tier's parts, each behind an interface so an embedder, an
+ * index or a judge can change without the tier noticing.
+ */
+
+/** Turns texts into vectors: the semantic tier's view of an embedding model. */
+export interface Embedder {
+  /**
+   * Names the model and its settings. Vectors of different embedders are
+   * never compared: the id is part of every index's identity.
+   */
+  readonly id: string
+  /** One vector per text, in order. They need not be unit length: the index normalises. */
+  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>
+}
+
+/** A stored question the index found near a new one. */
+export interface SemanticNeighbour {
+  /** The exact cache key of the entry that answered the stored question. */
+  readonly key: string
+  /** The compared text of the stored question (its last user turn). */
+  readonly text: string
+  /** Cosine similarity of the two questions, from -1 to 1. */
+  readonly similarity: number
+}
+
+/**
+ * The stored questions of one context (scope, namespace, format and
+ * everything of the request but its last user turn), searched by meaning.
+ */
+export interface SemanticIndex {
+  /** Adds or replaces the question stored under `key`. */
+  add(key: string, text: string, vector: Float32Array): void
+  /** Forgets the question stored under `key`; `false` when there was none. */
+  remove(key: string): boolean
+  /** Up to `k` stored questions nearest to `vector`, most similar first. */
+  nearest(vector: Float32Array, k: number): SemanticNeighbour[]
+  readonly size: number
+}
+
+/** Why a neighbour was not served: a metric label and a span attribute. */
+export type SemanticRejection = string
+
+/** Decides whether a near neighbour's answer is right for a new question. */
+export interface SemanticJudge {
+  /** `undefined` to serve the neighbour's answer, else why it must not be served. */
+  judge(query: string, neighbour: SemanticNeighbour, threshold: number): SemanticRejection | undefined
+}
