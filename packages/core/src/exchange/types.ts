@@ -87,8 +87,19 @@ export interface ResponseMeta {
 
 /** Token counts of one answer. */
 export interface TokenUsage {
+  /** Every input token, those the provider read from or wrote to its own prompt cache included. */
   inputTokens: number
+  /** Every generated token, reasoning included. */
   outputTokens: number
+  /**
+   * Input tokens the provider read from its own prompt cache (OpenAI
+   * `cached_tokens`, Anthropic `cache_read_input_tokens`): part of `inputTokens`.
+   */
+  cacheReadTokens?: number
+  /** Input tokens the provider wrote to its prompt cache (Anthropic `cache_creation_input_tokens`): part of `inputTokens`. */
+  cacheWriteTokens?: number
+  /** Output tokens spent on reasoning (`reasoning_tokens`): part of `outputTokens`. */
+  reasoningTokens?: number
 }
 
 /** How a wrapped handler's response ended, as the adapter saw it. */
