@@ -5,6 +5,7 @@ import type { FakeMemory, StoredResponse } from './memory.js'
 import { openAIError } from './openai-error.js'
 import { planChat, type PlannedChoice } from './plans.js'
 import { jsonReply, sseReply, type Reply } from './reply.js'
+import type { ReportedTokens } from './reported-tokens.js'
 import { namedFrame, type SseDialect } from './sse.js'
 import { wordPieces } from './stream-chunks.js'
 
@@ -177,7 +178,7 @@ interface PlannedResponse {
   inputItems: JsonObject[]
 }
 
-function planResponse(body: JsonObject, callNumber: number, priorTokens: number): PlannedResponse {
+function planResponse(body: JsonObject, callNumber: number, priorTokens: number, reported: ReportedTokens): PlannedResponse {
   const chatBody = chatBodyOf(body)
   const plan = planChat(chatBody, callNumber)
   const choice = plan.choices[0] as PlannedChoice
@@ -187,12 +188,13 @@ function planResponse(body: JsonObject, callNumber: number, priorTokens: number)
   if (reasoning !== undefined) output.push(reasoningItem(`rs_fake_${callNumber}`, reasoning, true))
   output.push(choice.toolCall === null ? messageItem(`msg_fake_${callNumber}`, choice) : functionCallItem(`fc_fake_${callNumber}`, choice))
   const inputTokens = plan.usage.prompt_tokens + priorTokens
-  const outputTokens = plan.usage.completion_tokens + (reasoning?.tokens ?? 0)
+  const reasoningTokens = (reasoning?.tokens ?? 0) + reported.reasoning
+  const outputTokens = plan.usage.completion_tokens + reasoningTokens
   const usage = {
     input_tokens: inputTokens,
-    input_tokens_details: { cached_tokens: priorTokens },
+    input_tokens_details: { cached_tokens: priorTokens + Math.min(reported.cached, plan.usage.prompt_tokens) },
     output_tokens: outputTokens,
-    output_tokens_details: { reasoning_tokens: reasoning?.tokens ?? 0 },
+    output_tokens_details: { reasoning_tokens: reasoningTokens },
     total_tokens: inputTokens + outputTokens,
   }
   const incomplete = choice.finishReason === 'length'
@@ -287,7 +289,7 @@ function badRequest(message: string, param: string | null, code: string | null =
 }
 
 /** `POST /v1/responses`: the JSON `response`, its stream, or a queued background response. */
-export function createResponse(body: JsonObject, callNumber: number, memory: FakeMemory): Reply {
+export function createResponse(body: JsonObject, callNumber: number, memory: FakeMemory, reported: ReportedTokens = { cached: 0, reasoning: 0 }): Reply {
   const previousId = body['previous_response_id']
   let priorTokens = 0
   if (typeof previousId === 'string') {
@@ -301,7 +303,7 @@ export function createResponse(body: JsonObject, callNumber: number, memory: Fak
   }
   const background = body['background'] === true
   if (background && body['store'] === false) return badRequest('Background mode requires store=true.', 'background')
-  const planned = planResponse(body, callNumber, priorTokens)
+  const planned = planResponse(body, callNumber, priorTokens, reported)
   const id = String(planned.final['id'])
   if (body['store'] !== false) {
     memory.responses.set(id, { response: planned.final, inputItems: planned.inputItems, background, pending: background ? 'queued' : undefined })

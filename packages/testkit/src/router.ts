@@ -10,10 +10,11 @@ import { planChat, planCompletion } from './plans.js'
 import { jsonReply, sseReply, type Reply } from './reply.js'
 import { chatCompletionBody, completionBody, modelBody, modelListBody, type AnswerIdentity } from './responses.js'
 import { chatChunks, completionChunks } from './stream-chunks.js'
+import { reportedTokens, withReportedTokens, type ReportedTokens } from './reported-tokens.js'
 import type { RecordedCall } from './types.js'
 import { validationError } from './validate.js'
 
-type PostHandler = (body: JsonObject, callNumber: number, memory: FakeMemory) => Reply
+type PostHandler = (body: JsonObject, callNumber: number, memory: FakeMemory, reported: ReportedTokens) => Reply
 
 function identityOf(body: JsonObject, idPrefix: string, callNumber: number): AnswerIdentity {
   return { id: `${idPrefix}-${callNumber}`, created: Math.floor(Date.now() / 1000), model: String(body['model']) }
@@ -25,22 +26,24 @@ function includesUsage(body: JsonObject): boolean {
 }
 
 const POST_HANDLERS: Record<string, PostHandler> = {
-  '/v1/chat/completions': (body, callNumber) => {
-    const plan = planChat(body, callNumber)
+  '/v1/chat/completions': (body, callNumber, _memory, reported) => {
+    const planned = planChat(body, callNumber)
+    const plan = { ...planned, usage: withReportedTokens(planned.usage, reported) }
     const identity = identityOf(body, 'chatcmpl-fake', callNumber)
     const logprobs = chatLogprobsWanted(body)
     if (body['stream'] === true) return sseReply(chatChunks(plan, identity, includesUsage(body), logprobs))
     return jsonReply(200, chatCompletionBody(plan, identity, logprobs))
   },
-  '/v1/completions': (body, callNumber) => {
-    const plan = planCompletion(body)
+  '/v1/completions': (body, callNumber, _memory, reported) => {
+    const planned = planCompletion(body)
+    const plan = { ...planned, usage: withReportedTokens(planned.usage, reported) }
     const identity = identityOf(body, 'cmpl-fake', callNumber)
     const logprobs = completionLogprobsWanted(body)
     if (body['stream'] === true) return sseReply(completionChunks(plan, identity, includesUsage(body), logprobs))
     return jsonReply(200, completionBody(plan, identity, logprobs))
   },
   '/v1/embeddings': (body) => jsonReply(200, embeddingsBody(body, String(body['model']))),
-  '/v1/responses': (body, callNumber, memory) => createResponse(body, callNumber, memory),
+  '/v1/responses': (body, callNumber, memory, reported) => createResponse(body, callNumber, memory, reported),
 }
 
 /** Anthropic's routes, which check their own headers and answer in Anthropic's shapes. */
@@ -80,5 +83,5 @@ export function route(call: RecordedCall, callNumber: number, memory: FakeMemory
   }
   const handler = POST_HANDLERS[call.path]
   if (call.method !== 'POST' || handler === undefined) return notFound(call)
-  return validationError(call.path, call.body) ?? handler(call.body as JsonObject, callNumber, memory)
+  return validationError(call.path, call.body) ?? handler(call.body as JsonObject, callNumber, memory, reportedTokens(call.headers))
 }

@@ -1,4 +1,5 @@
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
+import type { ApiFormat } from '../formats/format.js'
 import type { CacheEntry } from '../store/entry.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
@@ -16,9 +17,9 @@ export interface HandlerProducerOptions {
   /** Past this size a handler's answer could not be kept anyway. */
   maxBytes: number
   /** Prices a handler's answer by its model and usage, as far as it told them. */
-  telemetry: Pick<Telemetry, 'priceOf'>
-  /** Where what it cost is counted. */
-  stats: Pick<StatsRecorder, 'spent'>
+  telemetry: Pick<Telemetry, 'priceOf' | 'providerOf'>
+  /** Where what it cost, and what the provider's prompt cache served, is counted. */
+  stats: Pick<StatsRecorder, 'spent' | 'providerCached'>
 }
 
 /**
@@ -31,17 +32,21 @@ export class HandlerProducer implements Producer {
   readonly stopsWhenAbandoned = false
   readonly #tiers: TieredCache
   readonly #maxBytes: number
-  /** A handler's answer was stored (or not): what it cost is counted. */
-  readonly #onStored: (entry: CacheEntry | undefined) => void
+  /** A handler's answer to a request of a format was stored (or not): what it cost is counted. */
+  readonly #onStored: (entry: CacheEntry | undefined, format: ApiFormat | undefined) => void
   readonly #keep: PumpJob['keep']
 
   constructor(options: HandlerProducerOptions) {
     this.#tiers = options.tiers
     this.#maxBytes = options.maxBytes
     const { telemetry, stats } = options
-    this.#onStored = (entry) => {
-      const costUsd = entry && telemetry.priceOf(entry.model, entry.usage)
+    this.#onStored = (entry, format) => {
+      const usage = entry?.usage
+      const costUsd = entry && telemetry.priceOf(telemetry.providerOf(format), entry.model, usage)
       if (costUsd !== undefined) stats.spent(costUsd)
+      if (usage?.cacheReadTokens !== undefined || usage?.cacheWriteTokens !== undefined) {
+        stats.providerCached(usage.cacheReadTokens ?? 0, usage.cacheWriteTokens ?? 0)
+      }
     }
     this.#keep = keeperOf(options.tiers)
   }
@@ -64,7 +69,7 @@ export class HandlerProducer implements Producer {
       lock: claim.lock,
       maxBytes: this.#maxBytes,
       keep: this.#keep,
-      onStored: this.#onStored,
+      onStored: (entry) => this.#onStored(entry, prepared.format),
     })
     return observation.settle(withHeaders(captured, miss.rateLimitHeaders), production.result())
   }

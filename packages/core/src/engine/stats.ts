@@ -26,6 +26,12 @@ export interface AiCacheStats {
   costSavedUsd: number
   /** Dollars spent on upstream calls (models with a known price only). */
   costSpentUsd: number
+  /**
+   * Input tokens of upstream calls (and an app's own handler's answers)
+   * that the provider read from or wrote to its own prompt cache, as it
+   * reported them: the provider's caching beside `tokensSaved`.
+   */
+  providerCacheTokens: { read: number; write: number }
   /** The memory tier now. */
   memory: { entries: number; bytes: number }
   /**
@@ -53,6 +59,7 @@ export class StatsRecorder {
   costSpentUsd = 0
   readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
+  readonly providerCacheTokens = { read: 0, write: 0 }
 
   /** One request to a cacheable operation has been answered. */
   request(result: RequestResult, tier: Tier | undefined, saved: TokenUsage | undefined, costSavedUsd: number | undefined): void {
@@ -74,6 +81,12 @@ export class StatsRecorder {
     this.costSpentUsd += costUsd
   }
 
+  /** An upstream call's provider read `read` input tokens from its prompt cache and wrote `write`. */
+  providerCached(read: number, write: number): void {
+    this.providerCacheTokens.read += read
+    this.providerCacheTokens.write += write
+  }
+
   snapshot(memory: { entries: number; bytes: number }, redis?: AiCacheStats['redis']): AiCacheStats {
     return {
       requests: this.requests,
@@ -86,6 +99,7 @@ export class StatsRecorder {
       tokensSaved: { ...this.tokensSaved },
       costSavedUsd: this.costSavedUsd,
       costSpentUsd: this.costSpentUsd,
+      providerCacheTokens: { ...this.providerCacheTokens },
       memory,
       ...(redis === undefined ? {} : { redis }),
     }

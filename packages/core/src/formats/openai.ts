@@ -9,14 +9,32 @@ function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
 }
 
-/** Token usage from an OpenAI `usage` object (chat, completions, embeddings, responses). */
+/** A count inside a `*_details` object (`prompt_tokens_details.cached_tokens`), `undefined` when not reported. */
+function detail(details: unknown, name: string): number | undefined {
+  if (details === null || typeof details !== 'object') return undefined
+  const value = (details as Record<string, unknown>)[name]
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined
+}
+
+/**
+ * Token usage from an OpenAI `usage` object (chat, completions, embeddings,
+ * responses), with the prompt tokens the provider served from its own cache
+ * (`prompt_tokens_details` / `input_tokens_details.cached_tokens`) and the
+ * reasoning tokens (`completion_tokens_details` / `output_tokens_details.reasoning_tokens`),
+ * each kept within the count it is part of.
+ */
 export function usageOf(value: unknown): TokenUsage | undefined {
   if (value === null || typeof value !== 'object') return undefined
   const usage = value as Record<string, unknown>
   const input = usage['prompt_tokens'] ?? usage['input_tokens']
   const output = usage['completion_tokens'] ?? usage['output_tokens']
   if (input === undefined && output === undefined) return undefined
-  return { inputTokens: count(input), outputTokens: count(output) }
+  const tokens: TokenUsage = { inputTokens: count(input), outputTokens: count(output) }
+  const cached = detail(usage['prompt_tokens_details'] ?? usage['input_tokens_details'], 'cached_tokens')
+  if (cached !== undefined) tokens.cacheReadTokens = Math.min(cached, tokens.inputTokens)
+  const reasoning = detail(usage['completion_tokens_details'] ?? usage['output_tokens_details'], 'reasoning_tokens')
+  if (reasoning !== undefined) tokens.reasoningTokens = Math.min(reasoning, tokens.outputTokens)
+  return tokens
 }
 
 /** `gen_ai.provider.name` of an OpenAI-compatible upstream: Azure's by its host name, else `openai`. */

@@ -154,7 +154,7 @@ function isCompletedResponse(answer: JsonRecord): boolean {
   return answer['status'] === 'completed' && Array.isArray(answer['output'])
 }
 
-/** Usage of a `response` object, with its cached input and reasoning tokens where the type has room for them. */
+/** Usage of a `response` object, with its cached input and reasoning tokens. */
 function responseUsage(answer: JsonRecord): TokenUsage | undefined {
   return usageOf(answer['usage'])
 }

@@ -51,7 +51,15 @@ function parseUsage(value: unknown): Parsed<TokenUsage | undefined> {
   if (!isRecord(value) || !isFiniteNumber(value['inputTokens']) || !isFiniteNumber(value['outputTokens'])) {
     return invalid
   }
-  return valid({ inputTokens: value['inputTokens'], outputTokens: value['outputTokens'] })
+  const usage: TokenUsage = { inputTokens: value['inputTokens'], outputTokens: value['outputTokens'] }
+  // The parts a provider reported (its prompt cache, reasoning): a hit prices what the miss cost from them.
+  for (const part of ['cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const) {
+    const tokens = value[part]
+    if (tokens === undefined) continue
+    if (!isFiniteNumber(tokens)) return invalid
+    usage[part] = tokens
+  }
+  return valid(usage)
 }
 
 /**

@@ -37,6 +37,8 @@ export interface EngineCounts {
   upstreamRetries: Counts
   rateLimitRejections: Counts
   upstreamErrors: Counts
+  /** Input tokens read from or written to providers' own prompt caches. */
+  providerCacheTokens: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -95,6 +97,7 @@ class MeterRegistry {
       upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
+      providerCacheTokens: counter(metric.providerCacheTokens, '{token}', "Input tokens upstream providers read from or wrote to their own prompt cache"),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -120,7 +123,15 @@ class MeterRegistry {
     result: BatchObservableResult,
     gauges: Record<'memoryBytes' | 'memoryEntries' | 'breakerState', Observable>,
     counters: Record<
-      'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections',
+      | 'redisErrors'
+      | 'requests'
+      | 'tokensSaved'
+      | 'costSaved'
+      | 'costSpent'
+      | 'upstreamRetries'
+      | 'upstreamErrors'
+      | 'rateLimitRejections'
+      | 'providerCacheTokens',
       Observable
     >,
   ): void {
@@ -136,6 +147,7 @@ class MeterRegistry {
       upstreamRetries: new Points(),
       upstreamErrors: new Points(),
       rateLimitRejections: new Points(),
+      providerCacheTokens: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -162,6 +174,7 @@ class MeterRegistry {
       counted(points.upstreamRetries, engine.counts.upstreamRetries)
       counted(points.upstreamErrors, engine.counts.upstreamErrors)
       counted(points.rateLimitRejections, engine.counts.rateLimitRejections)
+      counted(points.providerCacheTokens, engine.counts.providerCacheTokens)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

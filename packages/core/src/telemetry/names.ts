@@ -31,6 +31,12 @@ export const genAi = {
   responseFinishReasons: 'gen_ai.response.finish_reasons',
   usageInputTokens: 'gen_ai.usage.input_tokens',
   usageOutputTokens: 'gen_ai.usage.output_tokens',
+  /** Input tokens served from the provider's own prompt cache: part of `gen_ai.usage.input_tokens`. */
+  usageCacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  /** Input tokens written to the provider's own prompt cache: part of `gen_ai.usage.input_tokens`. */
+  usageCacheCreationInputTokens: 'gen_ai.usage.cache_creation.input_tokens',
+  /** Output tokens spent on reasoning: part of `gen_ai.usage.output_tokens`. */
+  usageReasoningOutputTokens: 'gen_ai.usage.reasoning.output_tokens',
   tokenType: 'gen_ai.token.type',
   serverAddress: 'server.address',
   serverPort: 'server.port',
@@ -64,6 +70,8 @@ export const attribute = {
   upstreamAttempts: 'aicache.upstream.attempts',
   rateLimited: 'aicache.rate_limited',
   breakerState: 'aicache.breaker.state',
+  /** `read` or `write`: what an `aicache.provider_cache.tokens` series counts. */
+  providerCacheType: 'aicache.provider_cache.type',
 } as const
 
 /** What happened to a request, as `aicache.result`. */
@@ -89,6 +97,8 @@ export const metric = {
   /** Failed upstream calls by `error.type`. */
   upstreamErrors: 'aicache.upstream.errors',
   rateLimitRejections: 'aicache.ratelimit.rejections',
+  /** Input tokens upstream calls' providers read from (or wrote to) their own prompt cache, by `aicache.provider_cache.type`. */
+  providerCacheTokens: 'aicache.provider_cache.tokens',
   breakerState: 'aicache.upstream.breaker.state',
   memoryBytes: 'aicache.memory.bytes',
   memoryEntries: 'aicache.memory.entries',

@@ -18,7 +18,7 @@ import type { CacheEntry } from '../store/entry.js'
 import { entryMemo } from '../store/entry-memo.js'
 import type { PriceOf } from '../pricing/pricing.js'
 import type { ApiFormat } from '../formats/format.js'
-import { apiFormats } from '../formats/registry.js'
+import { answerFormatOf, apiFormats } from '../formats/registry.js'
 import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
 import { Counts, SeriesLimit } from './counts.js'
@@ -231,7 +231,9 @@ export class UpstreamObservation {
         instruments.tokenUsage.record(facts.usage.outputTokens, tokenSeries.attributesOf(`${key}\noutput`, { ...common, [genAi.tokenType]: 'output' }))
       }
     }
-    const costSpentUsd = telemetry.costOf(facts.responseModel, this.#target.model, facts.usage)
+    const providerName = this.#target.providerName
+    const costSpentUsd = telemetry.costOf(providerName, facts.responseModel, this.#target.model, facts.usage)
+    if (facts.usage) telemetry.providerCached(facts.usage, operation, providerName, this.#target.model)
     if (errorType !== undefined) {
       telemetry.counts.upstreamErrors.add(`${operation}\n${errorType}`, 1, () => ({
         ...telemetry.engineAttributes,
@@ -250,8 +252,12 @@ export class UpstreamObservation {
     if (facts.responseId !== undefined) span.setAttribute(genAi.responseId, facts.responseId)
     if (facts.finishReasons?.length) span.setAttribute(genAi.responseFinishReasons, facts.finishReasons)
     if (facts.usage) {
-      span.setAttribute(genAi.usageInputTokens, facts.usage.inputTokens)
-      span.setAttribute(genAi.usageOutputTokens, facts.usage.outputTokens)
+      const usage = facts.usage
+      span.setAttribute(genAi.usageInputTokens, usage.inputTokens)
+      span.setAttribute(genAi.usageOutputTokens, usage.outputTokens)
+      if (usage.cacheReadTokens !== undefined) span.setAttribute(genAi.usageCacheReadInputTokens, usage.cacheReadTokens)
+      if (usage.cacheWriteTokens !== undefined) span.setAttribute(genAi.usageCacheCreationInputTokens, usage.cacheWriteTokens)
+      if (usage.reasoningTokens !== undefined) span.setAttribute(genAi.usageReasoningOutputTokens, usage.reasoningTokens)
     }
     if (costSpentUsd !== undefined) span.setAttribute(attribute.costSpentUsd, costSpentUsd)
     if (telemetry.recordContent && facts.completionText !== undefined) {
@@ -381,7 +387,7 @@ export class RequestObservation implements Recordable {
     this.#ended = true
     const telemetry = this.#telemetry
     const saved = this.saved
-    const costSavedUsd = saved && telemetry.savedCost(saved, this.#model)
+    const costSavedUsd = saved && telemetry.savedCost(saved, this.#model, this.#format)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
     const operationName = this.#format?.genAiOperation
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
@@ -430,7 +436,13 @@ export class Telemetry {
   readonly stats: StatsRecorder
   readonly tally: RequestTally
   /** Totals read by observable counters (`instruments.ts`). */
-  readonly counts: EngineCounts = { costSpent: new Counts(), upstreamRetries: new Counts(), rateLimitRejections: new Counts(), upstreamErrors: new Counts() }
+  readonly counts: EngineCounts = {
+    costSpent: new Counts(),
+    upstreamRetries: new Counts(),
+    rateLimitRejections: new Counts(),
+    upstreamErrors: new Counts(),
+    providerCacheTokens: new Counts(),
+  }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes
   /** Attribute sets of the model-labelled histograms, each at most 1,000 and the overflow set. */
@@ -442,6 +454,8 @@ export class Telemetry {
   // The global provider's delegate last seen, and whether it records.
   #delegate: TracerProvider | undefined | null = null
   #tracing = false
+  // The provider each format's answers are priced as when no upstream call is in view (a hit).
+  readonly #providers = new Map<ApiFormat, string>()
 
   constructor(options: TelemetryOptions, priceOf: PriceOf, stats: StatsRecorder, gauges: Omit<GaugeSources, 'tally' | 'counts' | 'engine'>) {
     this.#fixedTracerProvider = options.tracerProvider
@@ -506,30 +520,70 @@ export class Telemetry {
   }
 
   /**
-   * Dollars a hit of `saved` did not spend. An answer that names its model
+   * Dollars a hit of `saved` did not spend: what its miss cost, prompt-cache
+   * reads and writes at their own rates. An answer that names its model
    * costs the same on every hit: its price is remembered with it.
    */
-  savedCost(saved: CacheEntry, requestModel: string | undefined): number | undefined {
-    if (saved.model === undefined) return this.priceOf(requestModel, saved.usage)
+  savedCost(saved: CacheEntry, requestModel: string | undefined, format: ApiFormat | undefined): number | undefined {
+    if (saved.model === undefined) return this.priceOf(this.providerOf(format), requestModel, saved.usage)
     // An entry lives in one engine's memory tier, so one pricing prices it;
-    // its key holds the requested model, so the fallback is the same on every hit.
+    // its key holds the requested model and format, so the fallback is the same on every hit.
     const memo = entryMemo(saved)
     if (memo.savedCost !== undefined) return memo.savedCost.usd
-    const usd = this.costOf(saved.model, requestModel, saved.usage)
+    const usd = this.costOf(this.providerOf(format), saved.model, requestModel, saved.usage)
     memo.savedCost = { usd }
     return usd
   }
 
   /**
-   * Dollars of an answer: priced by the model the answer names, else by the
-   * model requested (a dated snapshot the price table does not know yet,
-   * `gpt-4o-2099-01-01`, costs what the requested `gpt-4o` does), else
-   * `undefined`.
+   * The `gen_ai.provider.name` whose prices a format's answers carry when no
+   * upstream call is in view (a hit, an app's own handler). Prices follow the
+   * provider's table, not the host: every OpenAI-compatible host (Azure's
+   * included) is priced as OpenAI, an Anthropic format as Anthropic.
    */
-  costOf(answerModel: string | undefined, requestModel: string | undefined, usage: TokenUsage | undefined): number | undefined {
-    const usd = this.priceOf(answerModel ?? requestModel, usage)
+  providerOf(format: ApiFormat | undefined): string {
+    const answerFormat = answerFormatOf(format)
+    let provider = this.#providers.get(answerFormat)
+    if (provider === undefined) {
+      provider = answerFormat.providerName(new URL('http://upstream.invalid/'))
+      this.#providers.set(answerFormat, provider)
+    }
+    return provider
+  }
+
+  /**
+   * Dollars of an answer from `provider`: priced by the model the answer
+   * names, else by the model requested (a dated snapshot the price table
+   * does not know yet, `gpt-4o-2099-01-01`, costs what the requested
+   * `gpt-4o` does), else `undefined`.
+   */
+  costOf(provider: string, answerModel: string | undefined, requestModel: string | undefined, usage: TokenUsage | undefined): number | undefined {
+    const usd = this.priceOf(provider, answerModel ?? requestModel, usage)
     if (usd !== undefined || answerModel === undefined || answerModel === requestModel) return usd
-    return this.priceOf(requestModel, usage)
+    return this.priceOf(provider, requestModel, usage)
+  }
+
+  /**
+   * Counts the input tokens an upstream call's provider read from or wrote
+   * to its own prompt cache (`aicache.provider_cache.tokens`, and `stats()`),
+   * beside what aicache's own hits saved.
+   */
+  providerCached(usage: TokenUsage, operationName: string, providerName: string, model: string | undefined): void {
+    const { cacheReadTokens: read, cacheWriteTokens: write } = usage
+    if (read === undefined && write === undefined) return
+    this.stats.providerCached(read ?? 0, write ?? 0)
+    const count = (type: 'read' | 'write', tokens: number | undefined) => {
+      if (tokens === undefined) return
+      this.counts.providerCacheTokens.add(`${operationName}\n${providerName}\n${model ?? ''}\n${type}`, tokens, () => ({
+        ...this.engineAttributes,
+        [genAi.operationName]: operationName,
+        [genAi.providerName]: providerName,
+        ...(model === undefined ? {} : { [genAi.requestModel]: model }),
+        [attribute.providerCacheType]: type,
+      }))
+    }
+    count('read', read)
+    count('write', write)
   }
 
   request(format: ApiFormat | undefined, model: string | undefined, stream: boolean): RequestObservation {
