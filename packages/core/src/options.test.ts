@@ -37,6 +37,8 @@ describe('nested options are validated when the engine is created', () => {
     ['prices.my-model', { prices: { 'my-model': 3 } }],
     ['prices.my-model.inputPerMillionUsd', { prices: { 'my-model': { inputPerMillionUsd: -1, outputPerMillionUsd: 2 } } }],
     ['prices.my-model.outputPerMillionUsd', { prices: { 'my-model': { inputPerMillionUsd: 1 } } }],
+    ['prices.my-model.cacheReadPerMillionUsd', { prices: { 'my-model': { inputPerMillionUsd: 1, outputPerMillionUsd: 2, cacheReadPerMillionUsd: -1 } } }],
+    ['prices.my-model.cacheWritePerMillionUsd', { prices: { 'my-model': { inputPerMillionUsd: 1, outputPerMillionUsd: 2, cacheWritePerMillionUsd: 'x' } } }],
     ['memoryTier', { memoryTier: 'no' }],
     ['upstreamApiKey', { upstreamApiKey: 42 }],
     ['namespace', { namespace: 'a\n0' }],

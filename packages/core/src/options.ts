@@ -108,7 +108,11 @@ export interface AiCacheOptions extends ResilienceOptions {
    * Prices per model in US dollars per million tokens, winning over the
    * bundled `@pydantic/genai-prices` table.
    *
-   * @example { 'my-finetune': { inputPerMillionUsd: 0.3, outputPerMillionUsd: 1.2 } }
+   * Input tokens the provider read from or wrote to its own prompt cache
+   * cost `cacheReadPerMillionUsd` / `cacheWritePerMillionUsd` (the input
+   * price when left out).
+   *
+   * @example { 'my-finetune': { inputPerMillionUsd: 0.3, outputPerMillionUsd: 1.2, cacheReadPerMillionUsd: 0.15 } }
    */
   prices?: Readonly<Record<string, ModelPrice>>
   /**
@@ -253,11 +257,16 @@ function pricesOption(value: unknown): Readonly<Record<string, ModelPrice>> {
   for (const [model, price] of Object.entries(prices)) {
     const name = `prices.${model}`
     const entry = objectOption(name, price ?? null)
-    knownKeysOption(name, entry, ['inputPerMillionUsd', 'outputPerMillionUsd'])
-    resolved[model] = Object.freeze({
+    knownKeysOption(name, entry, ['inputPerMillionUsd', 'outputPerMillionUsd', 'cacheReadPerMillionUsd', 'cacheWritePerMillionUsd'])
+    const rates: ModelPrice = {
       inputPerMillionUsd: requiredNumber(`${name}.inputPerMillionUsd`, entry['inputPerMillionUsd']),
       outputPerMillionUsd: requiredNumber(`${name}.outputPerMillionUsd`, entry['outputPerMillionUsd']),
-    })
+    }
+    // Prompt-cache rates are optional: without them cached input costs what input does.
+    for (const rate of ['cacheReadPerMillionUsd', 'cacheWritePerMillionUsd'] as const) {
+      if (entry[rate] !== undefined) rates[rate] = requiredNumber(`${name}.${rate}`, entry[rate])
+    }
+    resolved[model] = Object.freeze(rates)
   }
   return Object.freeze(resolved)
 }

@@ -54,6 +54,25 @@ describe('chat completions and completions', () => {
     expect(completions.outputText(textAnswer)).toBe('upon a time')
   })
 
+  it('reads the cached prompt tokens and reasoning tokens of a chat answer, JSON and its final usage chunk', () => {
+    const usage = {
+      prompt_tokens: 2006,
+      completion_tokens: 300,
+      total_tokens: 2306,
+      prompt_tokens_details: { cached_tokens: 1920, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 256, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    }
+    const expected = { inputTokens: 2006, outputTokens: 300, cacheReadTokens: 1920, reasoningTokens: 256 }
+    const answer = { ...chatAnswer, usage }
+    expect(chatCompletions.describeAnswer(answer).usage).toEqual(expected)
+    expect(chatCompletions.stream!.usageOf(chatCompletions.stream!.synthesize(answer, true)!)).toEqual(expected)
+    expect(completions.describeAnswer({ ...textAnswer, usage }).usage).toEqual(expected)
+    // Details that are absent, malformed or larger than the count they are part of.
+    expect(chatCompletions.describeAnswer(chatAnswer).usage).toEqual({ inputTokens: 3, outputTokens: 1 })
+    const odd = { ...usage, prompt_tokens_details: { cached_tokens: 'many' }, completion_tokens_details: { reasoning_tokens: 9999 } }
+    expect(chatCompletions.describeAnswer({ ...chatAnswer, usage: odd }).usage).toEqual({ inputTokens: 2006, outputTokens: 300, reasoningTokens: 300 })
+  })
+
   it('asks the upstream for the usage chunk, keeping the other stream options', () => {
     const body = { model: 'm', messages: [], stream: true, stream_options: { other: 1 } }
     expect(chatCompletions.stream!.requestingUsage!(body)).toEqual({ ...body, stream_options: { other: 1, include_usage: true } })
@@ -130,7 +149,7 @@ describe('responses', () => {
     expect(events.some((event) => event.data === '[DONE]')).toBe(false)
     expect(events.some((event) => stream.errorOf(event) !== undefined)).toBe(false)
     expect(stream.assemble(events)).toEqual(completedResponse)
-    expect(stream.usageOf(events)).toEqual({ inputTokens: 5, outputTokens: 7 })
+    expect(stream.usageOf(events)).toEqual({ inputTokens: 5, outputTokens: 7, cacheReadTokens: 2, reasoningTokens: 3 })
     expect(stream.requestingUsage).toBeUndefined()
     expect(stream.isUsageOnly).toBeUndefined()
   })
@@ -166,7 +185,7 @@ describe('responses', () => {
   it('describes an answer, and counts its prompt and output text', () => {
     expect(responses.describeAnswer(completedResponse)).toEqual({
       model: 'gpt-4o-mini',
-      usage: { inputTokens: 5, outputTokens: 7 },
+      usage: { inputTokens: 5, outputTokens: 7, cacheReadTokens: 2, reasoningTokens: 3 },
       responseId: 'resp_1',
       finishReasons: ['tool_calls'],
       completionText: 'Hello',

@@ -43,6 +43,15 @@ describe('entry codec', () => {
     expectSameEntry(await decodeEntry(bytes), entry)
   })
 
+  it('keeps the prompt-cache and reasoning parts of the usage, so a hit from Redis prices what its miss cost', async () => {
+    const usage = { inputTokens: 2000, outputTokens: 300, cacheReadTokens: 1500, cacheWriteTokens: 200, reasoningTokens: 100 }
+    const entry = await decodeEntry(await encodeEntry(sampleEntry({ usage })))
+    expect(entry?.usage).toEqual(usage)
+    const partial = await decodeEntry(withMetadata({ ...validMetadata, usage: { inputTokens: 5, outputTokens: 1, cacheReadTokens: 3 } }))
+    expect(partial?.usage).toEqual({ inputTokens: 5, outputTokens: 1, cacheReadTokens: 3 })
+    expect(await decodeEntry(withMetadata({ ...validMetadata, usage: { inputTokens: 5, outputTokens: 1, cacheReadTokens: '3' } }))).toBeUndefined()
+  })
+
   it('decodes valid metadata without optional fields', async () => {
     const entry = await decodeEntry(withMetadata(validMetadata, Buffer.from('{}')))
     expect(entry).toMatchObject({ version: 1, format: 'json', status: 200, model: undefined, usage: undefined })
