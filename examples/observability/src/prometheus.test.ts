@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { FakeUpstream } from '@aicache/testkit'
+import { CACHED_TOKENS_HEADER, type FakeUpstream } from '@aicache/testkit'
 import { type RedisServer, startRedisServer } from '@aicache/testkit/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ObservabilityApp, startObservabilityApp } from './app.js'
@@ -54,10 +54,17 @@ const failingQuestion = (number: number) => `Round ${number}: why was my transfe
  * One round of traffic that feeds every panel: misses then hits on two
  * models, a stream missed then hit, and a call the upstream fails. Questions
  * are new each round, so every counter grows between rounds and `rate()`
- * has something to measure.
+ * has something to measure. The upstream reports part of each prompt as
+ * served from its own prompt cache, for the panel of both caching layers.
  */
 function round(number: number): PlannedRequest[] {
-  const ask = (question: string, model: string, stream = false): PlannedRequest => ({ apiKey: 'sk-observability', model, question, stream })
+  const ask = (question: string, model: string, stream = false): PlannedRequest => ({
+    apiKey: 'sk-observability',
+    model,
+    question,
+    stream,
+    headers: { [CACHED_TOKENS_HEADER]: '4' },
+  })
   const requests: PlannedRequest[] = []
   for (const model of ['gpt-4o-mini', 'gpt-4o']) {
     const question = `Round ${number}: how do I locate my card? (${model})`
@@ -196,6 +203,13 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
       (await panel('Tokens saved')).map(({ labels, value }) => [labels['gen_ai_token_type'], Math.round(value * window * 1e6) / 1e6]),
     )
     expect(tokens).toEqual(stats.tokensSaved)
+    const bothLayers = "Tokens: aicache hits against the provider's prompt cache"
+    const [savedInput] = await panel(bothLayers, 'A')
+    expect((savedInput?.value ?? 0) * window).toBeCloseTo(stats.tokensSaved.input, 6)
+    const providerCache = (await panel(bothLayers, 'B')).map(({ labels, value }) => [labels['aicache_provider_cache_type'], Math.round(value * window * 1e6) / 1e6])
+    // Every miss that reached the upstream and succeeded: four prompt tokens read from its cache.
+    expect(stats.providerCacheTokens.read).toBe(4 * (count('miss') - 1))
+    expect(providerCache).toEqual([['read', stats.providerCacheTokens.read]])
   })
 
   it('labels series as the dashboard expects: hits by tier, upstream errors by error.type', async () => {
