@@ -206,7 +206,10 @@ describe.skipIf(skipWithoutPrometheus())('the Grafana dashboard against a real P
     const bothLayers = "Tokens: aicache hits against the provider's prompt cache"
     const [savedInput] = await panel(bothLayers, 'A')
     expect((savedInput?.value ?? 0) * window).toBeCloseTo(stats.tokensSaved.input, 6)
-    const providerCache = (await panel(bothLayers, 'B')).map(({ labels, value }) => [labels['aicache_provider_cache_type'], Math.round(value * window * 1e6) / 1e6])
+    const providerCache = (await panel(bothLayers, 'B')).map(({ labels, value }) => [
+      labels['aicache_provider_cache_type'],
+      Math.round(value * window * 1e6) / 1e6,
+    ])
     // Every miss that reached the upstream and succeeded: four prompt tokens read from its cache.
     expect(stats.providerCacheTokens.read).toBe(4 * (count('miss') - 1))
     expect(providerCache).toEqual([['read', stats.providerCacheTokens.read]])

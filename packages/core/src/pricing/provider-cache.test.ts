@@ -103,9 +103,11 @@ describe('provider prompt caching, priced and observed', () => {
     const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: `${policy} Who pays return shipping?` }] }
     const stream = await client('sk-a').chat.completions.create({ ...ask, stream: true, stream_options: { include_usage: true } }, knobs(300))
     for await (const chunk of stream) void chunk
-    await client('sk-a').chat.completions.create({ ...ask, stream: true }).then(async (replayed) => {
-      for await (const chunk of replayed) void chunk
-    })
+    await client('sk-a')
+      .chat.completions.create({ ...ask, stream: true })
+      .then(async (replayed) => {
+        for await (const chunk of replayed) void chunk
+      })
     const points = (await telemetry.points(metric.providerCacheTokens)).filter((point) => point.attributes[attribute.providerCacheType] === 'read')
     expect(points.map((point) => point.attributes)).toEqual([
       { [genAi.operationName]: 'chat', [genAi.providerName]: 'openai', [genAi.requestModel]: 'gpt-4o-mini', [attribute.providerCacheType]: 'read' },

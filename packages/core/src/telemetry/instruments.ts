@@ -97,7 +97,7 @@ class MeterRegistry {
       upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
-      providerCacheTokens: counter(metric.providerCacheTokens, '{token}', "Input tokens upstream providers read from or wrote to their own prompt cache"),
+      providerCacheTokens: counter(metric.providerCacheTokens, '{token}', 'Input tokens upstream providers read from or wrote to their own prompt cache'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
