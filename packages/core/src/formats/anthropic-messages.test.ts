@@ -300,6 +300,23 @@ describe('Anthropic Messages, errors aicache makes itself', () => {
     }
   })
 
+  it("sends upstreamApiKey to Anthropic's upstream as x-api-key, in place of the caller's credential", async () => {
+    const gateway = await startTestGateway({ upstream: fake.url, upstreamApiKey: 'sk-gateway-key' })
+    try {
+      fake.reset()
+      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-ant-caller', maxRetries: 0 })
+      await anthropic.messages.create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'Whose key?' }] })
+      await anthropic.messages.countTokens({ model, messages: [{ role: 'user', content: 'Whose key?' }] })
+      for (const call of fake.calls) {
+        expect(call.headers['x-api-key']).toBe('sk-gateway-key')
+        expect(call.headers['authorization']).toBeUndefined()
+      }
+      expect(fake.calls.map((call) => call.path)).toEqual(['/v1/messages', '/v1/messages/count_tokens'])
+    } finally {
+      await gateway.close()
+    }
+  })
+
   it('answers an unreachable upstream with api_error and an open breaker with 529 overloaded_error', async () => {
     const gateway = await startTestGateway({
       upstream: { anthropic: 'http://127.0.0.1:9' },
