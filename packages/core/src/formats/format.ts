@@ -90,7 +90,7 @@ export interface StreamFormat {
  *   Anthropic URL, with `upstreamApiKey` as `x-api-key`; `keyHeaders`
  *   names the request headers that are part of the key
  *   (`anthropic-version`); `errorAnswer` puts the errors aicache makes
- *   itself in the API's own shape (docs/decisions/0050).
+ *   itself in the API's own shape (docs/decisions/0050, 0051).
  *
  * The id, paths, suffix and names are plain fields, read on every request
  * without a call; everything else runs on a miss or once per entry and form.
