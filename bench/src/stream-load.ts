@@ -18,6 +18,8 @@ export interface StreamLoadSpec {
   headers: Readonly<Record<string, string>>
   /** Called for every request. */
   body: () => string
+  /** What the end of a complete stream contains. @default 'data: [DONE]\n\n' (OpenAI's chat and completions) */
+  streamEnd?: string
   /** Requests in flight at any time (one keep-alive connection each). */
   connections: number
   durationSeconds: number
@@ -34,7 +36,7 @@ export interface StreamLoadResult {
   /** Every time to first byte, for pooling over rounds. */
   ttfbsMs: number[]
   responseCount: number
-  /** Connection errors, timeouts, and 2xx streams that ended without `data: [DONE]`. */
+  /** Connection errors, timeouts, and 2xx streams that ended without their end (`data: [DONE]`). */
   errors: number
   non2xx: number
   /** CPU seconds the server process used during the run, where the scenario measured it. */
@@ -46,6 +48,7 @@ type Sample = { kind: 'ok'; ttfbMs: number; totalMs: number } | { kind: 'error' 
 function sendOne(spec: StreamLoadSpec, agent: Agent): Promise<Sample> {
   return new Promise((resolve) => {
     const body = spec.body()
+    const streamEnd = spec.streamEnd ?? DONE_FRAME
     const request = httpRequest(`${spec.origin}${spec.path}`, {
       method: 'POST',
       agent,
@@ -65,14 +68,23 @@ function sendOne(spec: StreamLoadSpec, agent: Agent): Promise<Sample> {
       const status = response.statusCode ?? 0
       let firstByteAt = Number.NaN
       let tail = ''
+      let ended = false
       response.on('data', (chunk: Buffer) => {
         if (Number.isNaN(firstByteAt)) firstByteAt = performance.now()
-        tail = (tail + chunk.toString('latin1')).slice(-DONE_FRAME.length)
+        if (streamEnd === DONE_FRAME) {
+          tail = (tail + chunk.toString('latin1')).slice(-DONE_FRAME.length)
+          ended = tail === DONE_FRAME
+        } else {
+          // A typed stream's end event carries a payload after its name: look for the name.
+          const text = tail + chunk.toString('latin1')
+          ended ||= text.includes(streamEnd)
+          tail = text.slice(-streamEnd.length)
+        }
       })
       response.once('error', () => settle({ kind: 'error' }))
       response.once('end', () => {
         if (status < 200 || status > 299) return settle({ kind: 'non2xx' })
-        if (tail !== DONE_FRAME) return settle({ kind: 'error' })
+        if (!ended) return settle({ kind: 'error' })
         const endedAt = performance.now()
         settle({ kind: 'ok', ttfbMs: firstByteAt - sentAt, totalMs: endedAt - sentAt })
       })

@@ -6,12 +6,14 @@ import { runLoad, type LoadResult } from './load.js'
 import { assertChatCompletion, sendChatRequest } from './probe.js'
 import { type BenchRedis, type RedisShare, withRedisShare } from './redis.js'
 import type { Target } from './rounds.js'
-import { CHAT_COMPLETIONS_PATH, chatRequestBody, CUSTOMER_QUESTION, REQUEST_HEADERS } from './workload.js'
+import { type BenchRequest, CHAT_COMPLETIONS_PATH, chatRequestBody, CUSTOMER_QUESTION, REQUEST_HEADERS } from './workload.js'
 
 /** Further settings of a {@link fixedRequestTarget}. */
 export interface FixedRequestOptions {
   /** A Redis the server uses, whose commands and CPU time are measured too (with the runner's client). */
   redis?: { server: BenchRedis; client: Redis }
+  /** The path and headers of another format's request (`body` is then that request's); chat completions when unset. */
+  request?: Pick<BenchRequest, 'path' | 'headers'>
 }
 
 /** A target that loads `server` with the same POST `body` on `connections` connections, measuring its CPU too. */
@@ -24,7 +26,14 @@ export function fixedRequestTarget(
 ): Target<LoadResult & RedisShare> {
   const load = (durationSeconds: number) => () =>
     withServerCpu(server.process.pid, () =>
-      runLoad({ origin: server.origin, path: CHAT_COMPLETIONS_PATH, headers: REQUEST_HEADERS, body, connections, durationSeconds }),
+      runLoad({
+        origin: server.origin,
+        path: options.request?.path ?? CHAT_COMPLETIONS_PATH,
+        headers: options.request?.headers ?? REQUEST_HEADERS,
+        body,
+        connections,
+        durationSeconds,
+      }),
     )
   const { redis } = options
   return {
@@ -48,6 +57,30 @@ export async function primeJsonHit(server: BenchServer, name: string, body: stri
   assertChatCompletion(name, second)
   if (expectHit && !second.cacheStatus.includes('hit')) {
     throw new Error(`${name} did not answer the repeated request from its cache (cache-status: '${second.cacheStatus}')`)
+  }
+}
+
+/**
+ * {@link primeJsonHit} for a request of any format: sends it twice, checks
+ * both are 200 JSON answers and, for an aicache target, that the second
+ * came from the cache.
+ */
+export async function primeRequestHit(server: BenchServer, name: string, request: BenchRequest, expectHit: boolean): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const response = await fetch(`${server.origin}${request.path}`, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(10_000),
+    })
+    const text = await response.text()
+    if (response.status !== 200 || !(response.headers.get('content-type') ?? '').includes('json')) {
+      throw new Error(`${name} answered ${response.status} to POST ${request.path}: ${text.slice(0, 300)}`)
+    }
+    const cacheStatus = response.headers.get('cache-status') ?? ''
+    if (attempt === 1 && expectHit && !cacheStatus.includes('hit')) {
+      throw new Error(`${name} did not answer the repeated POST ${request.path} from its cache (cache-status: '${cacheStatus}')`)
+    }
   }
 }
 

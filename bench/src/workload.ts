@@ -70,3 +70,72 @@ export function uniqueChatRequestBodies(options: ChatRequestOptions = {}): () =>
     return chatRequestBody(`${CUSTOMER_QUESTION} (ticket ${ticketNumber})`, options)
   }
 }
+
+/** Path of the OpenAI Responses API. */
+export const RESPONSES_PATH = '/v1/responses'
+
+/** Path of Anthropic's Messages API. */
+export const MESSAGES_PATH = '/v1/messages'
+
+/** Headers of every benchmark request to the Messages API, as Anthropic's SDK sends them. */
+export const ANTHROPIC_REQUEST_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+  'x-api-key': 'sk-ant-bench',
+  'anthropic-version': '2023-06-01',
+})
+
+/** The API formats a scenario can send the benchmark question in. */
+export type RequestFormat = 'chat' | 'responses' | 'messages'
+
+/** One benchmark request in one format: where it goes, with which headers and body. */
+export interface BenchRequest {
+  format: RequestFormat
+  path: string
+  headers: Readonly<Record<string, string>>
+  body: string
+  /** A text only a complete stream of this format contains: its end. */
+  streamEnd: string
+}
+
+/**
+ * The benchmark question in `format`: the chat completion of
+ * {@link chatRequestBody}, or the same system prompt, question, temperature
+ * and output limit as a Responses (`instructions`, `input`,
+ * `max_output_tokens`) or a Messages request (`system`, `messages`, `max_tokens`).
+ */
+export function benchRequest(format: RequestFormat, question: string = CUSTOMER_QUESTION, options: ChatRequestOptions = {}): BenchRequest {
+  const maxTokens = options.maxTokens ?? 300
+  const stream = options.stream ? { stream: true } : {}
+  if (format === 'responses') {
+    const body = JSON.stringify({
+      model: 'gpt-4o-mini',
+      instructions: SYSTEM_PROMPT,
+      input: question,
+      temperature: 0.2,
+      max_output_tokens: maxTokens,
+      ...stream,
+    })
+    return { format, path: RESPONSES_PATH, headers: REQUEST_HEADERS, body, streamEnd: 'event: response.completed\n' }
+  }
+  if (format === 'messages') {
+    const body = JSON.stringify({
+      model: 'claude-haiku-4-5',
+      system: SYSTEM_PROMPT,
+      messages: [{ role: 'user', content: question }],
+      temperature: 0.2,
+      max_tokens: maxTokens,
+      ...stream,
+    })
+    return { format, path: MESSAGES_PATH, headers: ANTHROPIC_REQUEST_HEADERS, body, streamEnd: 'event: message_stop\n' }
+  }
+  return { format, path: CHAT_COMPLETIONS_PATH, headers: REQUEST_HEADERS, body: chatRequestBody(question, options), streamEnd: 'data: [DONE]\n\n' }
+}
+
+/** {@link uniqueChatRequestBodies} in any format. */
+export function uniqueRequestBodies(format: RequestFormat, options: ChatRequestOptions = {}): () => string {
+  let ticketNumber = 0
+  return () => {
+    ticketNumber += 1
+    return benchRequest(format, `${CUSTOMER_QUESTION} (ticket ${ticketNumber})`, options).body
+  }
+}

@@ -10,16 +10,20 @@ import type { LoadResult } from '../load.js'
 import type { RunPlan } from '../plan.js'
 import { runInterleavedRounds, type RoundResults } from '../rounds.js'
 import { describeGoal, type Goal, type Headline, type Scenario, type ScenarioReport, verdict } from '../scenario.js'
-import { fixedRequestTarget, primeJsonHit } from '../targets.js'
+import { fixedRequestTarget, primeJsonHit, primeRequestHit } from '../targets.js'
 import { formatRatio } from '../format.js'
 import { type Comparison, cpuRatio, THROUGHPUT_METHOD_TAIL, throughputFailures, throughputRatio, throughputTable } from '../throughput-table.js'
-import { CHAT_COMPLETIONS_PATH, chatRequestBody } from '../workload.js'
+import { benchRequest, CHAT_COMPLETIONS_PATH, chatRequestBody, MESSAGES_PATH, type RequestFormat, RESPONSES_PATH } from '../workload.js'
 
-/** A target: a bench server, or the example gateway. */
+/** A target: a bench server, or the example gateway, loaded with the request of one format. */
 interface TargetSpec {
-  name: BenchServerName | 'gateway'
-  /** The target this one is compared with. */
-  baseline?: BenchServerName
+  server: BenchServerName | 'gateway'
+  /** The row's name: the server's, with the format when it is not chat completions. */
+  name: string
+  /** The format of the request it is loaded with. @default 'chat' */
+  format?: RequestFormat
+  /** The target this one is compared with (its name). */
+  baseline?: string
   /** Whether it is aicache, whose repeated request must be a hit. */
   aicache: boolean
   goal?: Goal
@@ -27,14 +31,19 @@ interface TargetSpec {
 
 // Each adapter right after its baseline, so drift hits the pair alike.
 const TARGETS: readonly TargetSpec[] = [
-  { name: 'bare-express', aicache: false },
-  { name: 'aicache-express', baseline: 'bare-express', aicache: true, goal: { value: 1, direction: 'at-least' } },
-  { name: 'bare-koa', aicache: false },
-  { name: 'aicache-koa', baseline: 'bare-koa', aicache: true, goal: { value: 1, direction: 'at-least' } },
-  { name: 'bare-fastify', aicache: false },
-  { name: 'aicache-fastify', baseline: 'bare-fastify', aicache: true, goal: { value: 0.9, direction: 'at-least' } },
-  { name: 'gateway', baseline: 'bare-express', aicache: true },
-  { name: 'bare-node', baseline: 'bare-express', aicache: false },
+  { server: 'bare-express', name: 'bare-express', aicache: false },
+  { server: 'aicache-express', name: 'aicache-express', baseline: 'bare-express', aicache: true, goal: { value: 1, direction: 'at-least' } },
+  { server: 'bare-koa', name: 'bare-koa', aicache: false },
+  { server: 'aicache-koa', name: 'aicache-koa', baseline: 'bare-koa', aicache: true, goal: { value: 1, direction: 'at-least' } },
+  { server: 'bare-fastify', name: 'bare-fastify', aicache: false },
+  { server: 'aicache-fastify', name: 'aicache-fastify', baseline: 'bare-fastify', aicache: true, goal: { value: 0.9, direction: 'at-least' } },
+  { server: 'gateway', name: 'gateway', baseline: 'bare-express', aicache: true },
+  { server: 'bare-node', name: 'bare-node', baseline: 'bare-express', aicache: false },
+  // The same Express servers with a Responses and a Messages request: a hit of each format against the bare route of that format.
+  { server: 'bare-express', name: 'bare-express responses', format: 'responses', aicache: false },
+  { server: 'aicache-express', name: 'aicache-express responses', format: 'responses', baseline: 'bare-express responses', aicache: true },
+  { server: 'bare-express', name: 'bare-express messages', format: 'messages', aicache: false },
+  { server: 'aicache-express', name: 'aicache-express messages', format: 'messages', baseline: 'bare-express messages', aicache: true },
 ]
 // As in l1-hit: enough to keep one server core busy without queueing so deep that p99 only measures the queue.
 const CONNECTIONS = 10
@@ -47,8 +56,8 @@ function comparisons(): Comparison[] {
   }))
 }
 
-async function startTarget(spec: TargetSpec, upstreamUrl: string): Promise<BenchServer> {
-  return spec.name === 'gateway' ? startGateway(upstreamUrl) : startBenchServer(spec.name, upstreamUrl)
+async function startTarget(server: TargetSpec['server'], upstreamUrl: string): Promise<BenchServer> {
+  return server === 'gateway' ? startGateway(upstreamUrl) : startBenchServer(server, upstreamUrl)
 }
 
 function headlinesOf(results: RoundResults<LoadResult>): Headline[] {
@@ -82,20 +91,35 @@ async function runAdapters(plan: RunPlan): Promise<ScenarioReport> {
     const fake = await startFakeUpstream('fake-upstream', 0)
     stoppables.push(fake.process)
     const body = chatRequestBody()
-    // Started together: start-up is mostly module loading, and the run is bounded in time.
-    const started = await Promise.allSettled(TARGETS.map((spec) => startTarget(spec, fake.url)))
+    // One process per server, whatever formats it is loaded with; started together: start-up is mostly module loading.
+    const serverNames = [...new Set(TARGETS.map((spec) => spec.server))]
+    const started = await Promise.allSettled(serverNames.map((server) => startTarget(server, fake.url)))
     for (const result of started) if (result.status === 'fulfilled') stoppables.push(result.value.process)
-    const servers = started.map((result) => {
-      if (result.status === 'rejected') throw result.reason
-      return result.value
-    })
-    for (const [index, spec] of TARGETS.entries()) await primeJsonHit(servers[index]!, spec.name, body, spec.aicache)
-    const targets = TARGETS.map((spec, index) => fixedRequestTarget(spec.name, servers[index]!, body, CONNECTIONS))
+    const servers = new Map(
+      started.map((result, index) => {
+        if (result.status === 'rejected') throw result.reason
+        return [serverNames[index]!, result.value] as const
+      }),
+    )
+    const targets = []
+    for (const spec of TARGETS) {
+      const server = servers.get(spec.server)!
+      if (spec.format === undefined) {
+        await primeJsonHit(server, spec.name, body, spec.aicache)
+        targets.push(fixedRequestTarget(spec.name, server, body, CONNECTIONS))
+      } else {
+        const request = benchRequest(spec.format)
+        await primeRequestHit(server, spec.name, request, spec.aicache)
+        targets.push(fixedRequestTarget(spec.name, server, request.body, CONNECTIONS, { request }))
+      }
+    }
     const results = await runInterleavedRounds(targets, plan)
     return {
       title: 'L1 hit through each adapter',
       method:
         `Same POST ${CHAT_COMPLETIONS_PATH} (${Buffer.byteLength(body)} B JSON) every time, as in l1-hit, ${CONNECTIONS} connections; ` +
+        `the rows named responses and messages send the same question as POST ${RESPONSES_PATH} (${Buffer.byteLength(benchRequest('responses').body)} B) ` +
+        `and POST ${MESSAGES_PATH} (${Buffer.byteLength(benchRequest('messages').body)} B, x-api-key and anthropic-version) to the same two Express servers; ` +
         `warm-up ${plan.warmUpSeconds} s, then ${plan.roundCount} interleaved rounds of ${plan.roundSeconds} s per target. ` +
         'Baselines parse the JSON body with the framework’s usual parser and send the upstream’s bytes from memory: ' +
         'bare-koa with @koa/bodyparser and @koa/router, bare-fastify with its own JSON parser. ' +

@@ -1,7 +1,8 @@
 /**
  * Scenario: streaming. (a) Time to first byte of a stream miss through
  * aicache-express against calling the fake upstream directly, every request
- * unique, with a bare node:http proxy as the floor of any proxy. (b) Replay of a recorded stream of about 500 events from memory
+ * unique, with a bare node:http proxy as the floor of any proxy; the same for
+ * a Responses and an Anthropic Messages stream. (b) Replay of a recorded stream of about 500 events from memory
  * against a bare Express route sending the very same bytes.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -23,7 +24,16 @@ import { runStreamLoad, type StreamLoadResult } from '../stream-load.js'
 import { fixedRequestTarget } from '../targets.js'
 import { cpuRatio, THROUGHPUT_METHOD_TAIL, throughputFailures, throughputRatio, throughputTable } from '../throughput-table.js'
 import { REPLAY_BODY_FILE_VARIABLE, REPLAY_HEADERS_VARIABLE } from '../servers/environment.js'
-import { CHAT_COMPLETIONS_PATH, chatRequestBody, REQUEST_HEADERS, uniqueChatRequestBodies } from '../workload.js'
+import {
+  type BenchRequest,
+  benchRequest,
+  CHAT_COMPLETIONS_PATH,
+  chatRequestBody,
+  MESSAGES_PATH,
+  RESPONSES_PATH,
+  uniqueChatRequestBodies,
+  uniqueRequestBodies,
+} from '../workload.js'
 
 // (a) Time to first byte of a miss.
 const UPSTREAM_LATENCY_MS = 20
@@ -46,6 +56,21 @@ const REPLAY_GOAL: Goal = { value: 0.8, direction: 'at-least' }
 const DIRECT_INDEX = 0
 const AICACHE_INDEX = 1
 const BARE_PROXY_INDEX = 2
+// The same miss as a Responses and as a Messages stream, each against the fake called directly in that format.
+const DIRECT_RESPONSES_INDEX = 3
+const AICACHE_RESPONSES_INDEX = 4
+const DIRECT_MESSAGES_INDEX = 5
+const AICACHE_MESSAGES_INDEX = 6
+/** The target each one's TTFB is compared with: its format's direct call. */
+const BASELINE_OF: ReadonlyArray<number | undefined> = [
+  undefined,
+  DIRECT_INDEX,
+  DIRECT_INDEX,
+  undefined,
+  DIRECT_RESPONSES_INDEX,
+  undefined,
+  DIRECT_MESSAGES_INDEX,
+]
 
 interface Stoppables {
   list: Array<{ stop(): Promise<void> }>
@@ -64,6 +89,7 @@ function ttfbTarget(
   fake: FakeUpstreamProcess,
   nextBody: () => string,
   onRun: (result: StreamLoadResult, upstreamCalls: number) => void,
+  request: Pick<BenchRequest, 'path' | 'headers' | 'streamEnd'> = benchRequest('chat'),
 ): Target<StreamLoadResult> {
   return {
     name,
@@ -72,7 +98,15 @@ function ttfbTarget(
       fake.process.assertRunning()
       await fake.reset()
       const result = await withServerCpu(server.pid, () =>
-        runStreamLoad({ origin, path: CHAT_COMPLETIONS_PATH, headers: REQUEST_HEADERS, body: nextBody, connections: TTFB_CONNECTIONS, durationSeconds }),
+        runStreamLoad({
+          origin,
+          path: request.path,
+          headers: request.headers,
+          streamEnd: request.streamEnd,
+          body: nextBody,
+          connections: TTFB_CONNECTIONS,
+          durationSeconds,
+        }),
       )
       await sleep(SETTLE_MS)
       onRun(result, await fake.callCount())
@@ -106,14 +140,14 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
     const failure = describeFailures(name, failureCount)
     if (failure !== undefined) failures.push(failure)
     const cpuMicroseconds = median(rounds.map((result) => ((result.serverCpuSeconds ?? Number.NaN) / result.responseCount) * 1e6))
-    const isDirect = targetIndex === DIRECT_INDEX
+    const baselineIndex = BASELINE_OF[targetIndex]
     return [
       name,
       formatRate(median(rounds.map((result) => result.requestsPerSecond))),
       formatMs(percentile(pooled, 50)),
       formatMs(percentile(pooled, 99)),
-      isDirect ? '—' : formatRatio(ttfbRatio(results, targetIndex)),
-      isDirect ? '—' : formatSignedMs(addedTtfbMs(results, targetIndex)),
+      baselineIndex === undefined ? '—' : formatRatio(ttfbRatio(results, targetIndex, baselineIndex)),
+      baselineIndex === undefined ? '—' : formatSignedMs(addedTtfbMs(results, targetIndex, baselineIndex)),
       formatMs(median(rounds.map((result) => result.totalP50Ms))),
       formatMicroseconds(cpuMicroseconds),
       formatFailures(failureCount),
@@ -133,6 +167,8 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
         'TTFB is timed per request in the runner with node:http, from the request handed to the socket to the first body byte. ' +
         'TTFB p50 and p99 are over all measured streams; the ratio and added p50 are medians over rounds of each target against direct in the same round. ' +
         `${BARE_PROXY_METHOD}: the first byte through any proxy on this machine. ` +
+        `The rows named responses and messages ask the same unique questions as POST ${RESPONSES_PATH} (typed events ending with response.completed) ` +
+        `and POST ${MESSAGES_PATH} (named events ending with message_stop), each compared with the fake called directly in that format. ` +
         'Server CPU is of the process answering the client (the fake for direct, the proxy for the others), per stream.',
       table: {
         columns: [
@@ -140,7 +176,7 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
           { title: 'streams/s', align: 'right' },
           { title: 'TTFB p50 ms', align: 'right' },
           { title: 'TTFB p99 ms', align: 'right' },
-          { title: 'p50 vs direct', align: 'right' },
+          { title: 'p50 vs its direct', align: 'right' },
           { title: 'added p50 ms', align: 'right' },
           { title: 'last byte p50 ms', align: 'right' },
           { title: 'server CPU µs / stream', align: 'right' },
@@ -151,6 +187,10 @@ function ttfbSection(results: RoundResults<StreamLoadResult>, plan: RunPlan, tal
       notes: [
         `Upstream calls during aicache runs (warm-up included): ${tally.upstreamCalls} for ${tally.aicacheResponses} aicache streams (every one a miss).`,
         `Goal aicache TTFB p50 ${describeGoal(TTFB_GOAL)} direct: ${verdict(ratio, TTFB_GOAL)} (${formatRatio(ratio)}, ${formatSignedMs(addedMs)} ms).`,
+        `Responses: aicache-express ÷ direct ${formatRatio(ttfbRatio(results, AICACHE_RESPONSES_INDEX, DIRECT_RESPONSES_INDEX))} ` +
+          `(${formatSignedMs(addedTtfbMs(results, AICACHE_RESPONSES_INDEX, DIRECT_RESPONSES_INDEX))} ms); Messages: ` +
+          `${formatRatio(ttfbRatio(results, AICACHE_MESSAGES_INDEX, DIRECT_MESSAGES_INDEX))} ` +
+          `(${formatSignedMs(addedTtfbMs(results, AICACHE_MESSAGES_INDEX, DIRECT_MESSAGES_INDEX))} ms) (no goal set; medians of per-round ratios).`,
         `aicache-express ÷ bare-proxy (no goal set; median of per-round ratios): ${formatRatio(overProxy)}, ` +
           `${formatSignedMs(addedTtfbMs(results, AICACHE_INDEX, BARE_PROXY_INDEX))} ms; ` +
           `bare-proxy ÷ direct: ${formatRatio(ttfbRatio(results, BARE_PROXY_INDEX))}.`,
@@ -178,14 +218,37 @@ async function runTtfb(
     throw new Error(`aicache-express did not forward a new stream as a miss (cache-status: '${probe.cacheStatus}')`)
   }
   const tally: MissTally = { upstreamCalls: 0, aicacheResponses: 0 }
+  const counted = (result: StreamLoadResult, upstreamCalls: number) => {
+    tally.upstreamCalls += upstreamCalls
+    tally.aicacheResponses += result.responseCount
+  }
   const targets = [
     ttfbTarget('direct', fake.origin, fake.process, fake, nextBody, () => undefined),
-    ttfbTarget('aicache-express', server.origin, server.process, fake, nextBody, (result, upstreamCalls) => {
-      tally.upstreamCalls += upstreamCalls
-      tally.aicacheResponses += result.responseCount
-    }),
+    ttfbTarget('aicache-express', server.origin, server.process, fake, nextBody, counted),
     ttfbTarget('bare-proxy', proxy.origin, proxy.process, fake, nextBody, () => undefined),
   ]
+  for (const format of ['responses', 'messages'] as const) {
+    const request = benchRequest(format, undefined, { stream: true, maxTokens: TTFB_MAX_TOKENS })
+    const nextOfFormat = uniqueRequestBodies(format, { stream: true, maxTokens: TTFB_MAX_TOKENS })
+    for (const [name, origin] of [
+      ['direct', fake.origin],
+      ['aicache-express', server.origin],
+    ] as const) {
+      const probe = await fetch(`${origin}${request.path}`, {
+        method: 'POST',
+        headers: request.headers,
+        body: nextOfFormat(),
+        signal: AbortSignal.timeout(10_000),
+      })
+      const text = await probe.text()
+      if (probe.status !== 200 || !text.includes(request.streamEnd))
+        throw new Error(`${name} answered ${probe.status} without a complete ${format} stream: ${text.slice(0, 300)}`)
+    }
+    targets.push(
+      ttfbTarget(`direct ${format}`, fake.origin, fake.process, fake, nextOfFormat, () => undefined, request),
+      ttfbTarget(`aicache-express ${format}`, server.origin, server.process, fake, nextOfFormat, counted, request),
+    )
+  }
   // Misses are heavier than hits and come by the tens per second: a longer warm-up lets the JIT settle.
   const results = await runInterleavedRounds(targets, { ...plan, warmUpSeconds: plan.warmUpSeconds * 2 })
   await Promise.all([fake.process.stop(), server.process.stop(), proxy.process.stop()])
@@ -275,6 +338,11 @@ async function runStream(plan: RunPlan): Promise<ScenarioReport> {
       failures: [...ttfb.failures, ...replay.failures],
       headlines: [
         { label: 'stream: TTFB p50 of a miss, aicache ÷ direct', value: ttfbRatio(ttfb.results), goal: TTFB_GOAL },
+        {
+          label: 'stream: TTFB p50 of a Responses miss, aicache ÷ direct',
+          value: ttfbRatio(ttfb.results, AICACHE_RESPONSES_INDEX, DIRECT_RESPONSES_INDEX),
+        },
+        { label: 'stream: TTFB p50 of a Messages miss, aicache ÷ direct', value: ttfbRatio(ttfb.results, AICACHE_MESSAGES_INDEX, DIRECT_MESSAGES_INDEX) },
         { label: 'stream: replay of 500 events, aicache ÷ bare-replay, req/s', value: replay.ratio, goal: REPLAY_GOAL },
       ],
       rounds: { ttfb: withoutSamples(ttfb.results), replay: replay.results },

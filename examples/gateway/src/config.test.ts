@@ -29,8 +29,9 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       adminToken: 'admin-secret',
       cache: {
-        upstream: 'https://api.openai.com/v1',
-        upstreamApiKey: 'sk-up',
+        // Anthropic's own API beside the OpenAI-compatible upstream, which keeps its key to itself.
+        upstream: { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com/v1' },
+        upstreamApiKey: { openai: 'sk-up' },
         upstreamTimeoutMs: 30000,
         ttlMs: 600000,
         maxBytes: 1048576,
@@ -41,6 +42,19 @@ describe('loadConfig', () => {
         redis: 'redis://127.0.0.1:6379',
       },
     })
+  })
+
+  it('sends Anthropic calls to AICACHE_ANTHROPIC_URL with AICACHE_ANTHROPIC_API_KEY, beside the OpenAI-compatible upstream', () => {
+    const both = loadConfig({
+      AICACHE_UPSTREAM_URL: 'https://api.openai.com/v1',
+      AICACHE_UPSTREAM_API_KEY: 'sk-up',
+      AICACHE_ANTHROPIC_URL: 'https://anthropic.internal/v1',
+      AICACHE_ANTHROPIC_API_KEY: 'sk-ant-up',
+    })
+    expect(both.cache.upstream).toEqual({ openai: 'https://api.openai.com/v1', anthropic: 'https://anthropic.internal/v1' })
+    expect(both.cache.upstreamApiKey).toEqual({ openai: 'sk-up', anthropic: 'sk-ant-up' })
+    // Anthropic alone: OpenAI calls are not proxied.
+    expect(loadConfig({ AICACHE_ANTHROPIC_URL: 'https://api.anthropic.com/v1' }).cache.upstream).toEqual({ anthropic: 'https://api.anthropic.com/v1' })
   })
 
   it('sets nested rate-limit and Redis options beside what the file set', () => {

@@ -52,8 +52,8 @@ const sentinels: Parse = (value, name) => {
   })
 }
 
-/** An engine option, or one nested in `rateLimit` or `redis`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}`
+/** An engine option, or one nested in `rateLimit`, `redis`, or per provider in `upstream` and `upstreamApiKey`. */
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -63,6 +63,9 @@ type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string
 export const environmentOptions: ReadonlyArray<readonly [variable: string, option: OptionPath, parse: Parse]> = [
   ['AICACHE_UPSTREAM_URL', 'upstream', text],
   ['AICACHE_UPSTREAM_API_KEY', 'upstreamApiKey', text],
+  // Anthropic's upstream and key beside the OpenAI-compatible one (see withProviderUpstreams).
+  ['AICACHE_ANTHROPIC_URL', 'upstream.anthropic', text],
+  ['AICACHE_ANTHROPIC_API_KEY', 'upstreamApiKey.anthropic', text],
   ['AICACHE_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', integer],
   ['AICACHE_TTL_MS', 'ttlMs', integer],
   ['AICACHE_L1_TTL_MS', 'l1TtlMs', integer],
@@ -86,11 +89,13 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
 ]
 
-/** Sets `option` (nested under `rateLimit` or `redis` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis` or `upstream` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)
   let nested = options[parent]
+  // One OpenAI-compatible URL or key, and Anthropic's beside it.
+  if ((parent === 'upstream' || parent === 'upstreamApiKey') && (typeof nested === 'string' || nested instanceof URL)) nested = { openai: nested }
   // A Redis URL becomes the layer's options object, so that its other options can go beside it.
   if (parent === 'redis' && typeof nested === 'string') nested = { redis: nested }
   if (parent === 'redis' && nested === undefined && child !== 'sentinels') {
@@ -119,6 +124,24 @@ function readConfigFile(path: string | undefined): ConfigFile {
   return parsed as ConfigFile
 }
 
+/** Anthropic's API, where `/v1/messages` goes when only the OpenAI-compatible upstream is set. */
+export const defaultAnthropicUrl = 'https://api.anthropic.com/v1'
+
+/**
+ * One upstream per provider once any is configured: the OpenAI-compatible
+ * one (`AICACHE_UPSTREAM_URL`), Anthropic's (`AICACHE_ANTHROPIC_URL`,
+ * {@link defaultAnthropicUrl} when unset), each with its own key. With
+ * neither set, `upstream` stays unset and the gateway starts its demo
+ * upstream, which speaks every format.
+ */
+function withProviderUpstreams(options: Record<string, unknown>): Record<string, unknown> {
+  const { upstream, upstreamApiKey } = options
+  if (upstream === undefined || upstream === '') return options
+  const urls = typeof upstream === 'string' || upstream instanceof URL ? { openai: upstream } : (upstream as Record<string, unknown>)
+  const keys = typeof upstreamApiKey === 'string' ? { openai: upstreamApiKey } : upstreamApiKey
+  return { ...options, upstream: { anthropic: defaultAnthropicUrl, ...urls }, ...(keys === undefined ? {} : { upstreamApiKey: keys }) }
+}
+
 /**
  * Reads the configuration: the JSON file named by `AICACHE_CONFIG` first,
  * then environment variables over it. Throws with the variable's name when
@@ -138,6 +161,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
     port: environment['PORT'] ? (integer(environment['PORT'], 'PORT') as number) : (port ?? 8787),
     host: environment['HOST'] || host || '127.0.0.1',
     adminToken: environment['AICACHE_ADMIN_TOKEN'] || adminToken || undefined,
-    cache: options as AiCacheOptions,
+    cache: withProviderUpstreams(options) as AiCacheOptions,
   }
 }

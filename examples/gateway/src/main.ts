@@ -19,8 +19,8 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const demo = config.cache.upstream ? undefined : await startFakeUpstream({ latencyMs: 300 })
   if (demo) {
-    console.log(`AICACHE_UPSTREAM_URL is not set: using the built-in demo upstream at ${demo.url}.`)
-    console.log('It is a fake LLM with canned answers (no API key, no cost). Set AICACHE_UPSTREAM_URL to proxy a real provider.')
+    console.log(`AICACHE_UPSTREAM_URL is not set: using the built-in demo upstream at ${demo.url} for OpenAI and Anthropic calls.`)
+    console.log('It is a fake LLM with canned answers (no API key, no cost). Set AICACHE_UPSTREAM_URL (and AICACHE_ANTHROPIC_URL) to proxy a real provider.')
   }
   const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url })
   // Serve with Redis from the first request when it is there; without it after about a second.
@@ -29,8 +29,9 @@ async function main(): Promise<void> {
   server.once('listening', () => {
     const { port } = server.address() as AddressInfo
     const base = `http://${config.host}:${port}`
-    console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1)`)
-    console.log(`upstream: ${engine.options.upstream?.href}`)
+    console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1, Anthropic base URL: ${base})`)
+    const { openai, anthropic } = engine.options.upstreams
+    console.log(`upstream: ${openai?.href ?? 'none for OpenAI calls'}${anthropic && anthropic !== openai ? `, Anthropic: ${anthropic.href}` : ''}`)
     if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
     if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
   })

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { AiCacheError } from './errors.js'
 import { resolveRouteOptions } from './exchange/route-options.js'
 import { type AiCacheOptions, createAiCache } from './index.js'
+import { resolveOptions } from './options.js'
 
 const redisUrl = 'redis://127.0.0.1:1'
 
@@ -41,6 +42,9 @@ describe('nested options are validated when the engine is created', () => {
     ['prices.my-model.cacheWritePerMillionUsd', { prices: { 'my-model': { inputPerMillionUsd: 1, outputPerMillionUsd: 2, cacheWritePerMillionUsd: 'x' } } }],
     ['memoryTier', { memoryTier: 'no' }],
     ['upstreamApiKey', { upstreamApiKey: 42 }],
+    ['upstreamApiKey.anthropic', { upstreamApiKey: { anthropic: 42 } }],
+    ['upstream.anthropic', { upstream: { anthropic: 'ftp://example.com' } }],
+    ['upstream.azure', { upstream: { azure: 'https://example.com' } }],
     ['namespace', { namespace: 'a\n0' }],
   ])('refuses a bad %s with a message naming it', (param, options) => {
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => {})
@@ -54,6 +58,26 @@ describe('nested options are validated when the engine is created', () => {
     } finally {
       warned.mockRestore()
     }
+  })
+
+  it('sends every provider to one upstream URL given as a string, or each to its own', () => {
+    const one = resolveOptions({ upstream: 'https://llm.internal/v1/', upstreamApiKey: 'sk-up' })
+    expect(one.mode).toBe('proxy')
+    expect(one.upstream?.href).toBe('https://llm.internal/v1')
+    expect(one.upstreams.anthropic?.href).toBe('https://llm.internal/v1')
+    expect(one.upstreamApiKeys).toEqual({ openai: 'sk-up', anthropic: 'sk-up' })
+    const split = resolveOptions({
+      upstream: { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com/v1' },
+      upstreamApiKey: { anthropic: 'sk-ant' },
+    })
+    expect(split.upstream?.href).toBe('https://api.openai.com/v1')
+    expect(split.upstreams.anthropic?.href).toBe('https://api.anthropic.com/v1')
+    expect(split.upstreamApiKey).toBeUndefined()
+    expect(split.upstreamApiKeys).toEqual({ anthropic: 'sk-ant' })
+    const anthropicOnly = resolveOptions({ upstream: { anthropic: 'https://api.anthropic.com/v1' } })
+    expect(anthropicOnly.mode).toBe('proxy')
+    expect(anthropicOnly.upstream).toBeUndefined()
+    expect(resolveOptions({}).mode).toBe('wrap')
   })
 
   it('refuses a route namespace a header could not carry', () => {

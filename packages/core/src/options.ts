@@ -9,6 +9,7 @@ import { type RedisLayerOptions, resolveRedisLayerOptions } from './store/redis-
 import type { RedisConnection } from './store/redis-client.js'
 import { type ResilienceOptions, type ResolvedResilienceOptions, resolveResilienceOptions } from './upstream/resilience-options.js'
 import type { TelemetryOptions } from './telemetry/telemetry.js'
+import type { UpstreamName } from './formats/format.js'
 
 /**
  * Whose answers may be shared.
@@ -39,13 +40,22 @@ export interface NormalizeOptions {
  */
 export interface AiCacheOptions extends ResilienceOptions {
   /**
-   * Base URL of the OpenAI-compatible upstream, including its version path,
-   * e.g. `https://api.openai.com/v1`. When set, aicache runs in proxy mode and
-   * answers `/v1/*` itself; when unset, it wraps the app's own routes.
+   * Base URL of the upstream, including its version path, e.g.
+   * `https://api.openai.com/v1`: one URL for an API that serves every
+   * format (OpenAI-compatible servers, gateways that also speak Anthropic
+   * Messages), or one per provider,
+   * `{ openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com/v1' }`,
+   * where a provider left out is not proxied (its routes go on to the app).
+   * When set, aicache runs in proxy mode and answers `/v1/*` itself; when
+   * unset, it wraps the app's own routes.
    */
-  upstream?: string | URL
-  /** Key sent to the upstream instead of the caller's `Authorization`. */
-  upstreamApiKey?: string
+  upstream?: string | URL | UpstreamUrls
+  /**
+   * Key sent upstream instead of the caller's credential: as
+   * `Authorization: Bearer` to OpenAI-compatible upstreams, as `x-api-key`
+   * to Anthropic's. One string for every upstream, or one per provider.
+   */
+  upstreamApiKey?: string | UpstreamApiKeys
   /** Time allowed for one upstream call. @default 120_000 */
   upstreamTimeoutMs?: number
   /** Time an entry stays fresh unless the request says otherwise. @default 3_600_000 (one hour) */
@@ -135,11 +145,31 @@ export interface AiCacheOptions extends ResilienceOptions {
   lockWaitMs?: number
 }
 
+/** One upstream base URL per provider (see `AiCacheOptions.upstream`). */
+export interface UpstreamUrls {
+  /** OpenAI or any OpenAI-compatible API: chat, completions, embeddings, responses and every other `/v1/` route. */
+  openai?: string | URL
+  /** Anthropic's API: `/v1/messages` and its sub-routes, and calls that send `anthropic-version`. */
+  anthropic?: string | URL
+}
+
+/** One upstream key per provider (see `AiCacheOptions.upstreamApiKey`). */
+export interface UpstreamApiKeys {
+  openai?: string
+  anthropic?: string
+}
+
 /** Options after validation, with every default filled in. */
 export interface ResolvedAiCacheOptions {
   readonly mode: 'proxy' | 'wrap'
+  /** The OpenAI-compatible upstream (`upstreams.openai`). */
   readonly upstream: URL | undefined
+  /** The key sent to the OpenAI-compatible upstream (`upstreamApiKeys.openai`). */
   readonly upstreamApiKey: string | undefined
+  /** The upstream of each provider: both the same URL when `upstream` is one string. */
+  readonly upstreams: Readonly<Partial<Record<UpstreamName, URL>>>
+  /** The key sent to each provider's upstream. */
+  readonly upstreamApiKeys: Readonly<Partial<Record<UpstreamName, string>>>
   readonly upstreamTimeoutMs: number
   readonly ttlMs: number
   /** `l1TtlMs`, or `redis.localTtlMs` when shorter or alone. */
@@ -180,25 +210,59 @@ function optionalFunction<T>(name: string, value: T | undefined): T | undefined 
   return value
 }
 
-function parseUpstream(value: string | URL | undefined): URL | undefined {
+function parseUpstream(value: string | URL | undefined, name = 'upstream'): URL | undefined {
   if (value === undefined || value === '') return undefined
   let url: URL
   try {
     url = new URL(value)
   } catch (cause) {
-    throw new AiCacheError('invalid_option', `Option 'upstream' is not a URL: ${String(value)}`, {
-      param: 'upstream',
+    throw new AiCacheError('invalid_option', `Option '${name}' is not a URL: ${String(value)}`, {
+      param: name,
       cause,
     })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AiCacheError('invalid_option', `Option 'upstream' must be an http(s) URL, got ${url.protocol}`, {
-      param: 'upstream',
+    throw new AiCacheError('invalid_option', `Option '${name}' must be an http(s) URL, got ${url.protocol}`, {
+      param: name,
     })
   }
   // Paths are appended to the base, so it must not end in a slash.
   url.pathname = url.pathname.replace(/\/+$/, '')
   return url
+}
+
+const upstreamNames: readonly UpstreamName[] = ['openai', 'anthropic']
+
+/** `upstream`: one URL for every provider, or an object with one per provider. */
+function upstreamsOption(value: AiCacheOptions['upstream']): Readonly<Partial<Record<UpstreamName, URL>>> {
+  if (value === undefined || typeof value === 'string' || value instanceof URL) {
+    const url = parseUpstream(value)
+    return Object.freeze(url === undefined ? {} : { openai: url, anthropic: url })
+  }
+  const urls = objectOption('upstream', value)
+  knownKeysOption('upstream', urls, upstreamNames)
+  const resolved: Partial<Record<UpstreamName, URL>> = {}
+  for (const name of upstreamNames) {
+    const url = parseUpstream(urls[name] as string | URL | undefined, `upstream.${name}`)
+    if (url !== undefined) resolved[name] = url
+  }
+  return Object.freeze(resolved)
+}
+
+/** `upstreamApiKey`: one key for every provider, or an object with one per provider. */
+function upstreamApiKeysOption(value: AiCacheOptions['upstreamApiKey']): Readonly<Partial<Record<UpstreamName, string>>> {
+  if (value === undefined || typeof value === 'string') {
+    const key = optionalString('upstreamApiKey', value)
+    return Object.freeze(key === undefined ? {} : { openai: key, anthropic: key })
+  }
+  const keys = objectOption('upstreamApiKey', value)
+  knownKeysOption('upstreamApiKey', keys, upstreamNames)
+  const resolved: Partial<Record<UpstreamName, string>> = {}
+  for (const name of upstreamNames) {
+    const key = optionalString(`upstreamApiKey.${name}`, keys[name])
+    if (key !== undefined) resolved[name] = key
+  }
+  return Object.freeze(resolved)
 }
 
 function redisOption(value: AiCacheOptions['redis']): RedisLayerOptions | undefined {
@@ -289,9 +353,9 @@ function optionalString(name: string, value: unknown): string | undefined {
  * callers send, so a credential scope is a label anyone can mint per request
  * (a fresh budget each time). Then limits go by address unless told otherwise.
  */
-function resolveInboundLimits(options: AiCacheOptions, scope: ScopeOption): ResolvedRateLimitOptions | undefined {
+function resolveInboundLimits(options: AiCacheOptions, scope: ScopeOption, sendsOwnKey: boolean): ResolvedRateLimitOptions | undefined {
   if (!options.rateLimit) return undefined
-  const uncheckedCredentials = Boolean(options.upstreamApiKey) && scope === 'credential'
+  const uncheckedCredentials = sendsOwnKey && scope === 'credential'
   const resolved = resolveRateLimitOptions(options.rateLimit, 'rateLimit', uncheckedCredentials ? 'address' : 'scope')
   if (uncheckedCredentials && resolved.identity === 'scope') {
     throw new AiCacheError(
@@ -309,7 +373,8 @@ function resolveInboundLimits(options: AiCacheOptions, scope: ScopeOption): Reso
  * {@link AiCacheError} of code `invalid_option` that names it.
  */
 export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOptions {
-  const upstream = parseUpstream(options.upstream)
+  const upstreams = upstreamsOption(options.upstream)
+  const upstreamApiKeys = upstreamApiKeysOption(options.upstreamApiKey)
   const scope = options.scope ?? 'credential'
   if (scope !== 'credential' && scope !== 'shared' && typeof scope !== 'function') {
     throw new AiCacheError('invalid_option', `Option 'scope' must be 'credential', 'shared' or a function`, {
@@ -327,13 +392,15 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
       param: 'namespace',
     })
   }
-  const rateLimit = resolveInboundLimits(options, scope)
+  const rateLimit = resolveInboundLimits(options, scope, Object.keys(upstreamApiKeys).length > 0)
   const maxBytes = positiveInteger('maxBytes', options.maxBytes, 64 * 1024 * 1024)
   const redis = redisOption(options.redis)
   return Object.freeze({
-    mode: upstream ? 'proxy' : 'wrap',
-    upstream,
-    upstreamApiKey: optionalString('upstreamApiKey', options.upstreamApiKey),
+    mode: Object.keys(upstreams).length > 0 ? 'proxy' : 'wrap',
+    upstream: upstreams.openai,
+    upstreamApiKey: upstreamApiKeys.openai,
+    upstreams,
+    upstreamApiKeys,
     upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs, 120_000),
     ttlMs: positiveInteger('ttlMs', options.ttlMs, 3_600_000),
     l1TtlMs: shorterOf(positiveNumberOption('l1TtlMs', options.l1TtlMs, undefined), redis?.localTtlMs),

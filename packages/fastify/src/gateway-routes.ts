@@ -23,9 +23,11 @@ export function gatewayRoutes(engine: AiCache): FastifyPluginAsync {
   const maxBodyBytes = engine.options.maxBodyBytes
   return async (gateway) => {
     // Fastify's own refusals (a malformed Content-Type header, a body over the
-    // limit) answer in the OpenAI error shape too.
+    // limit) answer in the OpenAI error shape too (a body over the limit in its route's).
     gateway.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return carryOut(reply, engine.refused(bodyTooLargeError(maxBodyBytes)))
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        return carryOut(reply, engine.refused(bodyTooLargeError(maxBodyBytes), request.url.slice(gateway.prefix.length).split('?', 1)[0]))
+      }
       const status = error.statusCode ?? 500
       if (status >= 500) request.log.error({ err: error }, 'aicache gateway route failed')
       const body =

@@ -1,7 +1,7 @@
 /**
  * The conformance suite: one set of behaviours every aicache adapter must
- * show, run against real framework servers with the official `openai` client
- * as the caller and the fake upstream as the LLM.
+ * show, run against real framework servers with the official `openai` and
+ * `@anthropic-ai/sdk` clients as callers and the fake upstream as the LLM.
  *
  * @example
  * ```ts
@@ -11,6 +11,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import OpenAI7 from 'openai7'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -291,6 +292,41 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
           })
         })
       }
+
+      it("caches an Anthropic Messages call, JSON and streamed, answers its errors in Anthropic's shape, and passes count_tokens through", async () => {
+        const url = await proxy()
+        const anthropic = new Anthropic({ baseURL: url, apiKey: 'sk-ant-tenant-a', maxRetries: 0 })
+        const params = { model: 'claude-sonnet-4-5', max_tokens: 200, messages: [{ role: 'user' as const, content: 'What is a Messages cache?' }] }
+        const first = await anthropic.messages.create(params).withResponse()
+        const second = await anthropic.messages.create(params).withResponse()
+        expect(first.response.headers.get('cache-status')).toMatch(/fwd=uri-miss.*stored/)
+        expect(second.response.headers.get('cache-status')).toMatch(/hit/)
+        expect(second.data).toEqual(first.data)
+        const streamed = { ...params, messages: [{ role: 'user' as const, content: 'Stream a Messages answer' }] }
+        const read = async () => {
+          const { data, response } = await anthropic.messages.create({ ...streamed, stream: true }).withResponse()
+          const events: unknown[] = []
+          for await (const event of data) events.push(event)
+          return { events, status: response.headers.get('cache-status') }
+        }
+        const miss = await read()
+        const hit = await read()
+        expect((miss.events.at(-1) as { type?: string }).type).toBe('message_stop')
+        expect(hit.status).toMatch(/hit/)
+        expect(hit.events).toEqual(miss.events)
+        // The final message of a replayed stream is the JSON answer's.
+        expect(JSON.stringify(await anthropic.messages.create(streamed))).toContain('Stream a Messages answer')
+        const refused = await fetch(`${url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-tenant-a', 'anthropic-version': '2023-06-01' },
+          body: JSON.stringify({ ...params, messages: {} }),
+        })
+        expect(refused.status).toBe(400)
+        expect(await refused.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })
+        expect((await anthropic.messages.countTokens({ model: params.model, messages: params.messages })).input_tokens).toBeGreaterThan(0)
+        expect(fake.callCount('/v1/messages')).toBe(2)
+        expect(fake.callCount('/v1/messages/count_tokens')).toBe(1)
+      })
 
       it('reads a JSON body whatever the spelling of its Content-Type, and answers the repeat from the cache', async () => {
         const url = await proxy()

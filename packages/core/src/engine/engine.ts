@@ -4,7 +4,7 @@ import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
 import type { ApiFormat } from '../formats/format.js'
-import { formatOfPath } from '../formats/registry.js'
+import { formatOfPath, providerFormatOf } from '../formats/registry.js'
 import { callerOf } from '../limits/caller-identity.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
 import { createPricing } from '../pricing/pricing.js'
@@ -29,7 +29,7 @@ import { reserialiser } from './reserialise.js'
 import { type AiCacheStats, StatsRecorder } from './stats.js'
 import { isPromise, type Serving } from './serving.js'
 import type { UpstreamProducer } from './upstream-producer.js'
-import { Upstreams } from './upstreams.js'
+import { type UpstreamProducers, Upstreams } from './upstreams.js'
 
 const gatewayPrefix = '/v1/'
 // The same symbol in the ESM and the CommonJS build (decision 0015).
@@ -58,7 +58,7 @@ export class AiCache {
   readonly #stats = new StatsRecorder()
   /** Where misses are answered in proxy and client mode. */
   readonly #upstreams: Upstreams
-  readonly #proxy: UpstreamProducer | undefined
+  readonly #proxy: UpstreamProducers | undefined
   /** Where misses are answered in wrap mode (no `upstream`): the app's handler. */
   readonly #handler: HandlerProducer
   readonly #telemetry: Telemetry
@@ -126,45 +126,49 @@ export class AiCache {
    * `handle` would reject with.
    */
   respond(request: ExchangeRequest): Outcome | Promise<Outcome> {
+    let format: ApiFormat | undefined
     try {
-      if (this.#proxy === undefined) return this.#caught(request, this.#handleWrapped(request))
+      const proxy = this.#proxy
+      if (proxy === undefined) return this.#caught(request, this.#handleWrapped(request))
       if (!request.path.startsWith(gatewayPrefix)) return { type: 'next' }
-      const upstream = this.#proxy
-      const format = request.method === 'POST' ? formatOfPath(request.path) : undefined
-      if (format === undefined) return this.#caught(request, this.#passthrough(request, upstream))
+      format = request.method === 'POST' ? formatOfPath(request.path) : undefined
+      if (format === undefined) return this.#passthrough(request, proxy)
+      // Each provider's calls go to its own upstream; one with none configured is the app's.
+      const upstream = format.upstream === 'anthropic' ? proxy.anthropic : proxy.openai
+      if (upstream === undefined) return { type: 'next' }
       const prepared = this.#preparer.openAi(request, format)
       if (isPromise(prepared)) {
         return prepared.then(
           (ready) => this.#serveCaught(request, ready, upstream),
-          (error: unknown) => failedOutcome(this.#stats, request, error),
+          (error: unknown) => failedOutcome(this.#stats, request, error, 'answer', format),
         )
       }
       return this.#serveCaught(request, prepared, upstream)
     } catch (error) {
-      return failedOutcome(this.#stats, request, error)
+      return failedOutcome(this.#stats, request, error, 'answer', format)
     }
   }
 
   /** Handles one client-mode call of an API format's operation. */
   async handleClientCall(request: ExchangeRequest, format: ApiFormat, fetch: typeof globalThis.fetch): Promise<Outcome> {
-    const upstream = this.#upstreams.forFetch(fetch)
+    const upstream = this.#upstreams.forFetch(fetch, format.upstream)
     try {
       const prepared = await this.#preparer.openAi(request, format)
       return await this.#serve(request, prepared, upstream)
     } catch (error) {
-      return failedOutcome(this.#stats, request, error, 'throw')
+      return failedOutcome(this.#stats, request, error, 'throw', format)
     }
   }
 
   /**
    * The answer to an error the framework found before the engine saw the
-   * request (Fastify's own body limit, say): the same OpenAI-style body and
-   * `Cache-Status` as the engine's own refusals, and counted with them in
-   * `stats().errors`.
+   * request (Fastify's own body limit, say): the same body (in the error
+   * shape of the format at `path`, else OpenAI's) and `Cache-Status` as the
+   * engine's own refusals, and counted with them in `stats().errors`.
    */
-  refused(error: AiCacheError): Outcome {
+  refused(error: AiCacheError, path?: string): Outcome {
     this.#stats.errors++
-    return errorOutcome(error)
+    return errorOutcome(error, path === undefined ? undefined : formatOfPath(path))
   }
 
   /** Counters since creation. */
@@ -210,9 +214,9 @@ export class AiCache {
   #serveCaught(request: ExchangeRequest, prepared: PreparedRequest, producer: Producer): Outcome | Promise<Outcome> {
     try {
       const served = this.#serve(request, prepared, producer)
-      return isPromise(served) ? this.#caught(request, served) : served
+      return isPromise(served) ? this.#caught(request, served, prepared.format) : served
     } catch (error) {
-      return failedOutcome(this.#stats, request, error)
+      return failedOutcome(this.#stats, request, error, 'answer', prepared.format)
     }
   }
 
@@ -221,9 +225,9 @@ export class AiCache {
     const observation = this.#telemetry.request(prepared.format, prepared.model, prepared.stream)
     try {
       const served = this.#serveObserved(request, prepared, producer, observation)
-      return isPromise(served) ? served.catch((error: unknown) => observedFailure(request, observation, error)) : served
+      return isPromise(served) ? served.catch((error: unknown) => observedFailure(request, observation, error, prepared.format)) : served
     } catch (error) {
-      return observedFailure(request, observation, error)
+      return observedFailure(request, observation, error, prepared.format)
     }
   }
 
@@ -306,13 +310,19 @@ export class AiCache {
     return producer.produce({ request, prepared, observation, reason, production, signal, plan, rateLimitHeaders: admission?.headers })
   }
 
-  /** Any other `/v1/` route: forwarded untouched and uncached. */
-  async #passthrough(request: ExchangeRequest, upstream: UpstreamProducer): Promise<Outcome> {
+  /**
+   * Any other `/v1/` route: forwarded untouched and uncached, to the
+   * upstream of the provider it belongs to (`providerFormatOf`), whose
+   * error shape aicache's own errors take.
+   */
+  #passthrough(request: ExchangeRequest, proxy: UpstreamProducers): Promise<Outcome> {
+    const provider = providerFormatOf(request.path, request.headers)
+    const upstream = (provider?.upstream === 'anthropic' ? proxy.anthropic : undefined) ?? proxy.openai ?? proxy.anthropic
     this.#stats.passthrough++
-    return upstream.passThrough(request, this.#serialiseParsed)
+    return this.#caught(request, (upstream as UpstreamProducer).passThrough(request, this.#serialiseParsed), provider)
   }
 
-  #caught(request: ExchangeRequest, served: Promise<Outcome>): Promise<Outcome> {
-    return served.catch((error: unknown) => failedOutcome(this.#stats, request, error))
+  #caught(request: ExchangeRequest, served: Promise<Outcome>, format?: ApiFormat): Promise<Outcome> {
+    return served.catch((error: unknown) => failedOutcome(this.#stats, request, error, 'answer', format))
   }
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { AiCacheError, toOpenAiError } from '../errors.js'
 import type { Outcome, RespondOutcome, ResponseHeaders, StreamOutcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
+import type { ApiFormat } from '../formats/format.js'
 import { type CacheEntry, entryAgeSeconds, entryTtlSeconds } from '../store/entry.js'
 import { entryMemo } from '../store/entry-memo.js'
 import { type SseEvent, serializeEvent } from '../stream/sse.js'
@@ -120,19 +121,23 @@ export function streamOutcome(response: UpstreamResponse, status: ForwardStatus)
   }
 }
 
-/** An error made by aicache, in the OpenAI error format. */
-export function errorOutcome(error: AiCacheError): RespondOutcome {
+/**
+ * An error made by aicache, in the error shape of the request's format
+ * (`errorAnswer`: Anthropic's on its routes), else OpenAI's.
+ */
+export function errorOutcome(error: AiCacheError, format?: ApiFormat): RespondOutcome {
   const upstreamFault =
     error.code === 'upstream_unreachable' || error.code === 'upstream_timeout' || error.code === 'circuit_open' || error.code === 'upstream_overloaded'
+  const own = format?.errorAnswer?.(error)
   return {
     type: 'respond',
-    status: error.status,
+    status: own?.status ?? error.status,
     headers: {
       ...error.headers,
       'content-type': 'application/json',
       'cache-status': forwardStatus({ reason: upstreamFault ? 'uri-miss' : 'bypass', detail: error.code }),
     },
-    body: Buffer.from(JSON.stringify(toOpenAiError(error))),
+    body: Buffer.from(JSON.stringify(own?.body ?? toOpenAiError(error))),
   }
 }
 

@@ -48,6 +48,16 @@ function serialiseJson(parsed: unknown): Buffer {
   return Buffer.from(JSON.stringify(parsed))
 }
 
+/** The values of a format's key headers, one `\nname=value` each for those the request sends; '' when it sends none. */
+function keyHeaderText(names: readonly string[], headers: RequestHeaders): string {
+  let text = ''
+  for (const name of names) {
+    const value = headers[name]
+    if (value !== undefined) text += '\n' + name + '=' + (Array.isArray(value) ? value.join(',') : value)
+  }
+  return text
+}
+
 /**
  * A request read from its bytes. A class, so a hit makes one object (no
  * closure for `body()`), its fields written out rather than spread.
@@ -113,22 +123,26 @@ export class RequestPreparer {
   openAi(request: ExchangeRequest, format: ApiFormat): PreparedRequest | Promise<PreparedRequest> {
     // The original bytes win over a parsed body: serialising it again can
     // change what is forwarded (a big integer loses digits).
+    // Headers that change the answer (`anthropic-version`) key it as the body does; most formats have none.
+    const headerNote = format.keyHeaders === undefined ? '' : keyHeaderText(format.keyHeaders, request.headers)
     if (request.parsedBody !== undefined && request.rawBody === undefined) {
       const body = request.parsedBody
-      return { ...this.#understand(format, body), raw: this.#serialise(body), body: () => body }
+      return { ...this.#understand(format, body, headerNote), raw: this.#serialise(body), body: () => body }
     }
     this.#checkContentType(request.headers)
     const raw = request.readBody(this.#options.maxBodyBytes)
-    return raw instanceof Promise ? raw.then((bytes) => this.#prepare(format, bytes)) : this.#prepare(format, raw)
+    return raw instanceof Promise ? raw.then((bytes) => this.#prepare(format, bytes, headerNote)) : this.#prepare(format, raw, headerNote)
   }
 
-  #prepare(format: ApiFormat, raw: Buffer): PreparedRequest {
-    let understood = this.#memo.get(format.id, raw)
+  #prepare(format: ApiFormat, raw: Buffer, headerNote: string): PreparedRequest {
+    // The same bytes with other key headers are another request: the memo keeps them apart by kind.
+    const kind = headerNote === '' ? format.id : format.id + headerNote
+    let understood = this.#memo.get(kind, raw)
     let parsed: unknown
     if (understood === undefined) {
       parsed = parseJsonBody(raw)
-      understood = this.#understand(format, parsed)
-      this.#memo.set(format.id, raw, understood)
+      understood = this.#understand(format, parsed, headerNote)
+      this.#memo.set(kind, raw, understood)
     }
     return new Prepared(understood, raw, parsed)
   }
@@ -173,10 +187,10 @@ export class RequestPreparer {
     }
   }
 
-  #understand(format: ApiFormat, body: unknown): Understood {
+  #understand(format: ApiFormat, body: unknown, headerNote: string): Understood {
     const { model, stream, includeUsage } = validateRequest(format, body)
     const note = format.keyNote?.(body as Record<string, unknown>) ?? ''
-    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize) + note)
+    const requestDigest = digest(format.id + '\n' + canonicalRequest(body, this.#options.normalize) + note + headerNote)
     const uncached = format.uncached?.(body as Record<string, unknown>) === true
     return { format, requestDigest, model, stream, includeUsage, uncached, keySlot: {} }
   }

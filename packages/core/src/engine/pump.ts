@@ -9,7 +9,7 @@ import { answerFormatOf, streamFormatOf } from '../formats/registry.js'
 import { SseParser, type SseEvent } from '../stream/sse.js'
 import type { UpstreamFacts, UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
 import type { Claim } from '../tiers/claims.js'
-import { forwardRequestHeaders, readAll } from '../upstream/headers.js'
+import { type ApiKeyHeader, forwardRequestHeaders, readAll } from '../upstream/headers.js'
 import type { Upstream } from '../upstream/types.js'
 import { AnswerJson, headerText } from './answer.js'
 import { feedFromClaim, isSuccess } from './follow.js'
@@ -24,6 +24,8 @@ export interface PumpJob {
   prepared: PreparedRequest
   upstream: Upstream
   upstreamApiKey: string | undefined
+  /** Where `upstreamApiKey` goes (`x-api-key` for Anthropic). */
+  apiKeyHeader: ApiKeyHeader
   production: Production
   /** Aborted when every request following the production has gone. */
   signal: AbortSignal
@@ -58,7 +60,7 @@ export async function pumpUpstream(job: PumpJob): Promise<void> {
       upstream.send({
         method: request.method,
         url: request.url,
-        headers: upstreamHeaders(request.headers, job.upstreamApiKey),
+        headers: upstreamHeaders(request.headers, job.upstreamApiKey, job.apiKeyHeader),
         body: prepared.stream ? withUsageRequested(prepared) : prepared.raw,
         signal,
         onRetry: (attempt, reason) => call.retried(attempt, reason),
@@ -188,9 +190,9 @@ export function isEventStream(headers: CapturedHeaders): boolean {
   return headerText(headers, 'content-type').includes('text/event-stream')
 }
 
-function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined): Record<string, string> {
+function upstreamHeaders(headers: RequestHeaders, apiKey: string | undefined, apiKeyHeader: ApiKeyHeader): Record<string, string> {
   // The answer is read and stored, so it must arrive uncompressed.
-  return { ...forwardRequestHeaders(headers, apiKey), 'accept-encoding': 'identity' }
+  return { ...forwardRequestHeaders(headers, apiKey, apiKeyHeader), 'accept-encoding': 'identity' }
 }
 
 /**

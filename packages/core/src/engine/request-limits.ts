@@ -18,7 +18,7 @@ export class RequestLimits {
   constructor(options: ResolvedAiCacheOptions) {
     this.#options = options
     this.#limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined
-    this.#routeLimiters = new RouteLimiters(options.upstreamApiKey !== undefined && options.scope === 'credential')
+    this.#routeLimiters = new RouteLimiters(Object.keys(options.upstreamApiKeys).length > 0 && options.scope === 'credential')
   }
 
   /** The limiter for a request on `route` (none for a request outside a route: the engine's). */

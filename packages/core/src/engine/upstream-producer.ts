@@ -1,7 +1,7 @@
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import type { Claim } from '../tiers/claims.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
-import { forwardRequestHeaders } from '../upstream/headers.js'
+import { type ApiKeyHeader, forwardRequestHeaders } from '../upstream/headers.js'
 import { upstreamPathOf } from '../upstream/upstream-path.js'
 import type { Upstream } from '../upstream/types.js'
 import { followProduction } from './follow.js'
@@ -16,6 +16,8 @@ export interface UpstreamProducerOptions {
   upstream: Upstream
   /** Replaces the caller's credential on the way upstream, when set. */
   upstreamApiKey: string | undefined
+  /** The header the upstream reads its key from. @default 'authorization' */
+  apiKeyHeader?: ApiKeyHeader
   /** The upstream's base URL, named on the GenAI span (else the request's own URL). */
   upstreamUrl: URL | undefined
   tiers: TieredCache
@@ -30,6 +32,7 @@ export class UpstreamProducer implements Producer {
   readonly stopsWhenAbandoned = true
   readonly #upstream: Upstream
   readonly #upstreamApiKey: string | undefined
+  readonly #apiKeyHeader: ApiKeyHeader
   readonly #upstreamUrl: URL | undefined
   readonly #claim: (key: string) => Promise<Claim>
   readonly #keep: PumpJob['keep']
@@ -38,6 +41,7 @@ export class UpstreamProducer implements Producer {
     const { tiers } = options
     this.#upstream = options.upstream
     this.#upstreamApiKey = options.upstreamApiKey
+    this.#apiKeyHeader = options.apiKeyHeader ?? 'authorization'
     this.#upstreamUrl = options.upstreamUrl
     this.#claim = (key) => tiers.claim(key)
     this.#keep = keeperOf(tiers)
@@ -50,6 +54,7 @@ export class UpstreamProducer implements Producer {
       prepared,
       upstream: this.#upstream,
       upstreamApiKey: this.#upstreamApiKey,
+      apiKeyHeader: this.#apiKeyHeader,
       production,
       signal: miss.signal,
       plan: miss.plan,
@@ -66,7 +71,7 @@ export class UpstreamProducer implements Producer {
     const response = await this.#upstream.send({
       method: request.method,
       url: request.url,
-      headers: forwardRequestHeaders(request.headers, this.#upstreamApiKey),
+      headers: forwardRequestHeaders(request.headers, this.#upstreamApiKey, this.#apiKeyHeader),
       body: prepared.raw,
       signal: request.signal,
     })
@@ -85,7 +90,7 @@ export class UpstreamProducer implements Producer {
     const response = await this.#upstream.send({
       method: request.method,
       url: request.url,
-      headers: forwardRequestHeaders(request.headers, this.#upstreamApiKey),
+      headers: forwardRequestHeaders(request.headers, this.#upstreamApiKey, this.#apiKeyHeader),
       body,
       bodyLength,
       signal: request.signal,

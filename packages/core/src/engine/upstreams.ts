@@ -1,3 +1,4 @@
+import type { UpstreamName } from '../formats/format.js'
 import type { ResolvedAiCacheOptions } from '../options.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
 import type { CircuitState } from '../resilience/circuit-breaker.js'
@@ -9,38 +10,54 @@ import { UpstreamProducer } from './upstream-producer.js'
 
 const breakerGauge: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 }
 
+/** One producer per provider's upstream; a provider without one is left out. */
+export type UpstreamProducers = Readonly<Partial<Record<UpstreamName, UpstreamProducer>>>
+
 /**
  * The engine's upstreams as producers, each behind the resilience layer
- * (retries, circuit breaker, concurrency cap): proxy mode's HTTP upstream,
- * made at once, and client mode's, over the `fetch` of the first client
- * call. Their breaker reports one state.
+ * (retries, circuit breaker, concurrency cap): proxy mode's HTTP upstreams,
+ * one per provider's base URL, made at once, and client mode's, over the
+ * `fetch` of the first client call. Their breakers report one state, the
+ * last one that changed.
  */
 export class Upstreams {
-  /** Proxy mode's producer; `undefined` without the `upstream` option (wrap mode). */
-  readonly proxy: UpstreamProducer | undefined
+  /** Proxy mode's producers by provider; `undefined` without the `upstream` option (wrap mode). */
+  readonly proxy: UpstreamProducers | undefined
   readonly #options: ResolvedAiCacheOptions
   readonly #tiers: TieredCache
   readonly #hooks: ResilienceHooks
-  readonly #http: Upstream | undefined
-  #fetch: UpstreamProducer | undefined
+  readonly #http: Upstream[] = []
+  #fetch: Partial<Record<UpstreamName, UpstreamProducer>> | undefined
   #breakerState: CircuitState | undefined
 
   constructor(options: ResolvedAiCacheOptions, tiers: TieredCache) {
     this.#options = options
     this.#tiers = tiers
     this.#hooks = { onBreakerStateChange: (state) => (this.#breakerState = state) }
-    this.#http = options.upstream
-      ? createResilientUpstream(createHttpUpstream({ baseUrl: options.upstream, timeoutMs: options.upstreamTimeoutMs }), options.resilience, this.#hooks)
-      : undefined
-    this.proxy = this.#http && this.#producerOf(this.#http)
+    if (options.mode !== 'proxy') return
+    const proxy: Partial<Record<UpstreamName, UpstreamProducer>> = {}
+    // One upstream per distinct URL: a single `upstream` string serves every provider with one pool and one breaker.
+    const byUrl = new Map<string, Upstream>()
+    for (const [name, baseUrl] of Object.entries(options.upstreams) as Array<[UpstreamName, URL]>) {
+      let upstream = byUrl.get(baseUrl.href)
+      if (upstream === undefined) {
+        upstream = createResilientUpstream(createHttpUpstream({ baseUrl, timeoutMs: options.upstreamTimeoutMs }), options.resilience, this.#hooks)
+        byUrl.set(baseUrl.href, upstream)
+        this.#http.push(upstream)
+      }
+      proxy[name] = this.#producerOf(upstream, name, baseUrl)
+    }
+    this.proxy = proxy
   }
 
-  /** Client mode's producer, over the `fetch` of the first call (later calls share it). */
-  forFetch(fetch: typeof globalThis.fetch): UpstreamProducer {
-    this.#fetch ??= this.#producerOf(
+  /** Client mode's producer for a provider, over the `fetch` of the first call (later calls share it). */
+  forFetch(fetch: typeof globalThis.fetch, name: UpstreamName = 'openai'): UpstreamProducer {
+    this.#fetch ??= {}
+    return (this.#fetch[name] ??= this.#producerOf(
       createResilientUpstream(createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }), this.#options.resilience, this.#hooks),
-    )
-    return this.#fetch
+      name,
+      undefined,
+    ))
   }
 
   /** The breaker's state as a gauge: 0 closed, 1 half-open, 2 open; `undefined` until it first changes. */
@@ -50,11 +67,12 @@ export class Upstreams {
 
   /** Closes proxy mode's connections. */
   close(): void {
-    this.#http?.close()
+    for (const upstream of this.#http) upstream.close()
   }
 
-  #producerOf(upstream: Upstream): UpstreamProducer {
-    const { upstreamApiKey, upstream: upstreamUrl } = this.#options
-    return new UpstreamProducer({ upstream, upstreamApiKey, upstreamUrl, tiers: this.#tiers })
+  #producerOf(upstream: Upstream, name: UpstreamName, upstreamUrl: URL | undefined): UpstreamProducer {
+    const upstreamApiKey = this.#options.upstreamApiKeys[name]
+    const apiKeyHeader = name === 'anthropic' ? 'x-api-key' : 'authorization'
+    return new UpstreamProducer({ upstream, upstreamApiKey, apiKeyHeader, upstreamUrl, tiers: this.#tiers })
   }
 }

@@ -1,3 +1,4 @@
+import type { AiCacheError } from '../errors.js'
 import type { TokenUsage } from '../exchange/types.js'
 import type { SseEvent } from '../stream/sse.js'
 
@@ -13,6 +14,18 @@ export interface AnswerDescription {
   /** The generated text, recorded on the span only with `telemetry.recordContent`. */
   completionText?: string
 }
+
+/** An error aicache made itself, in a format's own error shape: the status and JSON body to answer with. */
+export interface ErrorAnswer {
+  status: number
+  body: Record<string, unknown>
+}
+
+/**
+ * Which of the `upstream` option's URLs a format's calls go to: `openai`
+ * (any OpenAI-compatible API) or `anthropic`.
+ */
+export type UpstreamName = 'openai' | 'anthropic'
 
 /** What a stream of this format is made of, event by event. */
 export interface StreamFormat {
@@ -73,9 +86,11 @@ export interface StreamFormat {
  * - `describeAnswer` reads its own usage fields (`input_tokens`,
  *   `output_tokens`) and model; `hasAnswerShape` its own answer object
  *   (`type: 'message'`, `output: [...]`).
- * - The upstream (which base URL, which auth header) is the gateway's
- *   option; errors the middleware makes itself are OpenAI-shaped today
- *   (docs/decisions/0030 says what would change for a second shape).
+ * - `upstream: 'anthropic'` sends its calls to the `upstream` option's
+ *   Anthropic URL, with `upstreamApiKey` as `x-api-key`; `keyHeaders`
+ *   names the request headers that are part of the key
+ *   (`anthropic-version`); `errorAnswer` puts the errors aicache makes
+ *   itself in the API's own shape (docs/decisions/0050, 0051).
  *
  * The id, paths, suffix and names are plain fields, read on every request
  * without a call; everything else runs on a miss or once per entry and form.
@@ -91,6 +106,20 @@ export interface ApiFormat<Id extends string = string> {
    * wins over one it ends with (`/chat/completions` over `/completions`).
    */
   readonly urlSuffix: string
+  /**
+   * Whether a client-mode path ending in `urlSuffix` is really this
+   * format's (OpenAI's `/threads/{id}/messages` is not Anthropic's
+   * `/messages`). Absent: every such path is.
+   */
+  claimsUrlPath?(path: string): boolean
+  /** Which of the `upstream` option's URLs serves this format; `openai` when absent. */
+  readonly upstream?: UpstreamName
+  /**
+   * Request headers (lower-case) that change what the API answers, so they
+   * are part of the key as the body is (`anthropic-version`,
+   * `anthropic-beta`). Absent when only the body counts.
+   */
+  readonly keyHeaders?: readonly string[]
   /** `gen_ai.operation.name`: one of the spec's values (`genAiOperationName` in telemetry/names.ts). */
   readonly genAiOperation: string
   /** The request span's name (`aicache chat`). */
@@ -143,6 +172,12 @@ export interface ApiFormat<Id extends string = string> {
   describeAnswer(answer: Record<string, unknown>): AnswerDescription
   /** The generated text of an answer, counted when it reported no usage. */
   outputText(answer: Record<string, unknown>): string
+  /**
+   * An error aicache made itself (a refused body, a rate limit, an
+   * unreachable upstream), in the format's own error shape. Absent: the
+   * OpenAI error body and the error's own status.
+   */
+  errorAnswer?(error: AiCacheError): ErrorAnswer
   /** How its streams are read, assembled and synthesised; absent for a format that does not stream. */
   readonly stream?: StreamFormat
 }

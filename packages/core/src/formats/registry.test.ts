@@ -3,7 +3,8 @@ import { chatCompletions } from './chat-completions.js'
 import { completions } from './completions.js'
 import { embeddings } from './embeddings.js'
 import { responses } from './responses.js'
-import { apiFormats, formatOfBody, formatOfPath, formatOfUrlPath, gatewayPaths, isLlmCall } from './registry.js'
+import { anthropicMessages } from './anthropic-messages.js'
+import { apiFormats, formatOfBody, formatOfPath, formatOfUrlPath, gatewayPaths, isLlmCall, providerFormatOf } from './registry.js'
 
 describe('formatOfPath', () => {
   it("resolves every registered format's paths to that format, with or without a trailing slash", () => {
@@ -17,6 +18,17 @@ describe('formatOfPath', () => {
     expect(formatOfPath('/v1/completions')?.id).toBe('completion')
     expect(formatOfPath('/v1/embeddings')?.id).toBe('embeddings')
     expect(formatOfPath('/v1/responses')?.id).toBe('responses')
+    expect(formatOfPath('/v1/messages')?.id).toBe('messages')
+  })
+
+  it("leaves Anthropic's other message routes to pass through, to Anthropic's upstream", () => {
+    for (const path of ['/v1/messages/count_tokens', '/v1/messages/batches', '/v1/messages/batches/msgbatch_1/results']) {
+      expect(formatOfPath(path)).toBeUndefined()
+      expect(providerFormatOf(path, {})).toBe(anthropicMessages)
+    }
+    expect(providerFormatOf('/v1/models', { 'anthropic-version': '2023-06-01' })).toBe(anthropicMessages)
+    expect(providerFormatOf('/v1/models', { authorization: 'Bearer sk' })).toBeUndefined()
+    expect(providerFormatOf('/v1/messagesx', {})).toBeUndefined()
   })
 
   it("leaves a stored response's routes and conversations to pass through", () => {
@@ -38,7 +50,7 @@ describe('formatOfPath', () => {
   })
 
   it('lists every path of every format once, for adapters that register routes', () => {
-    expect(gatewayPaths).toEqual(['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses'])
+    expect(gatewayPaths).toEqual(['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', '/v1/messages'])
     expect(new Set(gatewayPaths).size).toBe(gatewayPaths.length)
   })
 })
@@ -53,6 +65,14 @@ describe('formatOfUrlPath', () => {
     expect(formatOfUrlPath('/api/v1/embeddings')).toBe(embeddings)
     expect(formatOfUrlPath('/v1/responses')).toBe(responses)
     expect(formatOfUrlPath('/openai/v1/responses/')).toBe(responses)
+    expect(formatOfUrlPath('/v1/messages')).toBe(anthropicMessages)
+    expect(formatOfUrlPath('/anthropic/v1/messages/')).toBe(anthropicMessages)
+  })
+
+  it("does not take Anthropic's count_tokens and batches, nor OpenAI's thread messages, for a Messages call", () => {
+    for (const path of ['/v1/messages/count_tokens', '/v1/messages/batches', '/v1/threads/thread_1/messages', '/openai/threads/thread_1/messages/']) {
+      expect(formatOfUrlPath(path)).toBeUndefined()
+    }
   })
 
   it("does not take a stored response's routes or conversations for a Responses call", () => {
@@ -107,6 +127,6 @@ describe('apiFormats', () => {
       for (const path of format.paths) expect(path.endsWith(format.urlSuffix)).toBe(true)
       expect(format.requestSpanName).toBe(`aicache ${format.genAiOperation}`)
     }
-    expect(apiFormats.map((format) => format.genAiOperation)).toEqual(['chat', 'text_completion', 'embeddings', 'chat'])
+    expect(apiFormats.map((format) => format.genAiOperation)).toEqual(['chat', 'text_completion', 'embeddings', 'chat', 'chat'])
   })
 })

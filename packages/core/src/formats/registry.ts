@@ -2,7 +2,9 @@ import { chatCompletions } from './chat-completions.js'
 import { completions } from './completions.js'
 import { embeddings } from './embeddings.js'
 import { responses } from './responses.js'
+import { anthropicMessages } from './anthropic-messages.js'
 import { choiceStream } from './choice-stream.js'
+import type { RequestHeaders } from '../exchange/types.js'
 import type { ApiFormat, StreamFormat } from './format.js'
 
 /**
@@ -10,7 +12,7 @@ import type { ApiFormat, StreamFormat } from './format.js'
  * A new format is one module beside this one and one line here. The order
  * is the order in which a wrap-mode body is recognised (`formatOfBody`).
  */
-export const apiFormats = [chatCompletions, completions, embeddings, responses] as const
+export const apiFormats = [chatCompletions, completions, embeddings, responses, anthropicMessages] as const
 
 /** The calls aicache caches, by the id of their format. */
 export type Operation = (typeof apiFormats)[number]['id']
@@ -45,8 +47,19 @@ export function formatOfPath(path: string): ApiFormat | undefined {
  */
 export function formatOfUrlPath(path: string): ApiFormat | undefined {
   const trimmed = trimSlash(path)
-  for (const format of bySuffix) if (trimmed.endsWith(format.urlSuffix)) return format
+  for (const format of bySuffix) if (trimmed.endsWith(format.urlSuffix) && (format.claimsUrlPath?.(trimmed) ?? true)) return format
   return undefined
+}
+
+/**
+ * The format whose upstream and error shape an uncached `/v1/` route
+ * belongs to: Anthropic Messages for its own sub-routes
+ * (`/v1/messages/count_tokens`, `/v1/messages/batches`) and for any call
+ * that names an `anthropic-version` (as Anthropic's clients always do:
+ * `/v1/models`, `/v1/files`); `undefined` (OpenAI's) for everything else.
+ */
+export function providerFormatOf(path: string, headers: RequestHeaders): ApiFormat | undefined {
+  return path.startsWith('/v1/messages/') || headers['anthropic-version'] !== undefined ? anthropicMessages : undefined
 }
 
 /** The format an app's own JSON body looks like, in wrap mode: the first in the registry that recognises it. */

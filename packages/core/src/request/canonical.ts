@@ -93,6 +93,8 @@ function normalizePrompts(record: Record<string, unknown>, transform: TextTransf
   if (copy['input'] !== undefined) copy['input'] = normalizeInput(copy['input'], transform)
   // The Responses API's system prompt.
   if (typeof copy['instructions'] === 'string') copy['instructions'] = transform(copy['instructions'])
+  // Anthropic Messages' system prompt: a string or text blocks.
+  if (copy['system'] !== undefined) copy['system'] = normalizeContent(copy['system'], transform)
   return copy
 }
 

@@ -17,8 +17,15 @@ const notForwarded = new Set([
   'expect',
 ])
 
-/** Request headers to send upstream: hop-by-hop and aicache's own removed. */
-export function forwardRequestHeaders(headers: RequestHeaders, apiKey: string | undefined): Record<string, string> {
+/** The header an upstream takes its key in: OpenAI's `Authorization: Bearer`, or Anthropic's `x-api-key`. */
+export type ApiKeyHeader = 'authorization' | 'x-api-key'
+
+/**
+ * Request headers to send upstream: hop-by-hop and aicache's own removed;
+ * with `apiKey`, every credential the caller sent replaced by it, in the
+ * header the upstream reads (`keyHeader`).
+ */
+export function forwardRequestHeaders(headers: RequestHeaders, apiKey: string | undefined, keyHeader: ApiKeyHeader = 'authorization'): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || notForwarded.has(name) || name.startsWith('x-aicache-')) continue
@@ -27,7 +34,9 @@ export function forwardRequestHeaders(headers: RequestHeaders, apiKey: string | 
   if (apiKey !== undefined) {
     delete out['api-key']
     delete out['x-api-key']
-    out['authorization'] = `Bearer ${apiKey}`
+    delete out['authorization']
+    if (keyHeader === 'x-api-key') out['x-api-key'] = apiKey
+    else out['authorization'] = `Bearer ${apiKey}`
   }
   return out
 }
