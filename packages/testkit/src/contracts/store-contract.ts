@@ -18,7 +18,15 @@ export interface ContractEntry {
   /** The events of an `sse` entry, `[DONE]` included. */
   readonly events: readonly ContractEvent[] | undefined
   readonly model: string | undefined
-  readonly usage: { readonly inputTokens: number; readonly outputTokens: number } | undefined
+  readonly usage:
+    | {
+        readonly inputTokens: number
+        readonly outputTokens: number
+        readonly cacheReadTokens?: number
+        readonly cacheWriteTokens?: number
+        readonly reasoningTokens?: number
+      }
+    | undefined
   /** Epoch milliseconds when the answer was produced. */
   readonly createdAt: number
   readonly ttlMs: number
@@ -94,7 +102,8 @@ export function sampleEntry(overrides: Partial<ContractEntry> = {}): ContractEnt
     body: Buffer.from('{"id":"chatcmpl-1","choices":[{"message":{"content":"Hi"}}]}'),
     events: undefined,
     model: 'gpt-4o-mini',
-    usage: { inputTokens: 12, outputTokens: 3 },
+    // With the provider's prompt-cache and reasoning parts: a hit from any store prices what its miss cost.
+    usage: { inputTokens: 12, outputTokens: 3, cacheReadTokens: 8, cacheWriteTokens: 2, reasoningTokens: 1 },
     createdAt: Date.now(),
     ttlMs: 60_000,
     ...overrides,
