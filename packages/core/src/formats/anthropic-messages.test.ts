@@ -135,7 +135,7 @@ describe.each(modes)('Anthropic Messages, $mode', ({ start }) => {
     const replayedEvents: string[] = []
     replayed.on('streamEvent', (event) => replayedEvents.push(JSON.stringify(event)))
     expect(await replayed.finalMessage()).toEqual(final)
-    expect(unparsed(final).content).toEqual([{ type: 'text', text: expect.stringMatching(/^Echo: A streamed final message/) }])
+    expect(final.content).toEqual([{ type: 'text', text: expect.stringMatching(/^Echo: A streamed final message/) }])
     expect(replayedEvents).toEqual(streamedEvents)
     expect(fake.callCount('/v1/messages')).toBe(2)
   })
