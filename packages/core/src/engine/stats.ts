@@ -26,6 +26,8 @@ export interface AiCacheStats {
   costSavedUsd: number
   /** Dollars spent on upstream calls (models with a known price only). */
   costSpentUsd: number
+  /** The per-input embeddings cache (docs/embeddings.md). */
+  embeddings: EmbeddingStats
   /** The memory tier now. */
   memory: { entries: number; bytes: number }
   /**
@@ -36,6 +38,20 @@ export interface AiCacheStats {
    * keyspace hits), absent before the first.
    */
   redis?: { connected: boolean; state: CircuitState; errors: number; server?: RedisServerFacts }
+}
+
+/** Inputs of embeddings requests, counted one by one (docs/embeddings.md). */
+export interface EmbeddingStats {
+  /** Inputs answered from a stored vector. */
+  inputsFromCache: number
+  /** Inputs sent upstream. */
+  inputsSent: number
+  /** Inputs that waited on the same input already being fetched for another request. */
+  inputsCollapsed: number
+  /** Upstream calls made for missing inputs. */
+  upstreamCalls: number
+  /** Of those, calls that carried the inputs of more than one request. */
+  batchesMerged: number
 }
 
 /**
@@ -53,6 +69,7 @@ export class StatsRecorder {
   costSpentUsd = 0
   readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
+  readonly embeddings: EmbeddingStats = { inputsFromCache: 0, inputsSent: 0, inputsCollapsed: 0, upstreamCalls: 0, batchesMerged: 0 }
 
   /** One request to a cacheable operation has been answered. */
   request(result: RequestResult, tier: Tier | undefined, saved: TokenUsage | undefined, costSavedUsd: number | undefined): void {
@@ -86,6 +103,7 @@ export class StatsRecorder {
       tokensSaved: { ...this.tokensSaved },
       costSavedUsd: this.costSavedUsd,
       costSpentUsd: this.costSpentUsd,
+      embeddings: { ...this.embeddings },
       memory,
       ...(redis === undefined ? {} : { redis }),
     }

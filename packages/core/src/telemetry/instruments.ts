@@ -37,6 +37,9 @@ export interface EngineCounts {
   upstreamRetries: Counts
   rateLimitRejections: Counts
   upstreamErrors: Counts
+  /** Embeddings inputs by source (cache, upstream, collapsed). */
+  embeddingInputs: Counts
+  embeddingBatchesMerged: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -95,6 +98,8 @@ class MeterRegistry {
       upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
+      embeddingInputs: counter(metric.embeddingInputs, '{input}', 'Embeddings inputs by source: cache, upstream or collapsed'),
+      embeddingBatchesMerged: counter(metric.embeddingBatchesMerged, '{call}', 'Upstream embeddings calls that merged the inputs of several requests'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -120,7 +125,16 @@ class MeterRegistry {
     result: BatchObservableResult,
     gauges: Record<'memoryBytes' | 'memoryEntries' | 'breakerState', Observable>,
     counters: Record<
-      'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections',
+      | 'redisErrors'
+      | 'requests'
+      | 'tokensSaved'
+      | 'costSaved'
+      | 'costSpent'
+      | 'upstreamRetries'
+      | 'upstreamErrors'
+      | 'rateLimitRejections'
+      | 'embeddingInputs'
+      | 'embeddingBatchesMerged',
       Observable
     >,
   ): void {
@@ -136,6 +150,8 @@ class MeterRegistry {
       upstreamRetries: new Points(),
       upstreamErrors: new Points(),
       rateLimitRejections: new Points(),
+      embeddingInputs: new Points(),
+      embeddingBatchesMerged: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -162,6 +178,8 @@ class MeterRegistry {
       counted(points.upstreamRetries, engine.counts.upstreamRetries)
       counted(points.upstreamErrors, engine.counts.upstreamErrors)
       counted(points.rateLimitRejections, engine.counts.rateLimitRejections)
+      counted(points.embeddingInputs, engine.counts.embeddingInputs)
+      counted(points.embeddingBatchesMerged, engine.counts.embeddingBatchesMerged)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

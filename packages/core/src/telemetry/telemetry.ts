@@ -279,6 +279,8 @@ export class RequestObservation implements Recordable {
   saved: CacheEntry | undefined
   errorType: string | undefined
   rateLimited = false
+  /** More attributes for the request's span (the per-input embeddings counts). */
+  attributes: Attributes | undefined
   readonly #telemetry: Telemetry
   readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
@@ -412,6 +414,7 @@ export class RequestObservation implements Recordable {
     }
     if (this.#costSavedUsd !== undefined) attributes[attribute.costSavedUsd] = this.#costSavedUsd
     if (this.errorType !== undefined) attributes[genAi.errorType] = this.errorType
+    if (this.attributes !== undefined) Object.assign(attributes, this.attributes)
     let span = this.#span
     if (span === undefined) span = this.#startSpan(attributes, parent)
     else span.setAttributes(attributes)
@@ -430,7 +433,14 @@ export class Telemetry {
   readonly stats: StatsRecorder
   readonly tally: RequestTally
   /** Totals read by observable counters (`instruments.ts`). */
-  readonly counts: EngineCounts = { costSpent: new Counts(), upstreamRetries: new Counts(), rateLimitRejections: new Counts(), upstreamErrors: new Counts() }
+  readonly counts: EngineCounts = {
+    costSpent: new Counts(),
+    upstreamRetries: new Counts(),
+    rateLimitRejections: new Counts(),
+    upstreamErrors: new Counts(),
+    embeddingInputs: new Counts(),
+    embeddingBatchesMerged: new Counts(),
+  }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes
   /** Attribute sets of the model-labelled histograms, each at most 1,000 and the overflow set. */
