@@ -24,7 +24,7 @@ export interface FetchedVector extends StoredVector {
   readonly exact?: readonly number[]
 }
 
-/** An upstream answer that was not a success, passed on to every request whose inputs were in the call. */
+/** An upstream answer that was not a success (or not an embeddings answer), passed on to every request whose inputs were in the call. */
 export class EmbeddingCallFailed extends Error {
   constructor(
     readonly status: number,
@@ -201,8 +201,9 @@ async function callUpstream(
   }
   const parsed = vectorsOf(answer, pending)
   if (parsed === undefined) {
-    observation.end({ status: response.status, errorType: 'invalid_answer' })
-    return new EmbeddingCallFailed(502, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(invalidAnswerError)))
+    // Not an answer to these inputs (a proxy's page, a truncated body): passed on as it came, never stored.
+    observation.end({ status: response.status })
+    return new EmbeddingCallFailed(response.status, response.headers, answer)
   }
   observation.end({
     status: response.status,
@@ -210,10 +211,6 @@ async function callUpstream(
     ...(parsed.model === undefined ? {} : { responseModel: parsed.model }),
   })
   return parsed.vectors
-}
-
-const invalidAnswerError = {
-  error: { message: 'The upstream answered the embeddings call with a body that is not an embeddings answer.', type: 'upstream_error', param: null, code: 'invalid_answer' },
 }
 
 /** The vectors of an answer, in the order of `pending`, or `undefined` when it is not an answer to them. */
