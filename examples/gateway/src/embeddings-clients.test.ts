@@ -64,7 +64,10 @@ describe('embeddings clients against the per-input cache', () => {
     const again = await embedMany({ model, values: documents.slice(1, 4), maxRetries: 0 })
     expect(sentInputs()).toEqual([documents.slice(0, 3), [documents[3]]])
     expect(cache.stats().embeddings).toMatchObject({ inputsFromCache: 2, inputsSent: 4 })
-    const direct = await embedMany({ model: createOpenAI({ baseURL: fake.url, apiKey: 'sk-ai-sdk' }).embedding('text-embedding-3-small'), values: documents.slice(1, 4) })
+    const direct = await embedMany({
+      model: createOpenAI({ baseURL: fake.url, apiKey: 'sk-ai-sdk' }).embedding('text-embedding-3-small'),
+      values: documents.slice(1, 4),
+    })
     expect(again.embeddings).toEqual(direct.embeddings)
   })
 

@@ -37,7 +37,10 @@ export interface InputCounts {
  * - some: `aicache; fwd=partial; fwd-status=200; stored; hit-inputs=90; fwd-inputs=10`
  * - none: `aicache; fwd=uri-miss; fwd-status=200; stored; fwd-inputs=100`
  */
-export function perInputStatus(counts: InputCounts, options: { tier: Tier; ttlSeconds: number; forwardStatus?: number; stored: boolean; reason: string }): string {
+export function perInputStatus(
+  counts: InputCounts,
+  options: { tier: Tier; ttlSeconds: number; forwardStatus?: number; stored: boolean; reason: string },
+): string {
   let value: string
   if (counts.sent === 0 && counts.collapsed === 0) value = `aicache; hit; ttl=${options.ttlSeconds}; detail=${options.tier}`
   else {

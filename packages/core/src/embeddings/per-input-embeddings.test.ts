@@ -156,7 +156,11 @@ describe('per-input embeddings', () => {
     await Promise.all([ask({ model, input: 'x' }, 'sk-tenant-a'), ask({ model, input: 'y' }, 'sk-tenant-b')])
     const keys = fake.calls.map((call) => call.headers['authorization'])
     expect(keys).toEqual(['Bearer sk-tenant-a', 'Bearer sk-tenant-b', expect.any(String), expect.any(String)])
-    expect(inputsPerCall(fake).slice(2).map((inputs) => inputs.length)).toEqual([1, 1])
+    expect(
+      inputsPerCall(fake)
+        .slice(2)
+        .map((inputs) => inputs.length),
+    ).toEqual([1, 1])
   })
 
   it('an upstream error for a merged call reaches every waiting caller and nothing is stored', async () => {

@@ -211,12 +211,17 @@ export class PerInputEmbeddings {
 
     let vectors: FetchedVector[]
     try {
-      vectors = await Promise.all(keys.map((key, index) => found[index]?.entry ? Promise.resolve(vectorOfEntry(found[index].entry)) : pending.get(key)!.promise))
+      vectors = await Promise.all(
+        keys.map((key, index) => (found[index]?.entry ? Promise.resolve(vectorOfEntry(found[index].entry)) : pending.get(key)!.promise)),
+      )
     } catch (error) {
       void admission?.settle(0)
       if (!(error instanceof EmbeddingCallFailed)) throw error
       observation.result = 'miss'
-      const status = perInputStatus({ cached: 0, sent: toFetch.length, collapsed: 0 }, { tier: 'l1', ttlSeconds: 0, forwardStatus: error.status, stored: false, reason: 'uri-miss' })
+      const status = perInputStatus(
+        { cached: 0, sent: toFetch.length, collapsed: 0 },
+        { tier: 'l1', ttlSeconds: 0, forwardStatus: error.status, stored: false, reason: 'uri-miss' },
+      )
       return observation.settle({ type: 'respond', status: error.status, headers: { ...error.headers, 'cache-status': status }, body: error.body })
     }
 
@@ -251,7 +256,13 @@ export class PerInputEmbeddings {
       status: 200,
       headers: {
         'content-type': 'application/json',
-        'cache-status': perInputStatus(counts, { tier: 'l1', ttlSeconds: 0, forwardStatus: 200, stored: ttlMs > 0, reason: directives.noCache ? 'request' : 'uri-miss' }),
+        'cache-status': perInputStatus(counts, {
+          tier: 'l1',
+          ttlSeconds: 0,
+          forwardStatus: 200,
+          stored: ttlMs > 0,
+          reason: directives.noCache ? 'request' : 'uri-miss',
+        }),
       },
       body: embeddingAnswer(vectors, plan.encoding, model, sentTokens),
     }
@@ -263,7 +274,14 @@ export class PerInputEmbeddings {
    * be asked for some inputs only); its answer is kept whole as usual, and
    * input by input, so a later request of inputs it embedded is a hit.
    */
-  async #wrapped(serving: Serving, plan: EmbeddingRequestPlan, keys: readonly string[], found: ReadonlyArray<Found | undefined>, namespace: string, generation: number): Promise<Outcome> {
+  async #wrapped(
+    serving: Serving,
+    plan: EmbeddingRequestPlan,
+    keys: readonly string[],
+    found: ReadonlyArray<Found | undefined>,
+    namespace: string,
+    generation: number,
+  ): Promise<Outcome> {
     const outcome = await this.#options.wholeRequest(serving, namespace, generation)
     const ttlMs = serving.directives.ttlMs ?? this.#options.ttlMs
     if (outcome.type !== 'next' || outcome.capture === undefined || ttlMs === 0) return outcome
