@@ -4,7 +4,9 @@ import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createAiCache } from '../index.js'
 import type { AiCacheOptions } from '../options.js'
+import { attribute, genAi, metric } from '../telemetry/names.js'
 import { generousTimeoutMs } from '../../test/support/redis-test-support.js'
+import { byName, sdk } from '../../test/support/test-sdk.js'
 import { startTestGateway } from '../../test/support/test-gateway.js'
 
 const model = 'text-embedding-3-small'
@@ -132,9 +134,12 @@ describe('per-input embeddings', () => {
   })
 
   it('keeps merged calls within the input limit', async () => {
-    const { ask } = clientMode({ embeddings: { batchWindowMs: 20, maxBatchInputs: 4 } })
+    const { ask } = clientMode({ embeddings: { batchWindowMs: 100, maxBatchInputs: 4 } })
     await Promise.all(chunks.slice(0, 10).map((input) => ask({ model, input })))
-    expect(inputsPerCall(fake).map((inputs) => inputs.length)).toEqual([4, 4, 2])
+    const sizes = inputsPerCall(fake).map((inputs) => inputs.length)
+    expect(Math.max(...sizes)).toBe(4)
+    expect(sizes.reduce((sum, size) => sum + size)).toBe(10)
+    expect(sizes.filter((size) => size === 4).length).toBeGreaterThanOrEqual(2)
   })
 
   it('fetches an input being fetched for another request once', async () => {
@@ -184,6 +189,32 @@ describe('per-input embeddings', () => {
     const answers = await Promise.all(['alpha', 'beta'].map((input) => ask({ model, input })))
     expect(answers.map((answer) => answer.status)).toEqual([200, 200])
     expect(inputsPerCall(fake).map((inputs) => inputs.length)).toEqual([2, 1, 1])
+  })
+
+  it('records inputs from the cache, inputs sent and merged calls on the span, in metrics and in stats', async () => {
+    const telemetry = sdk()
+    const { cache, ask } = clientMode({
+      embeddings: { batchWindowMs: 20 },
+      telemetry: { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider },
+    })
+    await ask({ model, input: ['a', 'b', 'c'] })
+    await ask({ model, input: ['a', 'b', 'd'] })
+    await Promise.all([ask({ model, input: 'e' }), ask({ model, input: 'f' })])
+    const requests = byName(await telemetry.spans(), 'aicache embeddings')
+    expect(requests[1]?.attributes).toMatchObject({
+      [attribute.embeddingInputsCached]: 2,
+      [attribute.embeddingInputsSent]: 1,
+      [attribute.embeddingInputsCollapsed]: 0,
+      [attribute.result]: 'miss',
+      [attribute.tokensSavedInput]: expect.any(Number),
+    })
+    // One upstream span per call, the merged one included.
+    expect(byName(await telemetry.spans(), `embeddings ${model}`)).toHaveLength(3)
+    expect(await telemetry.sum(metric.embeddingInputs, { [attribute.embeddingSource]: 'cache' })).toBe(2)
+    expect(await telemetry.sum(metric.embeddingInputs, { [attribute.embeddingSource]: 'upstream' })).toBe(6)
+    expect(await telemetry.sum(metric.embeddingBatchesMerged)).toBe(1)
+    expect(await telemetry.sum(metric.tokenUsage, { [genAi.tokenType]: 'input' })).toBeGreaterThan(0)
+    expect(cache.stats().embeddings).toEqual({ inputsFromCache: 2, inputsSent: 6, inputsCollapsed: 0, upstreamCalls: 3, batchesMerged: 1 })
   })
 
   it('embeddings: false caches whole requests', async () => {
