@@ -1,4 +1,5 @@
 export { fakeChatAnswer } from './answers.js'
 export { startFakeUpstream } from './fake-upstream.js'
+export { embeddedInputs } from './embeddings.js'
 export type { Fault, FakeUpstream, FakeUpstreamOptions, RecordedCall } from './types.js'
 export { type RawExchangeOptions, type RawResponse, rawExchange } from './raw-http.js'

@@ -1,4 +1,4 @@
-import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
+import { embeddedInputs, type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -21,12 +21,7 @@ interface EmbeddingsAnswer {
 
 /** The inputs of each upstream embeddings call the fake received, in order. */
 function inputsPerCall(fake: FakeUpstream): unknown[][] {
-  return fake.calls
-    .filter((call) => call.path === '/v1/embeddings')
-    .map((call) => {
-      const input = (call.body as { input: unknown }).input
-      return Array.isArray(input) ? input : [input]
-    })
+  return fake.calls.filter((call) => call.path === '/v1/embeddings').map(embeddedInputs)
 }
 
 describe('per-input embeddings', () => {
