@@ -68,6 +68,9 @@ export class PerInputEmbeddings {
     this.#stats = options.stats
     this.#telemetry = options.telemetry
     this.#batcher = new EmbeddingBatcher(options.embeddings, (report) => this.#called(report))
+    // Every series exists from the start at zero, so the first increase is visible (decision 39).
+    this.#count({ cached: 0, sent: 0, collapsed: 0 })
+    this.#called({ inputs: 0, requests: 0 }, 0)
   }
 
   /**
@@ -330,8 +333,8 @@ export class PerInputEmbeddings {
     inputs.add('collapsed', counts.collapsed, () => ({ ...engine, [attribute.embeddingSource]: 'collapsed' }))
   }
 
-  #called(report: BatchReport): void {
-    this.#stats.upstreamCalls++
+  #called(report: BatchReport, calls = 1): void {
+    this.#stats.upstreamCalls += calls
     const merged = report.requests > 1 ? 1 : 0
     this.#stats.batchesMerged += merged
     this.#telemetry.counts.embeddingBatchesMerged.add('merged', merged, () => ({ ...this.#telemetry.engineAttributes }))
