@@ -166,12 +166,14 @@ describe('per-input embeddings', () => {
   it('an upstream error for a merged call reaches every waiting caller and nothing is stored', async () => {
     const { cache, ask } = clientMode({ embeddings: { batchWindowMs: 20 }, retry: false })
     fake.inject({ status: 503 })
-    const answers = await Promise.all(['one', 'two', 'three'].map((input) => ask({ model, input })))
+    // The last request waits on the first one's input: it gets the failure too.
+    const answers = await Promise.all(['one', 'two', 'three', 'one'].map((input) => ask({ model, input })))
     expect(fake.callCount('/v1/embeddings')).toBe(1)
     for (const answer of answers) {
       expect(answer.status).toBe(503)
-      expect(answer.cacheStatus).toMatch(/fwd=uri-miss; fwd-status=503/)
+      expect(answer.cacheStatus).toMatch(/^aicache; fwd=uri-miss; fwd-status=503/)
     }
+    expect(answers[3]?.cacheStatus).toBe('aicache; fwd=uri-miss; fwd-status=503; collapsed; collapsed-inputs=1')
     expect(cache.stats().memory.entries).toBe(0)
     const again = await ask({ model, input: 'one' })
     expect(again.status).toBe(200)

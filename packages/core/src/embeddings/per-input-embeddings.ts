@@ -222,7 +222,7 @@ export class PerInputEmbeddings {
       if (!(error instanceof EmbeddingCallFailed)) throw error
       observation.result = 'miss'
       const status = perInputStatus(
-        { cached: 0, sent: toFetch.length, collapsed: 0 },
+        { cached: found.filter((item) => item !== undefined).length, sent: toFetch.length, collapsed: pending.size - toFetch.length },
         { tier: 'l1', ttlSeconds: 0, forwardStatus: error.status, stored: false, reason: 'uri-miss' },
       )
       return observation.settle({ type: 'respond', status: error.status, headers: { ...error.headers, 'cache-status': status }, body: error.body })
