@@ -52,8 +52,8 @@ const sentinels: Parse = (value, name) => {
   })
 }
 
-/** An engine option, or one nested in `rateLimit`, `redis`, or per provider in `upstream` and `upstreamApiKey`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
+/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, or per provider in `upstream` and `upstreamApiKey`. */
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -87,9 +87,10 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_INFO_INTERVAL_MS', 'redis.infoIntervalMs', integer],
   ['AICACHE_REDIS_LOCAL_TTL_MS', 'redis.localTtlMs', integer],
   ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
+  ['AICACHE_EMBEDDINGS_BATCH_WINDOW_MS', 'embeddings.batchWindowMs', integer],
 ]
 
-/** Sets `option` (nested under `rateLimit`, `redis` or `upstream` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings` or `upstream` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)

@@ -18,11 +18,12 @@ import { AiCache } from './engine/engine.js'
 import type { AiCacheOptions } from './options.js'
 
 export { AiCache } from './engine/engine.js'
-export type { AiCacheStats } from './engine/stats.js'
+export type { AiCacheStats, EmbeddingStats } from './engine/stats.js'
 export type { Tier } from './engine/cache-status.js'
 export { AiCacheError } from './errors.js'
 export type { AiCacheErrorCode } from './errors.js'
 export type { AiCacheOptions, NormalizeOptions, ScopeOption } from './options.js'
+export type { EmbeddingsOptions } from './embeddings/embeddings-options.js'
 // The request `scope`, `match` and `key` functions receive, and the model and usage wrap-mode handlers report.
 export type { ExchangeRequest, ResponseMeta, TokenUsage } from './exchange/types.js'
 export type { RateLimitOptions } from './limits/rate-limit-options.js'

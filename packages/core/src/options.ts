@@ -1,3 +1,4 @@
+import { type EmbeddingsOptions, resolveEmbeddingsOptions, type ResolvedEmbeddingsOptions } from './embeddings/embeddings-options.js'
 import { AiCacheError } from './errors.js'
 import { nonNegativeIntegerOption } from './option-checks.js'
 import type { ExchangeRequest } from './exchange/types.js'
@@ -143,6 +144,13 @@ export interface AiCacheOptions extends ResilienceOptions {
   memoryTier?: boolean
   /** How long a request waits for another instance making the same call before making its own. @default 30_000 */
   lockWaitMs?: number
+  /**
+   * `/v1/embeddings` cached input by input, only missing inputs sent
+   * upstream, concurrent misses optionally merged (docs/embeddings.md).
+   * `false` caches embeddings requests whole, like other formats.
+   * @default {} (per input, no merging window)
+   */
+  embeddings?: EmbeddingsOptions | false
 }
 
 /** One upstream base URL per provider (see `AiCacheOptions.upstream`). */
@@ -191,6 +199,8 @@ export interface ResolvedAiCacheOptions {
   readonly redis: RedisLayerOptions | undefined
   readonly memoryTier: boolean
   readonly lockWaitMs: number
+  /** `undefined` with `embeddings: false`. */
+  readonly embeddings: ResolvedEmbeddingsOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -426,5 +436,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     redis,
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
+    embeddings: resolveEmbeddingsOptions(options.embeddings),
   })
 }

@@ -355,6 +355,25 @@ export function describeConformance(name: string, harness: ConformanceHarness): 
         expect(fake.callCount()).toBe(1)
       })
 
+      it('caches embeddings input by input: a batch with changed inputs sends only those, and concurrent misses share a call', async () => {
+        // A wide window: the requests cross the framework one by one, on a machine that may be busy.
+        const url = await proxy({ embeddings: { batchWindowMs: 150 } })
+        const openai = client(url)
+        const model = 'text-embedding-3-small'
+        const input = ['card arrived', 'card not working', 'pin blocked', 'top up failed']
+        const first = await openai.embeddings.create({ model, input })
+        const changed = [input[0]!, 'card working again', input[2]!, input[3]!]
+        const second = await openai.embeddings.create({ model, input: changed }).withResponse()
+        expect(second.response.headers.get('cache-status')).toBe('aicache; fwd=partial; fwd-status=200; stored; hit-inputs=3; fwd-inputs=1')
+        expect(second.data.data.map((item) => item.index)).toEqual([0, 1, 2, 3])
+        expect(second.data.data[0]?.embedding).toEqual(first.data[0]?.embedding)
+        const sent = fake.calls.map((call) => (call.body as { input: unknown }).input)
+        expect(sent).toEqual([input, ['card working again']])
+        const singles = ['exchange rate', 'refund', 'transfer pending', 'lost card']
+        await Promise.all(singles.map((text) => openai.embeddings.create({ model, input: text })))
+        expect(fake.callCount('/v1/embeddings') - 2).toBeLessThan(singles.length)
+      })
+
       it('makes one upstream call for 100 concurrent identical misses', async () => {
         fake.setLatency(150)
         const url = await proxy()

@@ -1,6 +1,7 @@
 import { hashBytes } from './hash.js'
 import { positiveInteger, type JsonObject } from './json.js'
 import { tokenCount } from './answers.js'
+import type { RecordedCall } from './types.js'
 
 const DEFAULT_DIMENSIONS = 16
 const FLOAT32_BYTES = 4
@@ -41,4 +42,19 @@ export function embeddingsBody(body: JsonObject, model: string): Record<string, 
   })
   const promptTokens = items.reduce((sum: number, item) => sum + itemTokens(item), 0)
   return { object: 'list', data, model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }
+}
+
+/**
+ * The inputs one recorded `POST /v1/embeddings` call asked to embed, in
+ * order (a token array is one input), or `[]` for any other call: what a
+ * test counts to see which inputs reached the upstream.
+ *
+ * @example
+ * ```ts
+ * const sent = fake.calls.map(embeddedInputs) // [['a', 'b'], ['c']]
+ * ```
+ */
+export function embeddedInputs(call: Pick<RecordedCall, 'path' | 'body'>): unknown[] {
+  if (call.path !== '/v1/embeddings' || call.body === null || typeof call.body !== 'object') return []
+  return inputItems((call.body as Record<string, unknown>)['input'])
 }

@@ -1,5 +1,6 @@
 export { fakeChatAnswer } from './answers.js'
 export { startFakeUpstream } from './fake-upstream.js'
+export { embeddedInputs } from './embeddings.js'
 export type { Fault, FakeUpstream, FakeUpstreamOptions, RecordedCall } from './types.js'
 export { type RawExchangeOptions, type RawResponse, rawExchange } from './raw-http.js'
 export { CACHED_TOKENS_HEADER, REASONING_TOKENS_HEADER, type ReportedTokens } from './reported-tokens.js'

@@ -24,11 +24,12 @@ describe('a JSON miss', () => {
 
   const cases = [
     { format: chatCompletions, path: '/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'parse me once' }] } },
-    { format: embeddings, path: '/embeddings', body: { model: 'text-embedding-3-small', input: 'parse me once' } },
+    // Cached as a whole answer; per input (the default), each vector is read from the one parse of the upstream's body.
+    { format: embeddings, path: '/embeddings', body: { model: 'text-embedding-3-small', input: 'parse me once' }, options: { embeddings: false as const } },
   ]
 
-  it.each(cases)('of $format.id parses the upstream body once, and its hit not at all', async ({ format, path, body }) => {
-    const gateway = await startTestGateway({ upstream: fake.url })
+  it.each(cases)('of $format.id parses the upstream body once, and its hit not at all', async ({ format, path, body, options }) => {
+    const gateway = await startTestGateway({ upstream: fake.url, ...options })
     cleanups.push(gateway.close)
     const ask = () =>
       fetch(`${gateway.url}/v1${path}`, {

@@ -3,6 +3,8 @@ import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
 import type { Production } from '../flight/production.js'
 import { SingleFlight } from '../flight/single-flight.js'
+import { PerInputEmbeddings } from '../embeddings/per-input-embeddings.js'
+import { embeddings } from '../formats/embeddings.js'
 import type { ApiFormat } from '../formats/format.js'
 import { formatOfPath, providerFormatOf } from '../formats/registry.js'
 import { callerOf } from '../limits/caller-identity.js'
@@ -64,6 +66,8 @@ export class AiCache {
   readonly #telemetry: Telemetry
   readonly #limits: RequestLimits
   readonly #ready: Promise<void>
+  /** Embeddings cached input by input; `undefined` with `embeddings: false`. */
+  readonly #perInput: PerInputEmbeddings | undefined
 
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
@@ -79,6 +83,18 @@ export class AiCache {
       redisErrors: () => this.#tiers.remote?.errors,
       redis: () => this.#tiers.redis,
     })
+    const { embeddings: embeddingsOptions, ttlMs, normalize } = this.options
+    this.#perInput =
+      embeddingsOptions &&
+      new PerInputEmbeddings({
+        embeddings: embeddingsOptions,
+        tiers: this.#tiers,
+        telemetry: this.#telemetry,
+        stats: this.#stats.embeddings,
+        ttlMs,
+        normalize,
+        wholeRequest: (serving, namespace, generation) => this.#lookUpWhole(serving, namespace, generation),
+      })
     this.#handler = new HandlerProducer({ tiers: this.#tiers, maxBytes: this.options.maxBytes, telemetry: this.#telemetry, stats: this.#stats })
     const { redis } = this.options
     this.#ready = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
@@ -254,8 +270,17 @@ export class AiCache {
     return observation.settle(withHeaders(await producer.bypass(request, prepared), admission?.headers))
   }
 
-  /** Looks the key up, fastest tier first; without a usable entry, a miss. */
+  /** Looks the key up, fastest tier first; without a usable entry, a miss. Embeddings go input by input (docs/embeddings.md). */
   #lookUp(serving: Serving, namespace: string, generation: number): Outcome | Promise<Outcome> {
+    if (serving.prepared.format === embeddings && this.#perInput !== undefined) {
+      const served = this.#perInput.serve(serving, namespace, generation)
+      if (served !== undefined) return served
+    }
+    return this.#lookUpWhole(serving, namespace, generation)
+  }
+
+  /** The request's own key, fastest tier first; without a usable entry, a miss. */
+  #lookUpWhole(serving: Serving, namespace: string, generation: number): Outcome | Promise<Outcome> {
     const { observation, prepared } = serving
     const key = cacheKeyOf(prepared.keySlot, namespace, generation, serving.scope, prepared.requestDigest)
     observation.namespace = namespace

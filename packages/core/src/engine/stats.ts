@@ -32,6 +32,8 @@ export interface AiCacheStats {
    * reported them: the provider's caching beside `tokensSaved`.
    */
   providerCacheTokens: { read: number; write: number }
+  /** The per-input embeddings cache (docs/embeddings.md). */
+  embeddings: EmbeddingStats
   /** The memory tier now. */
   memory: { entries: number; bytes: number }
   /**
@@ -42,6 +44,20 @@ export interface AiCacheStats {
    * keyspace hits), absent before the first.
    */
   redis?: { connected: boolean; state: CircuitState; errors: number; server?: RedisServerFacts }
+}
+
+/** Inputs of embeddings requests, counted one by one (docs/embeddings.md). */
+export interface EmbeddingStats {
+  /** Inputs answered from a stored vector. */
+  inputsFromCache: number
+  /** Inputs sent upstream. */
+  inputsSent: number
+  /** Inputs that waited on the same input already being fetched for another request. */
+  inputsCollapsed: number
+  /** Upstream calls made for missing inputs. */
+  upstreamCalls: number
+  /** Of those, calls that carried the inputs of more than one request. */
+  batchesMerged: number
 }
 
 /**
@@ -60,6 +76,7 @@ export class StatsRecorder {
   readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
   readonly providerCacheTokens = { read: 0, write: 0 }
+  readonly embeddings: EmbeddingStats = { inputsFromCache: 0, inputsSent: 0, inputsCollapsed: 0, upstreamCalls: 0, batchesMerged: 0 }
 
   /** One request to a cacheable operation has been answered. */
   request(result: RequestResult, tier: Tier | undefined, saved: TokenUsage | undefined, costSavedUsd: number | undefined): void {
@@ -100,6 +117,7 @@ export class StatsRecorder {
       costSavedUsd: this.costSavedUsd,
       costSpentUsd: this.costSpentUsd,
       providerCacheTokens: { ...this.providerCacheTokens },
+      embeddings: { ...this.embeddings },
       memory,
       ...(redis === undefined ? {} : { redis }),
     }

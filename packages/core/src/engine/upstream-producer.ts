@@ -3,13 +3,17 @@ import type { Claim } from '../tiers/claims.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
 import { type ApiKeyHeader, forwardRequestHeaders } from '../upstream/headers.js'
 import { upstreamPathOf } from '../upstream/upstream-path.js'
-import type { Upstream } from '../upstream/types.js'
+import type { Upstream, UpstreamResponse } from '../upstream/types.js'
+import type { UpstreamTarget } from '../telemetry/telemetry.js'
 import { followProduction } from './follow.js'
 import { streamOutcome, withHeaders } from './outcomes.js'
 import { forwardedBody } from './passthrough-body.js'
 import type { PreparedRequest } from './prepare.js'
 import { keeperOf, type Miss, type Producer } from './producer.js'
 import { type PumpJob, pumpUpstream, upstreamTarget } from './pump.js'
+
+// A call several requests wait on is not stopped when one of them leaves; the upstream's timeout bounds it.
+const neverAborted = new AbortController().signal
 
 /** What {@link UpstreamProducer} is made with. */
 export interface UpstreamProducerOptions {
@@ -65,6 +69,22 @@ export class UpstreamProducer implements Producer {
     })
     const followed = await followProduction(prepared, production, { reason: miss.reason })
     return observation.settle(withHeaders(followed, miss.rateLimitHeaders))
+  }
+
+  /**
+   * A call of the engine's own making with this request's URL and
+   * credential (the per-input embeddings cache sends only the inputs it
+   * misses). Resolves with the response, its body unread.
+   */
+  send(request: ExchangeRequest, body: Buffer): Promise<UpstreamResponse> {
+    const headers = forwardRequestHeaders(request.headers, this.#upstreamApiKey)
+    headers['content-type'] = 'application/json'
+    return this.#upstream.send({ method: 'POST', url: request.url, headers, body, signal: neverAborted })
+  }
+
+  /** Where this request's calls go, for the GenAI span. */
+  targetOf(request: ExchangeRequest, prepared: PreparedRequest): UpstreamTarget {
+    return upstreamTarget(request, prepared, this.#upstreamUrl)
   }
 
   async bypass(request: ExchangeRequest, prepared: PreparedRequest): Promise<Outcome> {

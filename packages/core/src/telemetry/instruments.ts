@@ -39,6 +39,9 @@ export interface EngineCounts {
   upstreamErrors: Counts
   /** Input tokens read from or written to providers' own prompt caches. */
   providerCacheTokens: Counts
+  /** Embeddings inputs by source (cache, upstream, collapsed). */
+  embeddingInputs: Counts
+  embeddingBatchesMerged: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -98,6 +101,8 @@ class MeterRegistry {
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
       providerCacheTokens: counter(metric.providerCacheTokens, '{token}', 'Input tokens upstream providers read from or wrote to their own prompt cache'),
+      embeddingInputs: counter(metric.embeddingInputs, '{input}', 'Embeddings inputs by source: cache, upstream or collapsed'),
+      embeddingBatchesMerged: counter(metric.embeddingBatchesMerged, '{call}', 'Upstream embeddings calls that merged the inputs of several requests'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -131,7 +136,9 @@ class MeterRegistry {
       | 'upstreamRetries'
       | 'upstreamErrors'
       | 'rateLimitRejections'
-      | 'providerCacheTokens',
+      | 'providerCacheTokens'
+      | 'embeddingInputs'
+      | 'embeddingBatchesMerged',
       Observable
     >,
   ): void {
@@ -148,6 +155,8 @@ class MeterRegistry {
       upstreamErrors: new Points(),
       rateLimitRejections: new Points(),
       providerCacheTokens: new Points(),
+      embeddingInputs: new Points(),
+      embeddingBatchesMerged: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -175,6 +184,8 @@ class MeterRegistry {
       counted(points.upstreamErrors, engine.counts.upstreamErrors)
       counted(points.rateLimitRejections, engine.counts.rateLimitRejections)
       counted(points.providerCacheTokens, engine.counts.providerCacheTokens)
+      counted(points.embeddingInputs, engine.counts.embeddingInputs)
+      counted(points.embeddingBatchesMerged, engine.counts.embeddingBatchesMerged)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

@@ -72,6 +72,12 @@ export const attribute = {
   breakerState: 'aicache.breaker.state',
   /** `read` or `write`: what an `aicache.provider_cache.tokens` series counts. */
   providerCacheType: 'aicache.provider_cache.type',
+  /** Embeddings: inputs answered from stored vectors, sent upstream, and collapsed onto another request's fetch. */
+  embeddingInputsCached: 'aicache.embeddings.inputs_cached',
+  embeddingInputsSent: 'aicache.embeddings.inputs_sent',
+  embeddingInputsCollapsed: 'aicache.embeddings.inputs_collapsed',
+  /** On `aicache.embeddings.inputs`: `cache`, `upstream` or `collapsed`. */
+  embeddingSource: 'aicache.embeddings.source',
 } as const
 
 /** What happened to a request, as `aicache.result`. */
@@ -103,6 +109,10 @@ export const metric = {
   memoryBytes: 'aicache.memory.bytes',
   memoryEntries: 'aicache.memory.entries',
   redisErrors: 'aicache.redis.errors',
+  /** Inputs of embeddings requests by `aicache.embeddings.source`. */
+  embeddingInputs: 'aicache.embeddings.inputs',
+  /** Upstream embeddings calls that carried the inputs of more than one request. */
+  embeddingBatchesMerged: 'aicache.embeddings.batches_merged',
 } as const
 
 /** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */

@@ -285,6 +285,8 @@ export class RequestObservation implements Recordable {
   saved: CacheEntry | undefined
   errorType: string | undefined
   rateLimited = false
+  /** More attributes for the request's span (the per-input embeddings counts). */
+  attributes: Attributes | undefined
   readonly #telemetry: Telemetry
   readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
@@ -418,6 +420,7 @@ export class RequestObservation implements Recordable {
     }
     if (this.#costSavedUsd !== undefined) attributes[attribute.costSavedUsd] = this.#costSavedUsd
     if (this.errorType !== undefined) attributes[genAi.errorType] = this.errorType
+    if (this.attributes !== undefined) Object.assign(attributes, this.attributes)
     let span = this.#span
     if (span === undefined) span = this.#startSpan(attributes, parent)
     else span.setAttributes(attributes)
@@ -442,6 +445,8 @@ export class Telemetry {
     rateLimitRejections: new Counts(),
     upstreamErrors: new Counts(),
     providerCacheTokens: new Counts(),
+    embeddingInputs: new Counts(),
+    embeddingBatchesMerged: new Counts(),
   }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes
