@@ -26,6 +26,7 @@ import { missOverheadScenario } from './scenarios/miss-overhead.js'
 import { peersScenario } from './scenarios/peers.js'
 import { rateLimitCostScenario } from './scenarios/rate-limit-cost.js'
 import { reingestScenario } from './scenarios/reingest.js'
+import { semanticLookupScenario } from './scenarios/semantic-lookup.js'
 import { stampedeScenario } from './scenarios/stampede.js'
 import { streamScenario } from './scenarios/stream.js'
 import { telemetryCostScenario } from './scenarios/telemetry-cost.js'
@@ -44,6 +45,7 @@ const SCENARIOS: readonly Scenario[] = [
   breakerScenario,
   memoryScenario,
   reingestScenario,
+  semanticLookupScenario,
 ]
 // Only a full run of every scenario is worth committing; quick and partial runs go to the gitignored folder.
 const COMMITTED_RESULTS_PATH = fileURLToPath(new URL('../results/latest.md', import.meta.url))

@@ -34,6 +34,7 @@ export type { ModelPrice } from './pricing/pricing.js'
 export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
 export { redisMetric as telemetryRedisMetrics } from './telemetry/redis-instruments.js'
+export * from './semantic/exports.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode
