@@ -3,6 +3,7 @@ import type { CircuitState } from '../resilience/circuit-breaker.js'
 import type { RedisServerFacts } from '../store/redis-info.js'
 import type { RequestResult } from '../telemetry/names.js'
 import type { Tier } from './cache-status.js'
+import type { SemanticStats } from '../semantic/semantic-stats.js'
 
 /** Counters of one engine since it was created. */
 export interface AiCacheStats {
@@ -36,6 +37,8 @@ export interface AiCacheStats {
    * keyspace hits), absent before the first.
    */
   redis?: { connected: boolean; state: CircuitState; errors: number; server?: RedisServerFacts }
+  /** The semantic cache (when configured): lookups, why neighbours were not served, what this instance holds. */
+  semantic?: SemanticStats
 }
 
 /**
@@ -51,7 +54,7 @@ export class StatsRecorder {
   passthrough = 0
   costSavedUsd = 0
   costSpentUsd = 0
-  readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
+  readonly hits: Record<Tier, number> = { l1: 0, l2: 0, semantic: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
 
   /** One request to a cacheable operation has been answered. */
@@ -74,7 +77,7 @@ export class StatsRecorder {
     this.costSpentUsd += costUsd
   }
 
-  snapshot(memory: { entries: number; bytes: number }, redis?: AiCacheStats['redis']): AiCacheStats {
+  snapshot(memory: { entries: number; bytes: number }, redis?: AiCacheStats['redis'], semantic?: SemanticStats): AiCacheStats {
     return {
       requests: this.requests,
       hits: { ...this.hits },
@@ -88,6 +91,7 @@ export class StatsRecorder {
       costSpentUsd: this.costSpentUsd,
       memory,
       ...(redis === undefined ? {} : { redis }),
+      ...(semantic === undefined ? {} : { semantic }),
     }
   }
 }

@@ -15,6 +15,7 @@ import {
   metric,
   operationDurationBuckets,
   requestDurationBuckets,
+  similarityBuckets,
   timePerOutputChunkBuckets,
   tokenUsageBuckets,
 } from './names.js'
@@ -29,6 +30,8 @@ export interface Instruments {
   timePerOutputChunk: Histogram
   requestDuration: Histogram
   lookupDuration: Histogram
+  semanticSimilarity: Histogram
+  semanticEmbedDuration: Histogram
 }
 
 /** Running totals of one engine read by observable counters: dollars spent, retries, rejections, upstream errors. */
@@ -37,6 +40,7 @@ export interface EngineCounts {
   upstreamRetries: Counts
   rateLimitRejections: Counts
   upstreamErrors: Counts
+  semanticRejections: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -79,6 +83,8 @@ class MeterRegistry {
       timePerOutputChunk: histogram(metric.timePerOutputChunk, 's', 'Time between chunks of a streamed upstream call', timePerOutputChunkBuckets),
       requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
       lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
+      semanticSimilarity: histogram(metric.semanticSimilarity, '1', "Cosine similarity of each semantic lookup's best neighbour", similarityBuckets),
+      semanticEmbedDuration: histogram(metric.semanticEmbedDuration, 's', "Time to embed a semantic lookup's query", requestDurationBuckets),
     }
     const gauges = {
       memoryBytes: meter.createObservableGauge(metric.memoryBytes, { unit: 'By', description: 'Bytes held by the memory tier' }),
@@ -95,6 +101,7 @@ class MeterRegistry {
       upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
+      semanticRejections: counter(metric.semanticRejections, '{neighbour}', 'Semantic neighbours not served, by reason'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -120,7 +127,15 @@ class MeterRegistry {
     result: BatchObservableResult,
     gauges: Record<'memoryBytes' | 'memoryEntries' | 'breakerState', Observable>,
     counters: Record<
-      'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections',
+      | 'redisErrors'
+      | 'requests'
+      | 'tokensSaved'
+      | 'costSaved'
+      | 'costSpent'
+      | 'upstreamRetries'
+      | 'upstreamErrors'
+      | 'rateLimitRejections'
+      | 'semanticRejections',
       Observable
     >,
   ): void {
@@ -136,6 +151,7 @@ class MeterRegistry {
       upstreamRetries: new Points(),
       upstreamErrors: new Points(),
       rateLimitRejections: new Points(),
+      semanticRejections: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -162,6 +178,7 @@ class MeterRegistry {
       counted(points.upstreamRetries, engine.counts.upstreamRetries)
       counted(points.upstreamErrors, engine.counts.upstreamErrors)
       counted(points.rateLimitRejections, engine.counts.rateLimitRejections)
+      counted(points.semanticRejections, engine.counts.semanticRejections)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

@@ -279,6 +279,9 @@ export class RequestObservation implements Recordable {
   saved: CacheEntry | undefined
   errorType: string | undefined
   rateLimited = false
+  /** A semantic lookup's best neighbour: its similarity, and why it was not served (unset on a semantic hit). */
+  similarity: number | undefined
+  semanticRejection: string | undefined
   readonly #telemetry: Telemetry
   readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
@@ -405,6 +408,8 @@ export class RequestObservation implements Recordable {
     if (this.namespace !== undefined) attributes[attribute.namespace] = this.namespace
     if (this.key !== undefined) attributes[attribute.keyHash] = this.key.slice(0, 12)
     if (this.rateLimited) attributes[attribute.rateLimited] = true
+    if (this.similarity !== undefined) attributes[attribute.semanticSimilarity] = this.similarity
+    if (this.semanticRejection !== undefined) attributes[attribute.semanticRejection] = this.semanticRejection
     const usage = this.saved?.usage
     if (usage) {
       attributes[attribute.tokensSavedInput] = usage.inputTokens
@@ -430,7 +435,13 @@ export class Telemetry {
   readonly stats: StatsRecorder
   readonly tally: RequestTally
   /** Totals read by observable counters (`instruments.ts`). */
-  readonly counts: EngineCounts = { costSpent: new Counts(), upstreamRetries: new Counts(), rateLimitRejections: new Counts(), upstreamErrors: new Counts() }
+  readonly counts: EngineCounts = {
+    costSpent: new Counts(),
+    upstreamRetries: new Counts(),
+    rateLimitRejections: new Counts(),
+    upstreamErrors: new Counts(),
+    semanticRejections: new Counts(),
+  }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes
   /** Attribute sets of the model-labelled histograms, each at most 1,000 and the overflow set. */
