@@ -7,6 +7,7 @@ import type { Server } from 'node:http'
 import { type AiCacheOptions, type AiCacheStats, AiCache, AiCacheError, createAiCache } from '@aicache/core'
 import { bodyTooLargeError, type Outcome, type RouteDirectives } from '@aicache/core/adapter'
 import type { IoredisClient, RedisLayerOptions } from '@aicache/core/redis'
+import { createLocalEmbedder, type LocalEmbedder } from '@aicache/embeddings-local'
 import { aiCache as expressAiCache } from '@aicache/express'
 import { aiCache as fastifyAiCache } from '@aicache/fastify'
 import { aiCache as koaAiCache } from '@aicache/koa'
@@ -106,8 +107,20 @@ async function onFastify(): Promise<FrameworkResult> {
   }
 }
 
+// The offline embedder starts its worker thread from the file of this module system's build.
+async function embeddingDimensions(): Promise<number> {
+  const embedder: LocalEmbedder = createLocalEmbedder()
+  try {
+    const [vector] = await embedder.embed(['How do I reset my password?'])
+    return vector?.length ?? 0
+  } finally {
+    await embedder.close()
+  }
+}
+
 async function main(): Promise<void> {
   const results = [await onExpress(), await onKoa(), await onFastify()]
+  const dimensions = await embeddingDimensions()
   let invalid: unknown
   try {
     createAiCache({ ttlMs: -1 })
@@ -117,7 +130,9 @@ async function main(): Promise<void> {
   // The adapter subpath's errors are instances of the main entry's class: one class per module build.
   const tooLarge = bodyTooLargeError(1)
   const adapterErrorShared = tooLarge instanceof AiCacheError && tooLarge.code === 'body_too_large'
-  console.log(JSON.stringify({ moduleSystem, results, invalidOptionRecognised: AiCacheError.isInstance(invalid), adapterErrorShared }))
+  console.log(
+    JSON.stringify({ moduleSystem, results, invalidOptionRecognised: AiCacheError.isInstance(invalid), adapterErrorShared, embeddingDimensions: dimensions }),
+  )
 }
 
 main().catch((error: unknown) => {

@@ -10,7 +10,7 @@ const run = promisify(execFile)
 export const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
 /** The packages users install, by folder under packages/. */
-export const publishedPackages = ['core', 'express', 'koa', 'fastify'] as const
+export const publishedPackages = ['core', 'express', 'koa', 'fastify', 'embeddings-local'] as const
 
 function manifest(folder: string): { version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
   return JSON.parse(readFileSync(join(repositoryRoot, 'packages', folder, 'package.json'), 'utf8'))

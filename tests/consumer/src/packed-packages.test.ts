@@ -22,6 +22,7 @@ interface AppReport {
   moduleSystem: 'esm' | 'commonjs'
   invalidOptionRecognised: boolean
   adapterErrorShared: boolean
+  embeddingDimensions: number
   results: Array<{
     framework: string
     moduleSystem: string
@@ -61,7 +62,8 @@ describe('the packed packages in an app outside the workspace', () => {
     const { directory, manifest, text } = installed(name)
     expect(text).not.toMatch(/workspace:/)
     const core = installed('@aicache/core').manifest
-    if (name !== '@aicache/core') expect(manifest.dependencies?.['@aicache/core']).toBe(`^${core.version}`)
+    // The adapters build on the core; the offline embedder stands alone.
+    if (name !== '@aicache/core' && name !== '@aicache/embeddings-local') expect(manifest.dependencies?.['@aicache/core']).toBe(`^${core.version}`)
     const subpaths = Object.keys(manifest.exports).filter((subpath) => subpath !== './package.json')
     expect(subpaths).toEqual(name === '@aicache/core' ? ['.', './adapter', './redis'] : ['.'])
     for (const subpath of subpaths) {
@@ -145,5 +147,6 @@ describe('the packed packages in an app outside the workspace', () => {
     expect(fake.callCount() - before).toBe(3)
     expect(report.invalidOptionRecognised).toBe(true)
     expect(report.adapterErrorShared).toBe(true)
+    expect(report.embeddingDimensions).toBe(512)
   })
 })
