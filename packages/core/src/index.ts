@@ -33,6 +33,13 @@ export type { ModelPrice } from './pricing/pricing.js'
 export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
 export { redisMetric as telemetryRedisMetrics } from './telemetry/redis-instruments.js'
+export type { EmbedCaller, Embedder, SemanticIndex, SemanticJudge, SemanticNeighbour, SemanticRejection } from './semantic/types.js'
+export type { RouteSemanticOption, SemanticOptions } from './semantic/semantic-options.js'
+export type { SemanticStats } from './semantic/semantic-stats.js'
+export { createFlatIndex } from './semantic/index-flat.js'
+export { thresholdJudge } from './semantic/judge-threshold.js'
+export { upstreamEmbedder, type UpstreamEmbedderOptions } from './semantic/upstream-embedder.js'
+export { similarityHeader as semanticSimilarityHeader } from './semantic/semantic-tier.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode

@@ -84,7 +84,6 @@ export class AiCache {
       redis: () => this.#tiers.redis,
     })
     this.#semantic = createSemanticTier(this.options, this.#tiers, this.#telemetry)
-    this.#semantic?.bind(this)
     this.#handler = new HandlerProducer({ tiers: this.#tiers, maxBytes: this.options.maxBytes, telemetry: this.#telemetry, stats: this.#stats })
     const { redis } = this.options
     this.#ready = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
@@ -297,7 +296,7 @@ export class AiCache {
     const found = await semantic.find(lookup, {
       observation,
       signal: request.signal,
-      caller: request,
+      caller: { headers: request.headers, native: request.native, fetch: this.fetch, upstream: this.options.upstream },
       show: (entry) => {
         const nowMs = Date.now()
         return isTooOld(entry, directives, nowMs) ? undefined : hitOf(entry, prepared, nowMs, 'semantic', this.options.replayPacing)

@@ -51,9 +51,6 @@ export interface SemanticRedis {
 /** The response header of a semantic hit: the cosine similarity of the stored question it answered, four decimals. */
 export const similarityHeader = 'x-aicache-similarity'
 
-/** Something an embedder that calls back into the engine (`upstreamEmbedder`) is bound to. */
-export const bindEmbedder = Symbol.for('aicache.semantic.bindEmbedder')
-
 class EmbedTimeout extends Error {}
 
 /**
@@ -93,12 +90,6 @@ export class SemanticTier {
     this.#redis = redis
     const maxEntries = options.maxEntries
     this.#contexts = new LRUCache<string, ContextState>({ maxSize: maxEntries, sizeCalculation: (state) => Math.min(maxEntries, state.index.size + 1) })
-  }
-
-  /** Lets an embedder that calls the engine (`upstreamEmbedder`) know which one. */
-  bind(engine: unknown): void {
-    const embedder = this.options.embed as { [bindEmbedder]?: (engine: unknown) => void }
-    embedder[bindEmbedder]?.(engine)
   }
 
   /** The stored question nearest in meaning whose entry can answer this request, or `undefined`. */

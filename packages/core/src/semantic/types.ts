@@ -24,6 +24,13 @@ export interface EmbedCaller {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   /** The framework's own request object, as the `scope` option sees it. */
   readonly native?: unknown
+  /**
+   * The engine's client-mode `fetch` (`cache.fetch`): an embedder that calls
+   * an embeddings API through it has its calls cached by the engine.
+   */
+  readonly fetch?: typeof globalThis.fetch
+  /** The engine's `upstream`, when it has one. */
+  readonly upstream?: URL | undefined
 }
 
 /** A stored question the index found near a new one. */
