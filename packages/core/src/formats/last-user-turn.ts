@@ -37,7 +37,12 @@ export function textOfContent(content: unknown, textTypes: ReadonlySet<string>):
  * `body[field]`'s last item as a query when it is a user turn of text, with
  * the body as context where that item keeps everything but its `content`.
  */
-export function lastUserTurn(body: JsonRecord, field: string, textTypes: ReadonlySet<string>, isUserTurn: (item: JsonRecord) => boolean): SemanticQuery | undefined {
+export function lastUserTurn(
+  body: JsonRecord,
+  field: string,
+  textTypes: ReadonlySet<string>,
+  isUserTurn: (item: JsonRecord) => boolean,
+): SemanticQuery | undefined {
   const items = body[field]
   if (!Array.isArray(items) || items.length === 0) return undefined
   const last: unknown = items[items.length - 1]

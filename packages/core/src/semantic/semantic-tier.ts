@@ -232,7 +232,12 @@ export class SemanticTier {
     if (this.#vectors !== undefined || this.#redis === undefined) return this.#vectors
     const layer = this.#tiers.redis
     if (layer === undefined) return undefined
-    this.#vectors = new RedisVectors({ client: layer.client, prefix: this.#redis.prefix, timeoutMs: this.#redis.timeoutMs, maxPerContext: this.options.maxEntries })
+    this.#vectors = new RedisVectors({
+      client: layer.client,
+      prefix: this.#redis.prefix,
+      timeoutMs: this.#redis.timeoutMs,
+      maxPerContext: this.options.maxEntries,
+    })
     return this.#vectors
   }
 

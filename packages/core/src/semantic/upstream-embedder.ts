@@ -57,7 +57,12 @@ export function upstreamEmbedder(options: UpstreamEmbedderOptions): Embedder {
         const value = caller?.headers[name]
         if (value !== undefined) headers[name] = Array.isArray(value) ? value[0]! : value
       }
-      const body = { model: options.model, input: texts, encoding_format: 'base64', ...(options.dimensions === undefined ? {} : { dimensions: options.dimensions }) }
+      const body = {
+        model: options.model,
+        input: texts,
+        encoding_format: 'base64',
+        ...(options.dimensions === undefined ? {} : { dimensions: options.dimensions }),
+      }
       const response = await fetch(`${String(base).replace(/\/+$/, '')}/embeddings`, {
         method: 'POST',
         headers,
