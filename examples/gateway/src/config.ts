@@ -39,7 +39,8 @@ function semanticConfig(environment: NodeJS.ProcessEnv): GatewaySemantic | undef
   const semantic: GatewaySemantic = { embedder: mode, model: model || defaultSemanticModel }
   if (threshold) {
     const value = Number(threshold)
-    if (!Number.isFinite(value) || value <= 0 || value > 1) throw new Error(`AICACHE_SEMANTIC_THRESHOLD must be a number above 0 and at most 1, got '${threshold}'`)
+    if (!Number.isFinite(value) || value <= 0 || value > 1)
+      throw new Error(`AICACHE_SEMANTIC_THRESHOLD must be a number above 0 and at most 1, got '${threshold}'`)
     semantic.threshold = value
   }
   return semantic

@@ -6,7 +6,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AiCacheRouteOptions, aiCache, createAiCache } from './index.js'
 import { listen } from '../test/support/test-apps.js'
 
-const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'system' as const, content: 'You are a help desk.' }, { role: 'user' as const, content }] })
+const ask = (content: string) => ({
+  model: 'gpt-4o-mini',
+  messages: [
+    { role: 'system' as const, content: 'You are a help desk.' },
+    { role: 'user' as const, content },
+  ],
+})
 
 describe('express adapter: the semantic cache and its route options', () => {
   let fake: FakeUpstream

@@ -101,7 +101,7 @@ class MeterRegistry {
       upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
-      semanticRejections: counter(metric.semanticRejections, '{neighbour}', 'Semantic neighbours not served, by reason'),
+      semanticRejections: counter(metric.semanticRejections, '{lookup}', 'Semantic lookups that served nothing, by reason'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())

@@ -99,7 +99,7 @@ export const metric = {
   redisErrors: 'aicache.redis.errors',
   /** Similarity of each semantic lookup's best neighbour, by `aicache.result` (`hit` served, `miss` not). */
   semanticSimilarity: 'aicache.semantic.similarity',
-  /** Neighbours (or lookups) the semantic cache did not serve, by `aicache.semantic.rejection`. */
+  /** Semantic lookups that served nothing, by `aicache.semantic.rejection` (the nearest neighbour's reason). */
   semanticRejections: 'aicache.semantic.rejections',
   /** Time to embed a semantic lookup's query, seconds, by `aicache.result` (`ok`, `error`, `timeout`). */
   semanticEmbedDuration: 'aicache.semantic.embed.duration',
