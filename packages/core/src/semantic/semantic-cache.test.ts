@@ -149,7 +149,7 @@ describe.skipIf(skipWithoutRedis())('semantic cache: the offline embedder, real 
       const answer = await two.ask(chat(paraphrase))
       return answer.status.includes('detail=semantic') ? answer : undefined
     })
-    expect(shared.data.choices[0]?.message.content).toBe(stored.data.choices[0]?.message.content)
+    expect(shared?.data.choices[0]?.message.content).toBe(stored.data.choices[0]?.message.content)
     expect(fake.callCount('/v1/chat/completions')).toBe(2)
   })
 
