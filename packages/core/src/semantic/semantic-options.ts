@@ -1,7 +1,7 @@
 import { AiCacheError } from '../errors.js'
 import { booleanOption, knownKeysOption, objectOption, positiveIntegerOption, positiveNumberOption } from '../option-checks.js'
 import { createFlatIndex } from './index-flat.js'
-import { thresholdJudge } from './judge-threshold.js'
+import { defaultSemanticJudge, defaultSemanticThreshold } from './judge-guarded.js'
 import type { Embedder, SemanticIndex, SemanticJudge } from './types.js'
 
 /**
@@ -11,16 +11,23 @@ import type { Embedder, SemanticIndex, SemanticJudge } from './types.js'
  *
  * @example
  * ```ts
- * import { localEmbedder } from '@aicache/embeddings-local'
- * const cache = createAiCache({ upstream, semantic: { embed: localEmbedder(), threshold: 0.9 } })
+ * import { createLocalEmbedder } from '@aicache/embeddings-local'
+ * const cache = createAiCache({ upstream, semantic: { embed: createLocalEmbedder() } })
  * ```
  */
 export interface SemanticOptions {
   /** Turns texts into vectors: `@aicache/embeddings-local`, or {@link upstreamEmbedder}. */
   embed: Embedder
-  /** Least cosine similarity of a neighbour that may be served (the judge may ask more). @default 0.9 */
+  /**
+   * Least cosine similarity of a neighbour that may be served (the judge may
+   * ask more). @default defaultSemanticThreshold (the evaluated operating
+   * point of the offline embedder and the default judge)
+   */
   threshold?: number
-  /** Decides whether a neighbour's answer is right for the new question. @default thresholdJudge */
+  /**
+   * Decides whether a neighbour's answer is right for the new question.
+   * @default defaultSemanticJudge (numbers, negation and named-entity guards, a second opinion for borderline scores)
+   */
   judge?: SemanticJudge
   /** Nearest stored questions judged per lookup, most similar first. @default 3 */
   maxCandidates?: number
@@ -51,9 +58,6 @@ export interface ResolvedSemanticOptions {
   readonly maxEntries: number
   readonly index: () => SemanticIndex
 }
-
-/** The threshold of the default settings. */
-export const defaultSemanticThreshold = 0.9
 
 const semanticKeys = ['embed', 'threshold', 'judge', 'maxCandidates', 'enabled', 'embedTimeoutMs', 'maxTextChars', 'maxEntries', 'index']
 
@@ -91,7 +95,7 @@ export function resolveSemanticOptions(value: unknown, name = 'semantic'): Resol
   return Object.freeze({
     embed: embedderOption(`${name}.embed`, options['embed']),
     threshold: thresholdOption(`${name}.threshold`, options['threshold'], defaultSemanticThreshold),
-    judge: judge ?? thresholdJudge,
+    judge: judge ?? defaultSemanticJudge,
     maxCandidates: positiveIntegerOption(`${name}.maxCandidates`, options['maxCandidates'], 3),
     enabled: booleanOption(`${name}.enabled`, options['enabled'], true),
     embedTimeoutMs: positiveNumberOption(`${name}.embedTimeoutMs`, options['embedTimeoutMs'], 1000),

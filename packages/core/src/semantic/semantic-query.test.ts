@@ -6,6 +6,7 @@ import { completions } from '../formats/completions.js'
 import type { ApiFormat } from '../formats/format.js'
 import { responses } from '../formats/responses.js'
 import { resolveOptions } from '../options.js'
+import { defaultSemanticJudge, defaultSemanticThreshold } from './judge-guarded.js'
 import { resolveSemanticOptions } from './semantic-options.js'
 import { semanticLookupOf, type SemanticRequest } from './semantic-query.js'
 
@@ -146,7 +147,13 @@ describe('semantic options', () => {
   it('is off unless given, with defaults filled in', () => {
     expect(resolveOptions({}).semantic).toBeUndefined()
     expect(resolveOptions({ semantic: false }).semantic).toBeUndefined()
-    expect(resolveOptions({ semantic: { embed } }).semantic).toMatchObject({ threshold: 0.9, maxCandidates: 3, enabled: true, embedTimeoutMs: 1000 })
+    expect(resolveOptions({ semantic: { embed } }).semantic).toMatchObject({
+      threshold: defaultSemanticThreshold,
+      judge: defaultSemanticJudge,
+      maxCandidates: 3,
+      enabled: true,
+      embedTimeoutMs: 1000,
+    })
   })
 
   it('refuses a bad option, naming it', () => {
