@@ -8,9 +8,12 @@ import { createGatewayApp } from './app.js'
 import { loadConfig } from './config.js'
 import { semanticOption } from './semantic.js'
 
+// Loading the model and embedding take seconds on a loaded machine, far more than the default timeouts.
+const modelLoadMs = 60_000
+
 const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content }] })
 
-describe('gateway: AICACHE_SEMANTIC', () => {
+describe('gateway: AICACHE_SEMANTIC', { timeout: modelLoadMs }, () => {
   let fake: FakeUpstream
   const cleanups: Array<() => Promise<void> | void> = []
   beforeAll(async () => {

@@ -6,6 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AiCacheRouteOptions, aiCache, createAiCache } from './index.js'
 import { listen } from '../test/support/test-apps.js'
 
+// Loading the model and embedding take seconds on a loaded machine, far more than the default timeouts.
+const modelLoadMs = 60_000
+
 const ask = (content: string) => ({
   model: 'gpt-4o-mini',
   messages: [
@@ -14,7 +17,7 @@ const ask = (content: string) => ({
   ],
 })
 
-describe('express adapter: the semantic cache and its route options', () => {
+describe('express adapter: the semantic cache and its route options', { timeout: modelLoadMs }, () => {
   let fake: FakeUpstream
   let embedder: LocalEmbedder
   const closers: Array<() => Promise<void>> = []
@@ -22,7 +25,7 @@ describe('express adapter: the semantic cache and its route options', () => {
     fake = await startFakeUpstream()
     embedder = createLocalEmbedder({ preload: true })
     await embedder.ready()
-  })
+  }, modelLoadMs)
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((close) => close()))
     fake.reset()

@@ -7,6 +7,9 @@ import type { AiCacheOptions } from '../options.js'
 import { eventually, generousTimeoutMs, rawClient } from '../../test/support/redis-test-support.js'
 import { startTestGateway } from '../../test/support/test-gateway.js'
 
+// Loading the model and embedding take seconds on a loaded machine, far more than the default timeouts.
+const modelLoadMs = 60_000
+
 const model = 'gpt-4o-mini'
 const asked = 'How do I reset my password?'
 const paraphrase = 'How can I reset my password?'
@@ -21,7 +24,7 @@ const chat = (text: string, systemPrompt = system) => ({
   ],
 })
 
-describe.skipIf(skipWithoutRedis())('semantic cache: the offline embedder, real Redis, the official openai client', () => {
+describe.skipIf(skipWithoutRedis())('semantic cache: the offline embedder, real Redis, the official openai client', { timeout: modelLoadMs }, () => {
   let fake: FakeUpstream
   let redis: RedisServer
   let embedder: LocalEmbedder
@@ -32,7 +35,7 @@ describe.skipIf(skipWithoutRedis())('semantic cache: the offline embedder, real 
     redis = await startRedisServer()
     embedder = createLocalEmbedder({ preload: true })
     await embedder.ready()
-  })
+  }, modelLoadMs)
   afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
     fake.reset()

@@ -6,7 +6,10 @@ import { startTestGateway } from '../../test/support/test-gateway.js'
 import { byName, sdk } from '../../test/support/test-sdk.js'
 import { attribute, metric } from '../telemetry/names.js'
 
-describe('semantic cache telemetry', () => {
+// Loading the model and embedding take seconds on a loaded machine, far more than the default timeouts.
+const modelLoadMs = 60_000
+
+describe('semantic cache telemetry', { timeout: modelLoadMs }, () => {
   let fake: FakeUpstream
   let embedder: LocalEmbedder
   const cleanups: Array<() => Promise<void>> = []
@@ -14,7 +17,7 @@ describe('semantic cache telemetry', () => {
     fake = await startFakeUpstream()
     embedder = createLocalEmbedder({ preload: true })
     await embedder.ready()
-  })
+  }, modelLoadMs)
   afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
     fake.reset()
