@@ -8,6 +8,42 @@ export interface GatewayConfig {
   /** Bearer token of the admin routes; without it they do not exist. */
   adminToken: string | undefined
   cache: AiCacheOptions
+  /** The semantic cache (`AICACHE_SEMANTIC`), made into the engine's `semantic` option by `semanticOption`; unset: off. */
+  semantic?: GatewaySemantic
+}
+
+/** `AICACHE_SEMANTIC`, `AICACHE_SEMANTIC_THRESHOLD`, `AICACHE_SEMANTIC_MODEL`. */
+export interface GatewaySemantic {
+  /** `local`: the offline embedder (`@aicache/embeddings-local`); `upstream`: the upstream's `/v1/embeddings`. */
+  embedder: 'local' | 'upstream'
+  /** Least similarity served; unset: the engine's default. */
+  threshold?: number
+  /** The embeddings model of `upstream`. */
+  model: string
+}
+
+/** The embeddings model `AICACHE_SEMANTIC=upstream` uses unless `AICACHE_SEMANTIC_MODEL` names another. */
+export const defaultSemanticModel = 'text-embedding-3-small'
+
+/** The semantic cache's variables; a threshold or model without `AICACHE_SEMANTIC` is a mistake worth stopping for. */
+function semanticConfig(environment: NodeJS.ProcessEnv): GatewaySemantic | undefined {
+  const mode = environment['AICACHE_SEMANTIC'] || 'off'
+  const threshold = environment['AICACHE_SEMANTIC_THRESHOLD']
+  const model = environment['AICACHE_SEMANTIC_MODEL']
+  if (mode === 'off') {
+    if (threshold || model) throw new Error(`${threshold ? 'AICACHE_SEMANTIC_THRESHOLD' : 'AICACHE_SEMANTIC_MODEL'} needs AICACHE_SEMANTIC=local or upstream`)
+    return undefined
+  }
+  if (mode !== 'local' && mode !== 'upstream') throw new Error(`AICACHE_SEMANTIC must be 'local', 'upstream' or 'off', got '${mode}'`)
+  if (model && mode !== 'upstream') throw new Error('AICACHE_SEMANTIC_MODEL is the model of AICACHE_SEMANTIC=upstream')
+  const semantic: GatewaySemantic = { embedder: mode, model: model || defaultSemanticModel }
+  if (threshold) {
+    const value = Number(threshold)
+    if (!Number.isFinite(value) || value <= 0 || value > 1)
+      throw new Error(`AICACHE_SEMANTIC_THRESHOLD must be a number above 0 and at most 1, got '${threshold}'`)
+    semantic.threshold = value
+  }
+  return semantic
 }
 
 type Parse = (value: string, name: string) => unknown
@@ -163,5 +199,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
     host: environment['HOST'] || host || '127.0.0.1',
     adminToken: environment['AICACHE_ADMIN_TOKEN'] || adminToken || undefined,
     cache: withProviderUpstreams(options) as AiCacheOptions,
+    semantic: semanticConfig(environment),
   }
 }

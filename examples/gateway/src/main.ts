@@ -3,6 +3,7 @@ import { type AiCache, createAiCache } from '@aicache/express'
 import { startFakeUpstream } from '@aicache/testkit'
 import { createGatewayApp } from './app.js'
 import { loadConfig } from './config.js'
+import { semanticOption } from './semantic.js'
 
 /**
  * What the start-up line says about Redis. A closed breaker only means no
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
     console.log(`AICACHE_UPSTREAM_URL is not set: using the built-in demo upstream at ${demo.url} for OpenAI and Anthropic calls.`)
     console.log('It is a fake LLM with canned answers (no API key, no cost). Set AICACHE_UPSTREAM_URL (and AICACHE_ANTHROPIC_URL) to proxy a real provider.')
   }
-  const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url })
+  const semantic = await semanticOption(config.semantic)
+  const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url, ...(semantic && { semantic: semantic.option }) })
   // Serve with Redis from the first request when it is there; without it after about a second.
   await engine.ready()
   const server = createGatewayApp(engine, config.adminToken).listen(config.port, config.host)
@@ -33,12 +35,14 @@ async function main(): Promise<void> {
     const { openai, anthropic } = engine.options.upstreams
     console.log(`upstream: ${openai?.href ?? 'none for OpenAI calls'}${anthropic && anthropic !== openai ? `, Anthropic: ${anthropic.href}` : ''}`)
     if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
+    if (semantic) console.log(`semantic cache: ${semantic.description}, threshold ${engine.options.semantic?.threshold}`)
     if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
   })
   const shutdown = () => {
     server.close()
     server.closeIdleConnections()
     void engine.close()
+    void semantic?.close()
     void demo?.close()
   }
   process.once('SIGINT', shutdown)

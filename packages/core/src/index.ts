@@ -35,6 +35,11 @@ export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
 export { redisMetric as telemetryRedisMetrics } from './telemetry/redis-instruments.js'
 export * from './semantic/exports.js'
+export type { EmbedCaller } from './semantic/types.js'
+export type { RouteSemanticOption, SemanticOptions } from './semantic/semantic-options.js'
+export type { SemanticStats } from './semantic/semantic-stats.js'
+export { upstreamEmbedder, type UpstreamEmbedderOptions } from './semantic/upstream-embedder.js'
+export { similarityHeader as semanticSimilarityHeader } from './semantic/semantic-tier.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode

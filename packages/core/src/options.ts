@@ -11,6 +11,7 @@ import type { RedisConnection } from './store/redis-client.js'
 import { type ResilienceOptions, type ResolvedResilienceOptions, resolveResilienceOptions } from './upstream/resilience-options.js'
 import type { TelemetryOptions } from './telemetry/telemetry.js'
 import type { UpstreamName } from './formats/format.js'
+import { type ResolvedSemanticOptions, resolveSemanticOptions, type SemanticOptions } from './semantic/semantic-options.js'
 
 /**
  * Whose answers may be shared.
@@ -151,6 +152,12 @@ export interface AiCacheOptions extends ResilienceOptions {
    * @default {} (per input, no merging window)
    */
   embeddings?: EmbeddingsOptions | false
+  /**
+   * The semantic cache: a rephrased question in an identical context
+   * answered from the cache, after an exact miss. Off by default. See
+   * docs/semantic-cache.md.
+   */
+  semantic?: SemanticOptions | false
 }
 
 /** One upstream base URL per provider (see `AiCacheOptions.upstream`). */
@@ -201,6 +208,7 @@ export interface ResolvedAiCacheOptions {
   readonly lockWaitMs: number
   /** `undefined` with `embeddings: false`. */
   readonly embeddings: ResolvedEmbeddingsOptions | undefined
+  readonly semantic: ResolvedSemanticOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -437,5 +445,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
     embeddings: resolveEmbeddingsOptions(options.embeddings),
+    semantic: resolveSemanticOptions(options.semantic),
   })
 }

@@ -3,8 +3,8 @@
  * `aicache`; the tier that answered a hit is given in `detail`.
  */
 
-/** Cache tiers, fastest first. */
-export type Tier = 'l1' | 'l2'
+/** Cache tiers, fastest first; `semantic`: an entry stored for a request of the same meaning (docs/semantic-cache.md). */
+export type Tier = 'l1' | 'l2' | 'semantic'
 
 /** RFC 9211 section 2.2 forward reasons that aicache uses. */
 export type ForwardReason = 'uri-miss' | 'stale' | 'request' | 'bypass'

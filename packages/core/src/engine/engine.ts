@@ -11,6 +11,8 @@ import { callerOf } from '../limits/caller-identity.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
 import { createPricing } from '../pricing/pricing.js'
 import { parseDirectives } from '../request/directives.js'
+import { semanticLookupOf, type SemanticLookup } from '../semantic/semantic-query.js'
+import { createSemanticTier, type SemanticTier, similarityHeader } from '../semantic/semantic-tier.js'
 import { cacheKeyOf, resolveScope } from '../request/key.js'
 import type { CacheEntry } from '../store/entry.js'
 import { recordQueued } from '../telemetry/end-of-turn.js'
@@ -68,6 +70,8 @@ export class AiCache {
   readonly #ready: Promise<void>
   /** Embeddings cached input by input; `undefined` with `embeddings: false`. */
   readonly #perInput: PerInputEmbeddings | undefined
+  /** The semantic cache, when the `semantic` option is given (docs/semantic-cache.md). */
+  readonly #semantic: SemanticTier | undefined
 
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
@@ -95,6 +99,7 @@ export class AiCache {
         normalize,
         wholeRequest: (serving, namespace, generation) => this.#lookUpWhole(serving, namespace, generation),
       })
+    this.#semantic = createSemanticTier(this.options, this.#tiers, this.#telemetry)
     this.#handler = new HandlerProducer({ tiers: this.#tiers, maxBytes: this.options.maxBytes, telemetry: this.#telemetry, stats: this.#stats })
     const { redis } = this.options
     this.#ready = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
@@ -192,7 +197,7 @@ export class AiCache {
     const { memory, redis: layer } = this.#tiers
     const server = layer?.server
     const redis = layer && { connected: layer.connected, state: layer.state, errors: layer.errors, ...(server && { server }) }
-    return this.#stats.snapshot({ entries: memory.entries, bytes: memory.bytes }, redis)
+    return this.#stats.snapshot({ entries: memory.entries, bytes: memory.bytes }, redis, this.#semantic?.stats())
   }
 
   /**
@@ -216,6 +221,7 @@ export class AiCache {
     // Spans and latency points still waiting for the end of this turn go to the SDK now, before it may shut down too.
     recordQueued()
     this.#upstreams.close()
+    this.#semantic?.close()
     await this.#tiers.close()
   }
 
@@ -288,11 +294,48 @@ export class AiCache {
     if (serving.directives.noCache) return this.#serveMiss(serving, key, 'request')
     const nowMs = Date.now()
     const found = this.#tiers.lookUp(key, nowMs, observation)
-    if (found === undefined) return this.#serveMiss(serving, key, 'uri-miss')
+    if (found === undefined) return this.#missed(serving, key, namespace, generation)
     if (!(found instanceof Promise)) return this.#serveEntry(serving, key, found, 'l1', nowMs)
     return found.then((remote) =>
-      remote === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#serveEntry(serving, key, remote.entry, remote.tier, Date.now()),
+      remote === undefined ? this.#missed(serving, key, namespace, generation) : this.#serveEntry(serving, key, remote.entry, remote.tier, Date.now()),
     )
+  }
+
+  /** No entry under the key: looked up by meaning when the semantic cache is on for the request, else a miss. */
+  #missed(serving: Serving, key: string, namespace: string, generation: number): Outcome | Promise<Outcome> {
+    const semantic = this.#semantic
+    // An identical request already in flight answers this one exactly.
+    if (semantic === undefined || this.#flights.join(key) !== undefined) return this.#serveMiss(serving, key, 'uri-miss')
+    const { request, prepared, scope } = serving
+    const lookup = semanticLookupOf(semantic.options, this.options.normalize, {
+      format: prepared.format,
+      body: () => prepared.body(),
+      headers: request.headers,
+      route: request.route,
+      scope,
+      namespace,
+      generation,
+    })
+    return lookup === undefined ? this.#serveMiss(serving, key, 'uri-miss') : this.#serveSemantic(serving, key, semantic, lookup)
+  }
+
+  /** A semantic lookup: a neighbour's entry served as a hit (`detail=semantic`), else a miss whose answer joins the index. */
+  async #serveSemantic(serving: Serving, key: string, semantic: SemanticTier, lookup: SemanticLookup): Promise<Outcome> {
+    const { request, prepared, observation, directives } = serving
+    const found = await semantic.find(lookup, {
+      observation,
+      signal: request.signal,
+      caller: { headers: request.headers, native: request.native, fetch: this.fetch, upstream: this.options.upstream },
+      show: (entry) => {
+        const nowMs = Date.now()
+        return isTooOld(entry, directives, nowMs) ? undefined : hitOf(entry, prepared, nowMs, 'semantic', this.options.replayPacing)
+      },
+    })
+    if (found === undefined) return this.#serveMiss(serving, key, 'uri-miss', lookup)
+    if (found.foundIn !== 'l1') this.#tiers.promote(found.key, found.entry, Date.now())
+    const hit = withHeaders(found.outcome, { [similarityHeader]: found.similarity.toFixed(4) })
+    const rateLimitHeaders = await admitHit(serving.limiter, serving.caller, found.entry.usage, observation)
+    return answerHit(observation, hit, found.entry, 'semantic', rateLimitHeaders)
   }
 
   /** A stored entry: a hit, unless it is too old for the request or cannot be shown the way it asks. */
@@ -308,7 +351,7 @@ export class AiCache {
   }
 
   /** No fresh entry (`reason` says why): the request follows a production in flight here, or starts one. */
-  async #serveMiss(serving: Serving, key: string, reason: ForwardReason): Promise<Outcome> {
+  async #serveMiss(serving: Serving, key: string, reason: ForwardReason, lookup?: SemanticLookup): Promise<Outcome> {
     const { request, prepared, producer, observation, directives, caller, limiter } = serving
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
@@ -332,6 +375,7 @@ export class AiCache {
     const flight = startProduction(this.#flights, key, admission, estimatedTokens)
     if (producer.stopsWhenAbandoned) flight.attach(request.signal)
     const { value: production, signal } = flight
+    if (lookup !== undefined && plan !== undefined) this.#semantic?.addWhenStored(lookup, key, production, ttlMs)
     return producer.produce({ request, prepared, observation, reason, production, signal, plan, rateLimitHeaders: admission?.headers })
   }
 

@@ -3,6 +3,7 @@ import type { CircuitState } from '../resilience/circuit-breaker.js'
 import type { RedisServerFacts } from '../store/redis-info.js'
 import type { RequestResult } from '../telemetry/names.js'
 import type { Tier } from './cache-status.js'
+import type { SemanticStats } from '../semantic/semantic-stats.js'
 
 /** Counters of one engine since it was created. */
 export interface AiCacheStats {
@@ -44,6 +45,8 @@ export interface AiCacheStats {
    * keyspace hits), absent before the first.
    */
   redis?: { connected: boolean; state: CircuitState; errors: number; server?: RedisServerFacts }
+  /** The semantic cache (when configured): lookups, why neighbours were not served, what this instance holds. */
+  semantic?: SemanticStats
 }
 
 /** Inputs of embeddings requests, counted one by one (docs/embeddings.md). */
@@ -73,7 +76,7 @@ export class StatsRecorder {
   passthrough = 0
   costSavedUsd = 0
   costSpentUsd = 0
-  readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
+  readonly hits: Record<Tier, number> = { l1: 0, l2: 0, semantic: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
   readonly providerCacheTokens = { read: 0, write: 0 }
   readonly embeddings: EmbeddingStats = { inputsFromCache: 0, inputsSent: 0, inputsCollapsed: 0, upstreamCalls: 0, batchesMerged: 0 }
@@ -104,7 +107,7 @@ export class StatsRecorder {
     this.providerCacheTokens.write += write
   }
 
-  snapshot(memory: { entries: number; bytes: number }, redis?: AiCacheStats['redis']): AiCacheStats {
+  snapshot(memory: { entries: number; bytes: number }, redis?: AiCacheStats['redis'], semantic?: SemanticStats): AiCacheStats {
     return {
       requests: this.requests,
       hits: { ...this.hits },
@@ -120,6 +123,7 @@ export class StatsRecorder {
       embeddings: { ...this.embeddings },
       memory,
       ...(redis === undefined ? {} : { redis }),
+      ...(semantic === undefined ? {} : { semantic }),
     }
   }
 }

@@ -2,6 +2,7 @@ import { AiCacheError } from '../errors.js'
 import { resolveRateLimitOptions } from '../limits/rate-limit-options.js'
 import { nonNegativeIntegerOption, objectOption } from '../option-checks.js'
 import { namespacePattern } from '../request/directives.js'
+import { resolveRouteSemantic } from '../semantic/semantic-options.js'
 import type { RouteDirectives } from './types.js'
 
 /**
@@ -33,5 +34,7 @@ export function resolveRouteOptions(input: RouteDirectives | undefined, name = '
   if (options.namespace !== undefined) resolved.namespace = options.namespace
   if (ttlMs !== undefined) resolved.ttlMs = ttlMs
   if (rateLimit !== undefined) resolved.rateLimit = rateLimit
+  const semantic = resolveRouteSemantic(options.semantic, `${name}.semantic`)
+  if (semantic !== undefined) resolved.semantic = semantic
   return Object.freeze(resolved)
 }

@@ -29,6 +29,12 @@ export interface RouteDirectives {
    * budget on this route is separate from its budget elsewhere.
    */
   rateLimit?: RateLimitOptions | false
+  /**
+   * The semantic cache on this route (the engine's `semantic` option must
+   * give an embedder): `false` off, `true` on, `{ threshold }` on with a
+   * threshold of its own. Unset: as the engine's `semantic.enabled` says.
+   */
+  semantic?: boolean | { threshold?: number }
 }
 
 export interface ExchangeRequest {

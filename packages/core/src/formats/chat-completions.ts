@@ -3,12 +3,15 @@ import { checkField, requireField } from '../request/validate.js'
 import { genAiOperationName } from '../telemetry/names.js'
 import { choicesText, choiceStream, describeChoices, hasChoices } from './choice-stream.js'
 import { type ApiFormat, parseJsonAnswer } from './format.js'
+import { lastUserTurn } from './last-user-turn.js'
 import { addPromptText, maxGeneratedTokens, openAiProviderName } from './openai.js'
 
 // OpenAI's chat format wraps each message in a few tokens of its own, and
 // primes the reply with 3 more (the openai-cookbook counting recipe).
 const tokensPerMessage = 3
 const replyPrimingTokens = 3
+
+const chatTextParts: ReadonlySet<string> = new Set(['text'])
 
 function validateMessages(messages: unknown): void {
   requireField('messages', messages)
@@ -48,6 +51,8 @@ export const chatCompletions: ApiFormat<'chat'> = {
   framingTokens: (body) => (Array.isArray(body['messages']) ? body['messages'].length * tokensPerMessage + replyPrimingTokens : 0),
   maxOutputTokens: maxGeneratedTokens,
   parseAnswer: parseJsonAnswer,
+  // The last message, when it is the user's and text only, is compared by meaning; the rest must be identical.
+  semanticQuery: (body) => lastUserTurn(body, 'messages', chatTextParts, (message) => message['role'] === 'user'),
   hasAnswerShape: hasChoices,
   describeAnswer: describeChoices,
   outputText: choicesText,

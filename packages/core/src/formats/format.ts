@@ -166,6 +166,23 @@ export interface ApiFormat<Id extends string = string> {
    * `previous_response_id`). Absent when the canonical request says it all.
    */
   keyNote?(body: Record<string, unknown>): string
+  /**
+   * The semantic cache's view of a request (docs/semantic-cache.md): `text`,
+   * the last user turn's text, which is compared by meaning; `context`,
+   * everything else of the request (the body with that turn's text taken
+   * out), which must be identical for a stored answer to be served. Return
+   * `undefined` when the request is no candidate: the last turn is not the
+   * user's (a tool result, an assistant prefill), or holds anything but text
+   * (an image, a file, audio). Absent for formats that are never looked up
+   * by meaning (embeddings, completions).
+   *
+   * A new chat-like format implements it by taking its last message out of
+   * its own message list: Anthropic Messages would return the last
+   * `messages` item's text when its `role` is `user` and every content block
+   * is `type: 'text'`, and as context the body with that item's `content`
+   * removed (`system`, `tools`, earlier turns and sampling parameters stay).
+   */
+  semanticQuery?(body: Record<string, unknown>): SemanticQuery | undefined
   /** Whether a parsed 2xx answer has the shape an answer of this format has (else it is not stored). */
   hasAnswerShape(answer: Record<string, unknown>): boolean
   /** Model, usage and the GenAI facts of a parsed answer. */
@@ -180,6 +197,14 @@ export interface ApiFormat<Id extends string = string> {
   errorAnswer?(error: AiCacheError): ErrorAnswer
   /** How its streams are read, assembled and synthesised; absent for a format that does not stream. */
   readonly stream?: StreamFormat
+}
+
+/** A request split for the semantic cache: see {@link ApiFormat.semanticQuery}. */
+export interface SemanticQuery {
+  /** The last user turn's text, trimmed and never empty: compared by meaning. */
+  text: string
+  /** The request without that text: canonicalised and hashed into the context key. */
+  context: Record<string, unknown>
 }
 
 /** `JSON.parse` of an answer's bytes, `undefined` when they are not JSON: the `parseAnswer` of JSON formats. */

@@ -3,7 +3,8 @@ import type { TokenUsage } from '../exchange/types.js'
 import { checkField, requireField } from '../request/validate.js'
 import { type SseEvent, streamErrorOf } from '../stream/sse.js'
 import { genAiOperationName } from '../telemetry/names.js'
-import { type AnswerDescription, type ApiFormat, parseJsonAnswer, type StreamFormat } from './format.js'
+import { type AnswerDescription, type ApiFormat, parseJsonAnswer, type SemanticQuery, type StreamFormat } from './format.js'
+import { lastUserTurn, textOfContent } from './last-user-turn.js'
 import { addPromptText, modelOf, openAiProviderName, usageOf } from './openai.js'
 
 /**
@@ -326,6 +327,18 @@ const responsesStream: StreamFormat = {
 }
 
 /** OpenAI Responses: `POST /v1/responses`. The other `/v1/responses/{id}` routes are not this format, and pass through. */
+const responsesTextParts: ReadonlySet<string> = new Set(['input_text'])
+
+/** `input` as a string is one user turn; as items, the last one when it is a user message of text. */
+function responsesSemanticQuery(body: JsonRecord): SemanticQuery | undefined {
+  const input = body['input']
+  if (typeof input === 'string') {
+    const text = textOfContent(input, responsesTextParts)
+    return text === undefined ? undefined : { text, context: { ...body, input: '' } }
+  }
+  return lastUserTurn(body, 'input', responsesTextParts, (item) => item['role'] === 'user' && (item['type'] === undefined || item['type'] === 'message'))
+}
+
 export const responses: ApiFormat<'responses'> = {
   id: 'responses',
   paths: ['/v1/responses'],
@@ -345,6 +358,7 @@ export const responses: ApiFormat<'responses'> = {
   framingTokens: () => 0,
   maxOutputTokens: (body, defaultMaxTokens) => positiveInteger(body['max_output_tokens']) ?? defaultMaxTokens,
   parseAnswer: parseJsonAnswer,
+  semanticQuery: responsesSemanticQuery,
   hasAnswerShape: isCompletedResponse,
   describeAnswer: describeResponse,
   outputText: responseOutputText,

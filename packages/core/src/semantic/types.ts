@@ -10,8 +10,27 @@ export interface Embedder {
    * never compared: the id is part of every index's identity.
    */
   readonly id: string
-  /** One vector per text, in order. They need not be unit length: the index normalises. */
-  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>
+  /**
+   * One vector per text, in order. They need not be unit length: the index
+   * normalises. `caller` is the request being looked up (an embedder that
+   * calls an API with the caller's own credentials reads its headers).
+   */
+  embed(texts: readonly string[], signal?: AbortSignal, caller?: EmbedCaller): Promise<Float32Array[]>
+}
+
+/** The request a query embedding is made for. */
+export interface EmbedCaller {
+  /** Its headers, lower-case names (`authorization`). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** The framework's own request object, as the `scope` option sees it. */
+  readonly native?: unknown
+  /**
+   * The engine's client-mode `fetch` (`cache.fetch`): an embedder that calls
+   * an embeddings API through it has its calls cached by the engine.
+   */
+  readonly fetch?: typeof globalThis.fetch
+  /** The engine's `upstream`, when it has one. */
+  readonly upstream?: URL | undefined
 }
 
 /** A stored question the index found near a new one. */

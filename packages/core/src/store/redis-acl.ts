@@ -15,6 +15,10 @@ const commands = [
   'time', // the rate limiter's clock, inside its script
   'info', // ioredis's ready check, and the INFO read (memory, evictions)
   'select', // a URL naming a database other than 0
+  'xadd', // the semantic cache's stored questions and removals; inside its script
+  'xrange', // reading a context's stored questions
+  'pttl', // a context stream's remaining life, inside the semantic cache's script
+  'pexpire', // extending it, inside the same script
 ] as const
 
 /**

@@ -15,6 +15,7 @@ import {
   metric,
   operationDurationBuckets,
   requestDurationBuckets,
+  similarityBuckets,
   timePerOutputChunkBuckets,
   tokenUsageBuckets,
 } from './names.js'
@@ -29,6 +30,8 @@ export interface Instruments {
   timePerOutputChunk: Histogram
   requestDuration: Histogram
   lookupDuration: Histogram
+  semanticSimilarity: Histogram
+  semanticEmbedDuration: Histogram
 }
 
 /** Running totals of one engine read by observable counters: dollars spent, retries, rejections, upstream errors. */
@@ -42,6 +45,7 @@ export interface EngineCounts {
   /** Embeddings inputs by source (cache, upstream, collapsed). */
   embeddingInputs: Counts
   embeddingBatchesMerged: Counts
+  semanticRejections: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -84,6 +88,8 @@ class MeterRegistry {
       timePerOutputChunk: histogram(metric.timePerOutputChunk, 's', 'Time between chunks of a streamed upstream call', timePerOutputChunkBuckets),
       requestDuration: histogram(metric.requestDuration, 's', 'Time to answer a request, by result', requestDurationBuckets),
       lookupDuration: histogram(metric.lookupDuration, 's', 'Cache lookup time by tier', requestDurationBuckets),
+      semanticSimilarity: histogram(metric.semanticSimilarity, '1', "Cosine similarity of each semantic lookup's best neighbour", similarityBuckets),
+      semanticEmbedDuration: histogram(metric.semanticEmbedDuration, 's', "Time to embed a semantic lookup's query", requestDurationBuckets),
     }
     const gauges = {
       memoryBytes: meter.createObservableGauge(metric.memoryBytes, { unit: 'By', description: 'Bytes held by the memory tier' }),
@@ -103,6 +109,7 @@ class MeterRegistry {
       providerCacheTokens: counter(metric.providerCacheTokens, '{token}', 'Input tokens upstream providers read from or wrote to their own prompt cache'),
       embeddingInputs: counter(metric.embeddingInputs, '{input}', 'Embeddings inputs by source: cache, upstream or collapsed'),
       embeddingBatchesMerged: counter(metric.embeddingBatchesMerged, '{call}', 'Upstream embeddings calls that merged the inputs of several requests'),
+      semanticRejections: counter(metric.semanticRejections, '{lookup}', 'Semantic lookups that served nothing, by reason'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -138,7 +145,8 @@ class MeterRegistry {
       | 'rateLimitRejections'
       | 'providerCacheTokens'
       | 'embeddingInputs'
-      | 'embeddingBatchesMerged',
+      | 'embeddingBatchesMerged'
+      | 'semanticRejections',
       Observable
     >,
   ): void {
@@ -157,6 +165,7 @@ class MeterRegistry {
       providerCacheTokens: new Points(),
       embeddingInputs: new Points(),
       embeddingBatchesMerged: new Points(),
+      semanticRejections: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -186,6 +195,7 @@ class MeterRegistry {
       counted(points.providerCacheTokens, engine.counts.providerCacheTokens)
       counted(points.embeddingInputs, engine.counts.embeddingInputs)
       counted(points.embeddingBatchesMerged, engine.counts.embeddingBatchesMerged)
+      counted(points.semanticRejections, engine.counts.semanticRejections)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

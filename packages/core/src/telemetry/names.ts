@@ -78,6 +78,10 @@ export const attribute = {
   embeddingInputsCollapsed: 'aicache.embeddings.inputs_collapsed',
   /** On `aicache.embeddings.inputs`: `cache`, `upstream` or `collapsed`. */
   embeddingSource: 'aicache.embeddings.source',
+  /** Cosine similarity of the neighbour a semantic lookup served, or of the nearest one it did not. */
+  semanticSimilarity: 'aicache.semantic.similarity',
+  /** Why a semantic lookup served no neighbour (`threshold`, a guard's reason, `gone`, `embed_timeout`...). */
+  semanticRejection: 'aicache.semantic.rejection',
 } as const
 
 /** What happened to a request, as `aicache.result`. */
@@ -113,6 +117,12 @@ export const metric = {
   embeddingInputs: 'aicache.embeddings.inputs',
   /** Upstream embeddings calls that carried the inputs of more than one request. */
   embeddingBatchesMerged: 'aicache.embeddings.batches_merged',
+  /** Similarity of each semantic lookup's best neighbour, by `aicache.result` (`hit` served, `miss` not). */
+  semanticSimilarity: 'aicache.semantic.similarity',
+  /** Semantic lookups that served nothing, by `aicache.semantic.rejection` (the nearest neighbour's reason). */
+  semanticRejections: 'aicache.semantic.rejections',
+  /** Time to embed a semantic lookup's query, seconds, by `aicache.result` (`ok`, `error`, `timeout`). */
+  semanticEmbedDuration: 'aicache.semantic.embed.duration',
 } as const
 
 /** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */
@@ -123,6 +133,9 @@ export const timePerOutputChunkBuckets = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0
 
 /** Recommended boundaries of `gen_ai.client.token.usage`. */
 export const tokenUsageBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
+
+/** Boundaries of `aicache.semantic.similarity`: finest where thresholds are chosen. */
+export const similarityBuckets = [0.5, 0.6, 0.7, 0.75, 0.8, 0.825, 0.85, 0.875, 0.9, 0.92, 0.94, 0.96, 0.98, 0.99, 1]
 
 /** Boundaries for aicache's own durations (seconds): hits are sub-millisecond, misses seconds. */
 export const requestDurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]

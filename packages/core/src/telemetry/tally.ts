@@ -33,9 +33,9 @@ const operationSlots = new Map<string | undefined, number>(
 
 /** A small number for each result, tier and operation; -1 for an operation it does not know. */
 function slotOf(result: RequestResult, tier: Tier | undefined, operationName: string | undefined): number {
-  const tierSlot = tier === undefined ? 0 : tier === 'l1' ? 1 : 2
+  const tierSlot = tier === undefined ? 0 : tier === 'l1' ? 1 : tier === 'l2' ? 2 : 3
   const operationSlot = operationSlots.get(operationName)
-  return operationSlot === undefined ? -1 : (resultSlots[result] * 3 + tierSlot) * operationSlots.size + operationSlot
+  return operationSlot === undefined ? -1 : (resultSlots[result] * 4 + tierSlot) * operationSlots.size + operationSlot
 }
 
 /**

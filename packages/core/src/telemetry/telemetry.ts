@@ -287,6 +287,9 @@ export class RequestObservation implements Recordable {
   rateLimited = false
   /** More attributes for the request's span (the per-input embeddings counts). */
   attributes: Attributes | undefined
+  /** A semantic lookup's best neighbour: its similarity, and why it was not served (unset on a semantic hit). */
+  similarity: number | undefined
+  semanticRejection: string | undefined
   readonly #telemetry: Telemetry
   readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
@@ -413,6 +416,8 @@ export class RequestObservation implements Recordable {
     if (this.namespace !== undefined) attributes[attribute.namespace] = this.namespace
     if (this.key !== undefined) attributes[attribute.keyHash] = this.key.slice(0, 12)
     if (this.rateLimited) attributes[attribute.rateLimited] = true
+    if (this.similarity !== undefined) attributes[attribute.semanticSimilarity] = this.similarity
+    if (this.semanticRejection !== undefined) attributes[attribute.semanticRejection] = this.semanticRejection
     const usage = this.saved?.usage
     if (usage) {
       attributes[attribute.tokensSavedInput] = usage.inputTokens
@@ -447,6 +452,7 @@ export class Telemetry {
     providerCacheTokens: new Counts(),
     embeddingInputs: new Counts(),
     embeddingBatchesMerged: new Counts(),
+    semanticRejections: new Counts(),
   }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes

@@ -23,7 +23,7 @@ export interface TieredCacheOptions {
 }
 
 /** A tier slower than memory, by the name `Cache-Status` gives it. */
-export type RemoteTierName = Exclude<Tier, 'l1'>
+export type RemoteTierName = Exclude<Tier, 'l1' | 'semantic'>
 
 /** An entry a remote tier answered with, and which tier it was. */
 export interface RemoteHit {
