@@ -1,4 +1,5 @@
 import { AiCacheError } from './errors.js'
+import { type FreshnessOptions, type ResolvedFreshnessOptions, resolveFreshnessOptions } from './freshness/freshness-options.js'
 import { nonNegativeIntegerOption } from './option-checks.js'
 import type { ExchangeRequest } from './exchange/types.js'
 import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
@@ -37,7 +38,7 @@ export interface NormalizeOptions {
  * breaker, concurrency cap and upstream pacing (`retry`, `circuitBreaker`,
  * `concurrency`, `upstreamBudget`) are documented in docs/resilience.md.
  */
-export interface AiCacheOptions extends ResilienceOptions {
+export interface AiCacheOptions extends ResilienceOptions, FreshnessOptions {
   /**
    * Base URL of the OpenAI-compatible upstream, including its version path,
    * e.g. `https://api.openai.com/v1`. When set, aicache runs in proxy mode and
@@ -157,6 +158,8 @@ export interface ResolvedAiCacheOptions {
   readonly redis: RedisLayerOptions | undefined
   readonly memoryTier: boolean
   readonly lockWaitMs: number
+  /** Stale-if-error, stale-while-revalidate and refresh-ahead (docs/freshness.md). */
+  readonly freshness: ResolvedFreshnessOptions
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -350,5 +353,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     redis,
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
+    freshness: resolveFreshnessOptions(options),
   })
 }

@@ -20,6 +20,13 @@ export interface AiCacheStats {
   errors: number
   /** Requests to routes aicache forwards without caching. */
   passthrough: number
+  /**
+   * Hits answered from a stale entry (counted in `hits` too), by why:
+   * `error` (stale-if-error), `revalidate` (stale-while-revalidate).
+   */
+  stale: { error: number; revalidate: number }
+  /** Background refreshes (stale-while-revalidate, refresh-ahead) that ended with the entry replaced, or failed (the entry kept). */
+  refreshes: { stored: number; failed: number }
   /** Tokens that hits did not spend. */
   tokensSaved: { input: number; output: number }
   /** Dollars that hits did not spend (models with a known price only). */
@@ -53,6 +60,8 @@ export class StatsRecorder {
   costSpentUsd = 0
   readonly hits: Record<Tier, number> = { l1: 0, l2: 0 }
   readonly tokensSaved = { input: 0, output: 0 }
+  readonly stale = { error: 0, revalidate: 0 }
+  readonly refreshes = { stored: 0, failed: 0 }
 
   /** One request to a cacheable operation has been answered. */
   request(result: RequestResult, tier: Tier | undefined, saved: TokenUsage | undefined, costSavedUsd: number | undefined): void {
@@ -83,6 +92,8 @@ export class StatsRecorder {
       coalesced: this.coalesced,
       errors: this.errors,
       passthrough: this.passthrough,
+      stale: { ...this.stale },
+      refreshes: { ...this.refreshes },
       tokensSaved: { ...this.tokensSaved },
       costSavedUsd: this.costSavedUsd,
       costSpentUsd: this.costSpentUsd,

@@ -1,4 +1,6 @@
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
+import { rescued } from '../freshness/stale-answer.js'
+import { Production } from '../flight/production.js'
 import type { Claim } from '../tiers/claims.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
 import { forwardRequestHeaders } from '../upstream/headers.js'
@@ -8,7 +10,7 @@ import { followProduction } from './follow.js'
 import { streamOutcome, withHeaders } from './outcomes.js'
 import { forwardedBody } from './passthrough-body.js'
 import type { PreparedRequest } from './prepare.js'
-import { keeperOf, type Miss, type Producer } from './producer.js'
+import { keeperOf, type Miss, type Producer, type Refresh } from './producer.js'
 import { type PumpJob, pumpUpstream, upstreamTarget } from './pump.js'
 
 /** What {@link UpstreamProducer} is made with. */
@@ -58,8 +60,30 @@ export class UpstreamProducer implements Producer {
       claim: this.#claim,
       keep: this.#keep,
     })
-    const followed = await followProduction(prepared, production, { reason: miss.reason })
+    const followed = await rescued(followProduction(prepared, production, { reason: miss.reason }), miss.rescue)
     return observation.settle(withHeaders(followed, miss.rateLimitHeaders))
+  }
+
+  async refresh(refresh: Refresh): Promise<{ stored: boolean }> {
+    const { request, prepared, lock } = refresh
+    const production = new Production()
+    await pumpUpstream({
+      request,
+      prepared,
+      upstream: this.#upstream,
+      upstreamApiKey: this.#upstreamApiKey,
+      production,
+      signal: refresh.signal,
+      plan: refresh.plan,
+      startCall: () => refresh.startCall(upstreamTarget(request, prepared, this.#upstreamUrl)),
+      onRemoteAnswer: () => {},
+      claim: async () => ({ lock }),
+      keep: this.#keep,
+    })
+    return production.result().then(
+      (result) => ({ stored: result.stored }),
+      () => ({ stored: false }),
+    )
   }
 
   async bypass(request: ExchangeRequest, prepared: PreparedRequest): Promise<Outcome> {

@@ -15,6 +15,10 @@ const commands = [
   'time', // the rate limiter's clock, inside its script
   'info', // ioredis's ready check, and the INFO read (memory, evictions)
   'select', // a URL naming a database other than 0
+  'hincrby', // hit counts of entries, written once per flush interval
+  'hset', // the last hit's time with them
+  'hgetall', // reading a key's hit counts
+  'pexpire', // hit counts live as long as their entry
 ] as const
 
 /**

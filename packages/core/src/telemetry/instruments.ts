@@ -37,6 +37,10 @@ export interface EngineCounts {
   upstreamRetries: Counts
   rateLimitRejections: Counts
   upstreamErrors: Counts
+  /** Stale answers by reason (freshness/). */
+  staleServed: Counts
+  /** Background refreshes by reason and result (freshness/). */
+  refreshes: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -95,6 +99,8 @@ class MeterRegistry {
       upstreamRetries: counter(metric.upstreamRetries, '{retry}', 'Upstream call retries'),
       upstreamErrors: counter(metric.upstreamErrors, '{error}', 'Failed upstream calls by error.type'),
       rateLimitRejections: counter(metric.rateLimitRejections, '{request}', 'Requests refused by the inbound rate limit'),
+      staleServed: counter(metric.staleServed, '{request}', 'Requests answered from a stale entry, by aicache.stale.reason'),
+      refreshes: counter(metric.refreshes, '{call}', 'Background refreshes of entries, by aicache.refresh.reason and aicache.refresh.result'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -120,7 +126,16 @@ class MeterRegistry {
     result: BatchObservableResult,
     gauges: Record<'memoryBytes' | 'memoryEntries' | 'breakerState', Observable>,
     counters: Record<
-      'redisErrors' | 'requests' | 'tokensSaved' | 'costSaved' | 'costSpent' | 'upstreamRetries' | 'upstreamErrors' | 'rateLimitRejections',
+      | 'redisErrors'
+      | 'requests'
+      | 'tokensSaved'
+      | 'costSaved'
+      | 'costSpent'
+      | 'upstreamRetries'
+      | 'upstreamErrors'
+      | 'rateLimitRejections'
+      | 'staleServed'
+      | 'refreshes',
       Observable
     >,
   ): void {
@@ -136,6 +151,8 @@ class MeterRegistry {
       upstreamRetries: new Points(),
       upstreamErrors: new Points(),
       rateLimitRejections: new Points(),
+      staleServed: new Points(),
+      refreshes: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -162,6 +179,8 @@ class MeterRegistry {
       counted(points.upstreamRetries, engine.counts.upstreamRetries)
       counted(points.upstreamErrors, engine.counts.upstreamErrors)
       counted(points.rateLimitRejections, engine.counts.rateLimitRejections)
+      counted(points.staleServed, engine.counts.staleServed)
+      counted(points.refreshes, engine.counts.refreshes)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

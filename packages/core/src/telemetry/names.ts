@@ -64,7 +64,19 @@ export const attribute = {
   upstreamAttempts: 'aicache.upstream.attempts',
   rateLimited: 'aicache.rate_limited',
   breakerState: 'aicache.breaker.state',
+  /** Why a request was answered from a stale entry: `error` (stale-if-error) or `revalidate` (stale-while-revalidate). */
+  staleReason: 'aicache.stale.reason',
+  /** Why a background refresh was made: `revalidate` (a stale answer) or `ahead` (a hot entry about to expire). */
+  refreshReason: 'aicache.refresh.reason',
+  /** How a background refresh ended: `stored` (the entry replaced) or `failed` (the stale entry kept). */
+  refreshResult: 'aicache.refresh.result',
 } as const
+
+/** Why a request was answered from a stale entry, as `aicache.stale.reason`. */
+export type StaleReason = 'error' | 'revalidate'
+
+/** Why a background refresh was made, as `aicache.refresh.reason`. */
+export type RefreshReason = 'revalidate' | 'ahead'
 
 /** What happened to a request, as `aicache.result`. */
 export type RequestResult = 'hit' | 'miss' | 'bypass' | 'coalesced' | 'error'
@@ -93,6 +105,10 @@ export const metric = {
   memoryBytes: 'aicache.memory.bytes',
   memoryEntries: 'aicache.memory.entries',
   redisErrors: 'aicache.redis.errors',
+  /** Requests answered from a stale entry, by `aicache.stale.reason` (`error`, `revalidate`). */
+  staleServed: 'aicache.stale.served',
+  /** Background refreshes (upstream calls) by `aicache.refresh.reason` and `aicache.refresh.result`. */
+  refreshes: 'aicache.refreshes',
 } as const
 
 /** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */

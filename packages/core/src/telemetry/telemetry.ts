@@ -23,7 +23,7 @@ import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
 import { Counts, SeriesLimit } from './counts.js'
 import { type EngineCounts, type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
-import { attribute, genAi, instrumentationName, type RequestResult } from './names.js'
+import { attribute, genAi, instrumentationName, type RefreshReason, type RequestResult, type StaleReason } from './names.js'
 import { type Recordable, recordAtEndOfTurn } from './end-of-turn.js'
 import { RequestTally } from './tally.js'
 
@@ -279,6 +279,8 @@ export class RequestObservation implements Recordable {
   saved: CacheEntry | undefined
   errorType: string | undefined
   rateLimited = false
+  /** Answered from a stale entry, and why (freshness/). */
+  stale: StaleReason | undefined
   readonly #telemetry: Telemetry
   readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
@@ -386,6 +388,7 @@ export class RequestObservation implements Recordable {
     const operationName = this.#format?.genAiOperation
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
     if (this.rateLimited) telemetry.rejected(operationName)
+    if (this.stale !== undefined) telemetry.servedStale(this.stale)
     if (this.#parent === undefined && this.#instruments === undefined) return
     this.#endedAt = performance.now()
     this.#durationAttributes = series.durationAttributes
@@ -405,6 +408,7 @@ export class RequestObservation implements Recordable {
     if (this.namespace !== undefined) attributes[attribute.namespace] = this.namespace
     if (this.key !== undefined) attributes[attribute.keyHash] = this.key.slice(0, 12)
     if (this.rateLimited) attributes[attribute.rateLimited] = true
+    if (this.stale !== undefined) attributes[attribute.staleReason] = this.stale
     const usage = this.saved?.usage
     if (usage) {
       attributes[attribute.tokensSavedInput] = usage.inputTokens
@@ -430,7 +434,14 @@ export class Telemetry {
   readonly stats: StatsRecorder
   readonly tally: RequestTally
   /** Totals read by observable counters (`instruments.ts`). */
-  readonly counts: EngineCounts = { costSpent: new Counts(), upstreamRetries: new Counts(), rateLimitRejections: new Counts(), upstreamErrors: new Counts() }
+  readonly counts: EngineCounts = {
+    costSpent: new Counts(),
+    upstreamRetries: new Counts(),
+    rateLimitRejections: new Counts(),
+    upstreamErrors: new Counts(),
+    staleServed: new Counts(),
+    refreshes: new Counts(),
+  }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes
   /** Attribute sets of the model-labelled histograms, each at most 1,000 and the overflow set. */
@@ -456,6 +467,7 @@ export class Telemetry {
       this.retried(operation, 0)
       this.rejected(operation, 0)
     }
+    for (const reason of ['error', 'revalidate'] as const) this.servedStale(reason, 0)
     this.#instruments = new InstrumentSet(options.meterProvider, {
       ...gauges,
       engine: options.engine,
@@ -477,6 +489,22 @@ export class Telemetry {
       ...this.engineAttributes,
       ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),
     }))
+  }
+
+  /** Counts a request answered from a stale entry (in `stats().stale` too). */
+  servedStale(reason: StaleReason, count = 1): void {
+    this.counts.staleServed.add(reason, count, () => ({ ...this.engineAttributes, [attribute.staleReason]: reason }))
+    this.stats.stale[reason] += count
+  }
+
+  /** Counts a background refresh that ended (in `stats().refreshes` too). */
+  refreshed(reason: RefreshReason, result: 'stored' | 'failed'): void {
+    this.counts.refreshes.add(`${reason}\n${result}`, 1, () => ({
+      ...this.engineAttributes,
+      [attribute.refreshReason]: reason,
+      [attribute.refreshResult]: result,
+    }))
+    this.stats.refreshes[result]++
   }
 
   /**
