@@ -18,6 +18,8 @@ const integer: Parse = (value, name) => {
   return number
 }
 const text: Parse = (value) => value
+/** A whole number of seconds (as HTTP's `stale-if-error=N` counts them), as the engine's milliseconds. */
+const seconds: Parse = (value, name) => (integer(value, name) as number) * 1000
 const scope: Parse = (value, name) => {
   if (value !== 'credential' && value !== 'shared') throw new Error(`${name} must be 'credential' or 'shared', got '${value}'`)
   return value
@@ -53,7 +55,7 @@ const sentinels: Parse = (value, name) => {
 }
 
 /** An engine option, or one nested in `rateLimit` or `redis`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}`
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `refreshAhead.${string}`
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -74,6 +76,11 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_URL', 'redis', text],
   ['REDIS_URL', 'redis', text],
   ['AICACHE_BODY_MEMO_BYTES', 'bodyMemoBytes', integer],
+  // Freshness (docs/freshness.md): the two RFC 5861 windows in seconds, and refresh-ahead of hot entries.
+  ['AICACHE_STALE_IF_ERROR', 'staleIfErrorMs', seconds],
+  ['AICACHE_STALE_WHILE_REVALIDATE', 'staleWhileRevalidateMs', seconds],
+  ['AICACHE_REFRESH_AHEAD_MIN_HITS_PER_MINUTE', 'refreshAhead.minHitsPerMinute', integer],
+  ['AICACHE_REFRESH_AHEAD_LEAD_MS', 'refreshAhead.leadMs', integer],
   ['AICACHE_RATE_LIMIT_REQUESTS_PER_MINUTE', 'rateLimit.requestsPerMinute', integer],
   ['AICACHE_RATE_LIMIT_TOKENS_PER_MINUTE', 'rateLimit.tokensPerMinute', integer],
   ['AICACHE_RATE_LIMIT_IDENTITY', 'rateLimit.identity', identity],
@@ -86,7 +93,7 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
 ]
 
-/** Sets `option` (nested under `rateLimit` or `redis` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis` or `refreshAhead` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)
