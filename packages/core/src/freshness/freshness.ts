@@ -125,7 +125,13 @@ export class Freshness {
     this.#closing.abort()
   }
 
-  async #refresh(serving: Serving, key: string, entry: CacheEntry, reason: RefreshReason, refresh: (job: Refresh) => Promise<{ stored: boolean }>): Promise<void> {
+  async #refresh(
+    serving: Serving,
+    key: string,
+    entry: CacheEntry,
+    reason: RefreshReason,
+    refresh: (job: Refresh) => Promise<{ stored: boolean }>,
+  ): Promise<void> {
     const lock = await this.#tiers.lockForRefresh(key)
     // Another instance is making this call: it stores the answer for everyone.
     if (lock === undefined) return
@@ -140,7 +146,14 @@ export class Freshness {
       }
     }
     const { request, prepared, directives } = serving
-    const plan = { key, ttlMs: directives.ttlMs ?? this.#options.ttlMs, format: prepared.format, model: prepared.model, requestBody: () => prepared.body(), graceMs }
+    const plan = {
+      key,
+      ttlMs: directives.ttlMs ?? this.#options.ttlMs,
+      format: prepared.format,
+      model: prepared.model,
+      requestBody: () => prepared.body(),
+      graceMs,
+    }
     const { stored } = await refresh({
       request,
       prepared,

@@ -42,6 +42,7 @@ export class RedisHits {
   readonly #now: () => number
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  #closed = false
 
   constructor(options: RedisHitsOptions) {
     this.#options = options
@@ -52,6 +53,7 @@ export class RedisHits {
 
   /** Counts `hits` of `key`, whose entry is kept until `retainedUntilMs`. */
   add(key: string, hits: number, retainedUntilMs: number): void {
+    if (this.#closed) return
     const pending = this.#pending.get(key)
     if (pending === undefined) this.#pending.set(key, { hits, retainedUntilMs })
     else {
@@ -106,6 +108,7 @@ export class RedisHits {
 
   /** Writes what is pending, then stops. */
   async close(): Promise<void> {
+    this.#closed = true
     clearTimeout(this.#timer)
     this.#timer = undefined
     await this.flush()
