@@ -43,7 +43,7 @@ export class Freshness {
   /** When a refresh of an entry was last tried. */
   readonly #triedAt = new WeakMap<CacheEntry, number>()
   readonly #closing = new AbortController()
-  /** Whether any request can be answered stale at all (a window configured, or sent by a request). */
+  /** The refresh-ahead options; `undefined` when it is off (the hit path then checks nothing more). */
   readonly refreshAhead: ResolvedFreshnessOptions['refreshAhead']
 
   constructor(setup: FreshnessSetup) {
@@ -60,9 +60,9 @@ export class Freshness {
     return stalePolicyOf(this.#freshness, serving.request.route, serving.directives)
   }
 
-  /** How long an answer stored for this request is kept past its freshness. */
+  /** How long an answer stored for this request is kept past its freshness (nothing where it could never be served stale). */
   graceOf(serving: Serving): number {
-    return this.policyOf(serving).graceMs
+    return serving.producer.refresh === undefined ? 0 : this.policyOf(serving).graceMs
   }
 
   /** What an expired entry can do for this request; nothing where no background call can be made (a wrapped handler). */
