@@ -97,6 +97,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AICACHE_REDIS_SENTINEL_NAME: 'mymaster' })).toThrow(/AICACHE_REDIS_SENTINEL_NAME needs a Redis URL/)
   })
 
+  it('reads the freshness windows in seconds and refresh-ahead in its own units', () => {
+    const config = loadConfig({
+      AICACHE_STALE_IF_ERROR: '86400',
+      AICACHE_STALE_WHILE_REVALIDATE: '60',
+      AICACHE_REFRESH_AHEAD_MIN_HITS_PER_MINUTE: '120',
+      AICACHE_REFRESH_AHEAD_LEAD_MS: '15000',
+    })
+    expect(config.cache).toEqual({
+      staleIfErrorMs: 86_400_000,
+      staleWhileRevalidateMs: 60_000,
+      refreshAhead: { minHitsPerMinute: 120, leadMs: 15_000 },
+    })
+    expect(() => loadConfig({ AICACHE_STALE_IF_ERROR: 'a day' })).toThrow('AICACHE_STALE_IF_ERROR')
+  })
+
   it('prefers AICACHE_REDIS_URL over REDIS_URL', () => {
     expect(loadConfig({ REDIS_URL: 'redis://a:1', AICACHE_REDIS_URL: 'redis://b:2' }).cache.redis).toBe('redis://b:2')
   })

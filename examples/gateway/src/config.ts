@@ -54,6 +54,8 @@ const integer: Parse = (value, name) => {
   return number
 }
 const text: Parse = (value) => value
+/** A whole number of seconds (as HTTP's `stale-if-error=N` counts them), as the engine's milliseconds. */
+const seconds: Parse = (value, name) => (integer(value, name) as number) * 1000
 const scope: Parse = (value, name) => {
   if (value !== 'credential' && value !== 'shared') throw new Error(`${name} must be 'credential' or 'shared', got '${value}'`)
   return value
@@ -88,8 +90,8 @@ const sentinels: Parse = (value, name) => {
   })
 }
 
-/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, or per provider in `upstream` and `upstreamApiKey`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
+/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, `refreshAhead`, or per provider in `upstream` and `upstreamApiKey`. */
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | `refreshAhead.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -113,6 +115,11 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_URL', 'redis', text],
   ['REDIS_URL', 'redis', text],
   ['AICACHE_BODY_MEMO_BYTES', 'bodyMemoBytes', integer],
+  // Freshness (docs/freshness.md): the two RFC 5861 windows in seconds, and refresh-ahead of hot entries.
+  ['AICACHE_STALE_IF_ERROR', 'staleIfErrorMs', seconds],
+  ['AICACHE_STALE_WHILE_REVALIDATE', 'staleWhileRevalidateMs', seconds],
+  ['AICACHE_REFRESH_AHEAD_MIN_HITS_PER_MINUTE', 'refreshAhead.minHitsPerMinute', integer],
+  ['AICACHE_REFRESH_AHEAD_LEAD_MS', 'refreshAhead.leadMs', integer],
   ['AICACHE_RATE_LIMIT_REQUESTS_PER_MINUTE', 'rateLimit.requestsPerMinute', integer],
   ['AICACHE_RATE_LIMIT_TOKENS_PER_MINUTE', 'rateLimit.tokensPerMinute', integer],
   ['AICACHE_RATE_LIMIT_IDENTITY', 'rateLimit.identity', identity],
@@ -126,7 +133,7 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_EMBEDDINGS_BATCH_WINDOW_MS', 'embeddings.batchWindowMs', integer],
 ]
 
-/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings` or `upstream` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings`, `refreshAhead` or `upstream` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)

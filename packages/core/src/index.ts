@@ -24,6 +24,7 @@ export { AiCacheError } from './errors.js'
 export type { AiCacheErrorCode } from './errors.js'
 export type { AiCacheOptions, NormalizeOptions, ScopeOption } from './options.js'
 export type { EmbeddingsOptions } from './embeddings/embeddings-options.js'
+export type { FreshnessOptions, RefreshAheadOptions } from './freshness/freshness-options.js'
 // The request `scope`, `match` and `key` functions receive, and the model and usage wrap-mode handlers report.
 export type { ExchangeRequest, ResponseMeta, TokenUsage } from './exchange/types.js'
 export type { RateLimitOptions } from './limits/rate-limit-options.js'

@@ -1,5 +1,6 @@
 import { type EmbeddingsOptions, resolveEmbeddingsOptions, type ResolvedEmbeddingsOptions } from './embeddings/embeddings-options.js'
 import { AiCacheError } from './errors.js'
+import { type FreshnessOptions, type ResolvedFreshnessOptions, resolveFreshnessOptions } from './freshness/freshness-options.js'
 import { nonNegativeIntegerOption } from './option-checks.js'
 import type { ExchangeRequest } from './exchange/types.js'
 import { type RateLimitOptions, type ResolvedRateLimitOptions, resolveRateLimitOptions } from './limits/rate-limit-options.js'
@@ -40,7 +41,7 @@ export interface NormalizeOptions {
  * breaker, concurrency cap and upstream pacing (`retry`, `circuitBreaker`,
  * `concurrency`, `upstreamBudget`) are documented in docs/resilience.md.
  */
-export interface AiCacheOptions extends ResilienceOptions {
+export interface AiCacheOptions extends ResilienceOptions, FreshnessOptions {
   /**
    * Base URL of the upstream, including its version path, e.g.
    * `https://api.openai.com/v1`: one URL for an API that serves every
@@ -209,6 +210,8 @@ export interface ResolvedAiCacheOptions {
   /** `undefined` with `embeddings: false`. */
   readonly embeddings: ResolvedEmbeddingsOptions | undefined
   readonly semantic: ResolvedSemanticOptions | undefined
+  /** Stale-if-error, stale-while-revalidate and refresh-ahead (docs/freshness.md). */
+  readonly freshness: ResolvedFreshnessOptions
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -446,5 +449,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
     embeddings: resolveEmbeddingsOptions(options.embeddings),
     semantic: resolveSemanticOptions(options.semantic),
+    freshness: resolveFreshnessOptions(options),
   })
 }

@@ -16,6 +16,14 @@ export function hitStatus(tier: Tier, ttlSeconds: number): string {
   return `${cacheName}; hit; ttl=${ttlSeconds}; detail=${tier}`
 }
 
+/**
+ * `aicache; hit; ttl=-N; detail=stale-if-error`: a stale answer (RFC 9211
+ * section 2.3: a negative `ttl` says how many seconds stale), and why.
+ */
+export function staleHitStatus(staleSeconds: number, reason: 'error' | 'revalidate'): string {
+  return `${cacheName}; hit; ttl=-${staleSeconds}; detail=${reason === 'error' ? 'stale-if-error' : 'stale-while-revalidate'}`
+}
+
 /** What a forwarded (not hit) request reports. */
 export interface ForwardStatus {
   reason: ForwardReason

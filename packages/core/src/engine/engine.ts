@@ -7,6 +7,8 @@ import { PerInputEmbeddings } from '../embeddings/per-input-embeddings.js'
 import { embeddings } from '../formats/embeddings.js'
 import type { ApiFormat } from '../formats/format.js'
 import { formatOfPath, providerFormatOf } from '../formats/registry.js'
+import { Freshness } from '../freshness/freshness.js'
+import { type Rescue, rescued } from '../freshness/stale-answer.js'
 import { callerOf } from '../limits/caller-identity.js'
 import { type AiCacheOptions, type ResolvedAiCacheOptions, resolveOptions } from '../options.js'
 import { createPricing } from '../pricing/pricing.js'
@@ -67,6 +69,7 @@ export class AiCache {
   readonly #handler: HandlerProducer
   readonly #telemetry: Telemetry
   readonly #limits: RequestLimits
+  readonly #freshness: Freshness
   readonly #ready: Promise<void>
   /** Embeddings cached input by input; `undefined` with `embeddings: false`. */
   readonly #perInput: PerInputEmbeddings | undefined
@@ -100,6 +103,12 @@ export class AiCache {
         wholeRequest: (serving, namespace, generation) => this.#lookUpWhole(serving, namespace, generation),
       })
     this.#semantic = createSemanticTier(this.options, this.#tiers, this.#telemetry)
+    this.#freshness = new Freshness({
+      options: this.options,
+      tiers: this.#tiers,
+      telemetry: this.#telemetry,
+      upstreamOpen: () => this.#upstreams.breakerGauge === 2,
+    })
     this.#handler = new HandlerProducer({ tiers: this.#tiers, maxBytes: this.options.maxBytes, telemetry: this.#telemetry, stats: this.#stats })
     const { redis } = this.options
     this.#ready = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
@@ -220,6 +229,7 @@ export class AiCache {
   async close(): Promise<void> {
     // Spans and latency points still waiting for the end of this turn go to the SDK now, before it may shut down too.
     recordQueued()
+    this.#freshness.close()
     this.#upstreams.close()
     this.#semantic?.close()
     await this.#tiers.close()
@@ -328,7 +338,8 @@ export class AiCache {
       caller: { headers: request.headers, native: request.native, fetch: this.fetch, upstream: this.options.upstream },
       show: (entry) => {
         const nowMs = Date.now()
-        return isTooOld(entry, directives, nowMs) ? undefined : hitOf(entry, prepared, nowMs, 'semantic', this.options.replayPacing)
+        // Only a fresh entry: a stale one is served by the freshness rules of its own key, never to another question.
+        return isTooOld(entry, directives, nowMs) || entry.createdAt + entry.ttlMs <= nowMs ? undefined : hitOf(entry, prepared, nowMs, 'semantic', this.options.replayPacing)
       },
     })
     if (found === undefined) return this.#serveMiss(serving, key, 'uri-miss', lookup)
@@ -338,20 +349,48 @@ export class AiCache {
     return answerHit(observation, hit, found.entry, 'semantic', rateLimitHeaders)
   }
 
-  /** A stored entry: a hit, unless it is too old for the request or cannot be shown the way it asks. */
+  /** A stored entry: a hit, unless it is too old for the request, expired, or cannot be shown the way it asks. */
   #serveEntry(serving: Serving, key: string, entry: CacheEntry, tier: Tier, nowMs: number): Outcome | Promise<Outcome> {
     if (isTooOld(entry, serving.directives, nowMs)) return this.#serveMiss(serving, key, 'stale')
+    if (entry.createdAt + entry.ttlMs <= nowMs) return this.#serveExpired(serving, key, entry, tier, nowMs)
     const hit = hitOf(entry, serving.prepared, nowMs, tier, this.options.replayPacing)
     if (hit === undefined) return this.#serveMiss(serving, key, 'uri-miss')
-    if (tier !== 'l1') this.#tiers.promote(key, entry, nowMs)
+    if (tier !== 'l1') this.#tiers.promote(key, entry, nowMs, this.#freshness.graceOf(serving))
+    if (this.#freshness.refreshAhead !== undefined) this.#freshness.refreshIfHot(serving, key, entry, nowMs)
+    return this.#answerHit(serving, hit, entry, tier)
+  }
+
+  /**
+   * An entry kept past its freshness (docs/freshness.md): answered at once
+   * and refreshed in the background within stale-while-revalidate, kept to
+   * answer if the upstream fails within stale-if-error; otherwise a miss.
+   */
+  #serveExpired(serving: Serving, key: string, entry: CacheEntry, tier: Tier, nowMs: number): Outcome | Promise<Outcome> {
+    const use = this.#freshness.useOf(serving, entry, nowMs)
+    if (use === 'revalidate') {
+      const stale = this.#freshness.answerRevalidating(serving, entry, tier)
+      if (stale !== undefined) {
+        this.#freshness.refresh(serving, key, entry, 'revalidate')
+        return this.#answerHit(serving, stale, entry, tier)
+      }
+    }
+    return this.#serveMiss(serving, key, 'stale', undefined, use === undefined ? undefined : this.#freshness.rescueOf(serving, entry, tier))
+  }
+
+  /** A hit's answer, once the rate limit admitted it. */
+  #answerHit(serving: Serving, hit: Outcome, entry: CacheEntry, tier: Tier): Outcome | Promise<Outcome> {
     const { observation } = serving
     const admitted = admitHit(serving.limiter, serving.caller, entry.usage, observation)
     if (admitted === undefined) return answerHit(observation, hit, entry, tier, undefined)
     return admitted.then((rateLimitHeaders) => answerHit(observation, hit, entry, tier, rateLimitHeaders))
   }
 
-  /** No fresh entry (`reason` says why): the request follows a production in flight here, or starts one. */
-  async #serveMiss(serving: Serving, key: string, reason: ForwardReason, lookup?: SemanticLookup): Promise<Outcome> {
+  /**
+   * No fresh entry (`reason` says why): the request follows a production in
+   * flight here, or starts one; `lookup` adds its answer to the semantic
+   * index once stored; `rescue` answers from a stale entry if it fails.
+   */
+  async #serveMiss(serving: Serving, key: string, reason: ForwardReason, lookup?: SemanticLookup, rescue?: Rescue): Promise<Outcome> {
     const { request, prepared, producer, observation, directives, caller, limiter } = serving
     if (directives.onlyIfCached) {
       throw new AiCacheError('not_cached', 'The request said only-if-cached and no fresh answer is stored.')
@@ -364,19 +403,21 @@ export class AiCache {
         if (producer.stopsWhenAbandoned) flight.attach(request.signal)
         // Sharing another request's call spends no tokens.
         void admission?.settle(0)
-        const followed = await followProduction(prepared, flight.value, { reason: 'uri-miss', collapsed: true })
+        const followed = await rescued(followProduction(prepared, flight.value, { reason: 'uri-miss', collapsed: true }), rescue)
         return observation.settle(withHeaders(followed, admission?.headers))
       }
     }
 
     const ttlMs = directives.ttlMs ?? this.options.ttlMs
     const plan: StorePlan | undefined =
-      ttlMs > 0 ? { key, ttlMs, format: prepared.format, model: prepared.model, requestBody: () => prepared.body() } : undefined
+      ttlMs > 0
+        ? { key, ttlMs, format: prepared.format, model: prepared.model, requestBody: () => prepared.body(), graceMs: this.#freshness.graceOf(serving) }
+        : undefined
     const flight = startProduction(this.#flights, key, admission, estimatedTokens)
     if (producer.stopsWhenAbandoned) flight.attach(request.signal)
     const { value: production, signal } = flight
     if (lookup !== undefined && plan !== undefined) this.#semantic?.addWhenStored(lookup, key, production, ttlMs)
-    return producer.produce({ request, prepared, observation, reason, production, signal, plan, rateLimitHeaders: admission?.headers })
+    return producer.produce({ request, prepared, observation, reason, production, signal, plan, rateLimitHeaders: admission?.headers, rescue })
   }
 
   /**

@@ -3,6 +3,9 @@ import { Production } from '../flight/production.js'
 import type { Flight, SingleFlight } from '../flight/single-flight.js'
 import type { Admission } from '../limits/rate-limiter.js'
 import type { RequestObservation } from '../telemetry/telemetry.js'
+import type { Rescue } from '../freshness/stale-answer.js'
+import type { LockHandle } from '../store/redis-layer.js'
+import type { UpstreamObservation, UpstreamTarget } from '../telemetry/telemetry.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
 import type { ForwardReason } from './cache-status.js'
 import type { PreparedRequest } from './prepare.js'
@@ -24,6 +27,22 @@ export interface Miss {
   plan: StorePlan | undefined
   /** The rate limit's headers for this request's answer. */
   rateLimitHeaders: Readonly<Record<string, string>> | undefined
+  /** stale-if-error: answers from a stale entry if the upstream fails (freshness/). */
+  rescue?: Rescue | undefined
+}
+
+/** A background refresh of a stored answer (freshness/): the call made under `lock`, by the request that found it stale or hot. */
+export interface Refresh {
+  request: ExchangeRequest
+  prepared: PreparedRequest
+  /** Where the new answer is stored, if it is storable. */
+  plan: StorePlan
+  /** The key's cross-instance lock, held (or a stand-in) for the refresh. */
+  lock: LockHandle
+  /** Aborted when the engine closes. */
+  signal: AbortSignal
+  /** Starts the GenAI observation of the call. */
+  startCall: (target: UpstreamTarget) => UpstreamObservation
 }
 
 /**
@@ -44,13 +63,20 @@ export interface Producer {
   produce(miss: Miss): Promise<Outcome>
   /** `Cache-Control: no-store`: the answer, passed on unread; neither looked up nor stored. */
   bypass(request: ExchangeRequest, prepared: PreparedRequest): Promise<Outcome>
+  /**
+   * Makes the call again in the background and stores its answer if it is
+   * storable (stale-while-revalidate, refresh-ahead); resolves with whether
+   * it was. Only producers that can call without a waiting request have it
+   * (the upstream, not a wrapped handler).
+   */
+  refresh?(refresh: Refresh): Promise<{ stored: boolean }>
 }
 
 const nothingStored: Promise<void> = Promise.resolve()
 
 /** How a producer stores an answer: in the tiers, when there is a plan and an entry. */
 export function keeperOf(tiers: TieredCache): PumpJob['keep'] {
-  return (plan, entry, counted) => (plan === undefined || entry === undefined ? nothingStored : tiers.keep(plan.key, entry, counted))
+  return (plan, entry, counted) => (plan === undefined || entry === undefined ? nothingStored : tiers.keep(plan.key, entry, counted, plan.graceMs))
 }
 
 /**

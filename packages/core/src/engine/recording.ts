@@ -15,6 +15,8 @@ export interface StorePlan {
   model: string | undefined
   /** The request body, for estimating usage when the answer has none. */
   requestBody: () => unknown
+  /** How long past its freshness the tiers keep the entry for stale answers (freshness/). @default 0 */
+  graceMs?: number
 }
 
 /**

@@ -21,6 +21,13 @@ export interface AiCacheStats {
   errors: number
   /** Requests to routes aicache forwards without caching. */
   passthrough: number
+  /**
+   * Hits answered from a stale entry (counted in `hits` too), by why:
+   * `error` (stale-if-error), `revalidate` (stale-while-revalidate).
+   */
+  stale: { error: number; revalidate: number }
+  /** Background refreshes (stale-while-revalidate, refresh-ahead) that ended with the entry replaced, or failed (the entry kept). */
+  refreshes: { stored: number; failed: number }
   /** Tokens that hits did not spend. */
   tokensSaved: { input: number; output: number }
   /** Dollars that hits did not spend (models with a known price only). */
@@ -80,6 +87,8 @@ export class StatsRecorder {
   readonly tokensSaved = { input: 0, output: 0 }
   readonly providerCacheTokens = { read: 0, write: 0 }
   readonly embeddings: EmbeddingStats = { inputsFromCache: 0, inputsSent: 0, inputsCollapsed: 0, upstreamCalls: 0, batchesMerged: 0 }
+  readonly stale = { error: 0, revalidate: 0 }
+  readonly refreshes = { stored: 0, failed: 0 }
 
   /** One request to a cacheable operation has been answered. */
   request(result: RequestResult, tier: Tier | undefined, saved: TokenUsage | undefined, costSavedUsd: number | undefined): void {
@@ -116,6 +125,8 @@ export class StatsRecorder {
       coalesced: this.coalesced,
       errors: this.errors,
       passthrough: this.passthrough,
+      stale: { ...this.stale },
+      refreshes: { ...this.refreshes },
       tokensSaved: { ...this.tokensSaved },
       costSavedUsd: this.costSavedUsd,
       costSpentUsd: this.costSpentUsd,

@@ -1,4 +1,6 @@
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
+import { rescued } from '../freshness/stale-answer.js'
+import { Production } from '../flight/production.js'
 import type { Claim } from '../tiers/claims.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
 import { type ApiKeyHeader, forwardRequestHeaders } from '../upstream/headers.js'
@@ -9,7 +11,7 @@ import { followProduction } from './follow.js'
 import { streamOutcome, withHeaders } from './outcomes.js'
 import { forwardedBody } from './passthrough-body.js'
 import type { PreparedRequest } from './prepare.js'
-import { keeperOf, type Miss, type Producer } from './producer.js'
+import { keeperOf, type Miss, type Producer, type Refresh } from './producer.js'
 import { type PumpJob, pumpUpstream, upstreamTarget } from './pump.js'
 
 // A call several requests wait on is not stopped when one of them leaves; the upstream's timeout bounds it.
@@ -67,7 +69,7 @@ export class UpstreamProducer implements Producer {
       claim: this.#claim,
       keep: this.#keep,
     })
-    const followed = await followProduction(prepared, production, { reason: miss.reason })
+    const followed = await rescued(followProduction(prepared, production, { reason: miss.reason }), miss.rescue)
     return observation.settle(withHeaders(followed, miss.rateLimitHeaders))
   }
 
@@ -85,6 +87,29 @@ export class UpstreamProducer implements Producer {
   /** Where this request's calls go, for the GenAI span. */
   targetOf(request: ExchangeRequest, prepared: PreparedRequest): UpstreamTarget {
     return upstreamTarget(request, prepared, this.#upstreamUrl)
+  }
+
+  async refresh(refresh: Refresh): Promise<{ stored: boolean }> {
+    const { request, prepared, lock } = refresh
+    const production = new Production()
+    await pumpUpstream({
+      request,
+      prepared,
+      upstream: this.#upstream,
+      upstreamApiKey: this.#upstreamApiKey,
+      apiKeyHeader: this.#apiKeyHeader,
+      production,
+      signal: refresh.signal,
+      plan: refresh.plan,
+      startCall: () => refresh.startCall(upstreamTarget(request, prepared, this.#upstreamUrl)),
+      onRemoteAnswer: () => {},
+      claim: async () => ({ lock }),
+      keep: this.#keep,
+    })
+    return production.result().then(
+      (result) => ({ stored: result.stored }),
+      () => ({ stored: false }),
+    )
   }
 
   async bypass(request: ExchangeRequest, prepared: PreparedRequest): Promise<Outcome> {

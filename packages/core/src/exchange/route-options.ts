@@ -33,6 +33,9 @@ export function resolveRouteOptions(input: RouteDirectives | undefined, name = '
   const resolved: RouteDirectives = {}
   if (options.namespace !== undefined) resolved.namespace = options.namespace
   if (ttlMs !== undefined) resolved.ttlMs = ttlMs
+  for (const window of ['staleIfErrorMs', 'staleWhileRevalidateMs'] as const) {
+    if (options[window] !== undefined) resolved[window] = nonNegativeIntegerOption(`${name}.${window}`, options[window], 0)
+  }
   if (rateLimit !== undefined) resolved.rateLimit = rateLimit
   const semantic = resolveRouteSemantic(options.semantic, `${name}.semantic`)
   if (semantic !== undefined) resolved.semantic = semantic

@@ -23,6 +23,10 @@ export interface RouteDirectives {
   namespace?: string
   /** TTL unless the request sends `x-aicache-ttl`. */
   ttlMs?: number
+  /** The engine's `staleIfErrorMs` for this route (docs/freshness.md). */
+  staleIfErrorMs?: number
+  /** The engine's `staleWhileRevalidateMs` for this route (docs/freshness.md). */
+  staleWhileRevalidateMs?: number
   /**
    * This route's own inbound rate limits instead of the engine's `rateLimit`
    * (`false`: none on this route). Its counters are its own: a scope's

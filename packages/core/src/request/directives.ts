@@ -11,6 +11,16 @@ export interface RequestDirectives {
   readonly onlyIfCached: boolean
   /** `Cache-Control: max-age=N`: accept only entries at most N seconds old. */
   readonly maxAgeSeconds: number | undefined
+  /**
+   * `Cache-Control: stale-if-error=N` (RFC 5861 section 4, honoured on
+   * requests): an answer up to N seconds stale will do if the upstream fails.
+   */
+  readonly staleIfErrorSeconds: number | undefined
+  /**
+   * `Cache-Control: stale-while-revalidate=N` (RFC 5861 section 3, honoured
+   * on requests): an answer up to N seconds stale will do now while it is refreshed.
+   */
+  readonly staleWhileRevalidateSeconds: number | undefined
   /** `x-aicache-ttl: N` (seconds): how long to keep the answer. */
   readonly ttlMs: number | undefined
   /** `x-aicache-namespace`. */
@@ -22,6 +32,8 @@ const none: RequestDirectives = Object.freeze({
   noCache: false,
   onlyIfCached: false,
   maxAgeSeconds: undefined,
+  staleIfErrorSeconds: undefined,
+  staleWhileRevalidateSeconds: undefined,
   ttlMs: undefined,
   namespace: undefined,
 })
@@ -78,12 +90,18 @@ export function parseDirectives(headers: RequestHeaders, route?: RouteDirectives
   let noCache = false
   let onlyIfCached = false
   let maxAgeSeconds: number | undefined
+  let staleIfErrorSeconds: number | undefined
+  let staleWhileRevalidateSeconds: number | undefined
   for (const part of (cacheControl ?? '').split(',')) {
     const [name = '', value] = part.trim().toLowerCase().split('=', 2)
     if (name === 'no-store') noStore = true
     else if (name === 'no-cache') noCache = true
     else if (name === 'only-if-cached') onlyIfCached = true
     else if (name === 'max-age' && value !== undefined) maxAgeSeconds = deltaSeconds(value.replace(/"/g, ''), 'max-age')
+    else if (name === 'stale-if-error' && value !== undefined) staleIfErrorSeconds = deltaSeconds(value.replace(/"/g, ''), 'stale-if-error')
+    else if (name === 'stale-while-revalidate' && value !== undefined) {
+      staleWhileRevalidateSeconds = deltaSeconds(value.replace(/"/g, ''), 'stale-while-revalidate')
+    }
   }
   if (namespace !== undefined && !namespacePattern.test(namespace)) {
     throw new AiCacheError('invalid_value', "Invalid 'x-aicache-namespace': use 1 to 128 letters, digits, '.', '_', ':' or '-'.", {
@@ -95,6 +113,8 @@ export function parseDirectives(headers: RequestHeaders, route?: RouteDirectives
     noCache,
     onlyIfCached,
     maxAgeSeconds,
+    staleIfErrorSeconds,
+    staleWhileRevalidateSeconds,
     ttlMs: ttl === undefined ? route?.ttlMs : seconds(ttl, 'x-aicache-ttl') * 1000,
     namespace,
   }

@@ -9,6 +9,27 @@ import type { CacheEntry } from './entry.js'
 export interface EntryMemo {
   hitHeaders?: unknown
   savedCost?: { usd: number | undefined }
+  /** How long (ms) past its freshness the tier keeps this entry to serve stale (`freshness/`). */
+  graceMs?: number
+  /** Hits of this entry in this process (`freshness/entry-hits.ts`). */
+  hits?: EntryHitCounts
+}
+
+/** Hits of one entry in this process, counted in place (no allocation per hit). */
+export interface EntryHitCounts {
+  /** Hits since the entry was kept here. */
+  count: number
+  /** Epoch ms of the last hit. */
+  lastHitMs: number
+  /** Start of the current one-minute window, and its hits; the previous window's hits. */
+  windowStartMs: number
+  windowHits: number
+  previousWindowHits: number
+}
+
+/** The memo of `entry` when it has one, without making one. */
+export function existingMemo(entry: CacheEntry): EntryMemo | undefined {
+  return entry === lastEntry ? lastMemo : memos.get(entry)
 }
 
 const memos = new WeakMap<CacheEntry, EntryMemo>()

@@ -10,7 +10,10 @@ import { redisKeys } from './redis-keys.js'
 import { resolveRedisLayerOptions, type RedisLayerOptions } from './redis-layer-options.js'
 import { type LockHandle, RedisLocks, type WaitedAnswer } from './redis-locks.js'
 import { RedisSubscriber } from './redis-subscriber.js'
+import { RedisHits, type SharedHits } from './redis-hits.js'
 import { RedisTier } from './redis-tier.js'
+
+export type { SharedHits } from './redis-hits.js'
 
 export type { BreakerState } from './guarded-remote.js'
 export type { InvalidationMessage } from './invalidation-messages.js'
@@ -25,13 +28,23 @@ export type { SharedFailure } from './shared-failure.js'
  * throughout: no method rejects because Redis is slow or down.
  */
 export interface RedisLayer {
-  /** The stored entry; `undefined` on a miss, a corrupt value (deleted), or Redis unavailable. */
+  /** The fresh stored entry; `undefined` on a miss, a corrupt value (deleted), a stale entry, or Redis unavailable. */
   get(key: string): Promise<CacheEntry | undefined>
+  /** The stored entry, fresh or kept past its freshness for its grace period. */
+  getRetained(key: string): Promise<CacheEntry | undefined>
   /**
-   * Stores for the entry's remaining freshness (capped by `maxTtlMs`) and
-   * wakes waiters; dropped if Redis is unavailable.
+   * Stores for the entry's remaining freshness plus `graceMs` (capped by
+   * `maxTtlMs`) and wakes waiters; dropped if Redis is unavailable.
    */
-  set(key: string, entry: CacheEntry): Promise<void>
+  set(key: string, entry: CacheEntry, graceMs?: number): Promise<void>
+  /**
+   * Adds hits of `key` counted in this process to its shared count, in the
+   * background: counts are gathered and written once per `hitFlushMs` (one
+   * `HINCRBY` and `PEXPIRE` per key hit since), never a write per hit.
+   */
+  countHits(key: string, hits: number, retainedUntilMs: number): void
+  /** The hits of `key` on every instance, as last written (up to `hitFlushMs` behind); `undefined` when none or Redis is unavailable. */
+  hitsOf(key: string): Promise<SharedHits | undefined>
   /** Deletes in Redis and tells every instance (this one at once) through `onInvalidate`. */
   delete(key: string): Promise<void>
   /** The local copy of a namespace's generation (0 if unknown); an unknown namespace is read in the background. */
@@ -123,6 +136,7 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
   }
   const { compressAboveBytes, maxTtlMs } = options
   const tier = new RedisTier({ client, remote, keys, compressAboveBytes, maxTtlMs })
+  const hits = new RedisHits({ client, remote, keys })
   const locks = new RedisLocks({ client, remote, keys, tier, lockTtlMs: options.lockTtlMs })
   const onBumped = (namespace: string, generation: number) => emit({ kind: 'namespace', namespace, generation })
   const generations = new RedisGenerations({ client, remote, keys, origin, onBumped, maxNamespaces: options.maxNamespaces })
@@ -156,14 +170,17 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
 
   return {
     get: (key) => tier.get(key),
-    async set(key, entry) {
-      await tier.set(key, entry)
+    getRetained: (key) => tier.getRetained(key),
+    async set(key, entry, graceMs) {
+      await tier.set(key, entry, graceMs)
       locks.written(key)
     },
     async delete(key) {
       emit({ kind: 'key', key })
       await tier.delete(key, keyDeletedMessage(origin, key))
     },
+    countHits: (key, count, retainedUntilMs) => hits.add(key, count, retainedUntilMs),
+    hitsOf: (key) => hits.read(key),
     generation: (namespace) => generations.get(namespace),
     isGenerationSynced: (namespace) => generations.isSynced(namespace),
     loadGeneration: (namespace) => generations.load(namespace),
@@ -193,6 +210,7 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     },
     async close() {
       info.close()
+      await hits.close()
       remote.close()
       locks.close()
       generations.close()

@@ -44,8 +44,18 @@ export class RedisTier {
     this.#now = options.now ?? Date.now
   }
 
-  /** The entry under `key`; a corrupt or foreign value is deleted and is a miss. */
+  /**
+   * The fresh entry under `key`; a corrupt or foreign value is deleted and
+   * is a miss, an entry past its freshness (kept for its grace period) is a
+   * miss too.
+   */
   async get(key: string): Promise<CacheEntry | undefined> {
+    const entry = await this.getRetained(key)
+    return entry === undefined || entry.createdAt + entry.ttlMs > this.#now() ? entry : undefined
+  }
+
+  /** The entry under `key`, fresh or kept past its freshness for its grace period (stale-if-error, stale-while-revalidate). */
+  async getRetained(key: string): Promise<CacheEntry | undefined> {
     const entryKey = this.#keys.entry(key)
     const stored = await this.#remote.call(async () => {
       try {
@@ -63,12 +73,14 @@ export class RedisTier {
   }
 
   /**
-   * Stores `entry` for its remaining freshness; an entry already stale is
+   * Stores `entry` for its remaining freshness plus `graceMs` (kept for
+   * stale answers), at most `maxTtlMs` in all; an entry already stale is
    * not stored. Wakes cross-instance waiters when the key's lock is held.
    */
-  async set(key: string, entry: CacheEntry): Promise<void> {
-    const ttlMs = Math.ceil(Math.min(entry.createdAt + entry.ttlMs - this.#now(), this.#maxTtlMs))
-    if (!(ttlMs > 0)) return
+  async set(key: string, entry: CacheEntry, graceMs = 0): Promise<void> {
+    const remainingMs = entry.createdAt + entry.ttlMs - this.#now()
+    if (!(remainingMs > 0)) return
+    const ttlMs = Math.ceil(Math.min(remainingMs + graceMs, this.#maxTtlMs))
     let value: Buffer
     try {
       value = await encodeEntry(entry, { compressAboveBytes: this.#compressAboveBytes })

@@ -46,6 +46,10 @@ export interface EngineCounts {
   embeddingInputs: Counts
   embeddingBatchesMerged: Counts
   semanticRejections: Counts
+  /** Stale answers by reason (freshness/). */
+  staleServed: Counts
+  /** Background refreshes by reason and result (freshness/). */
+  refreshes: Counts
 }
 
 /** What one engine reports when a metric reader collects. */
@@ -110,6 +114,8 @@ class MeterRegistry {
       embeddingInputs: counter(metric.embeddingInputs, '{input}', 'Embeddings inputs by source: cache, upstream or collapsed'),
       embeddingBatchesMerged: counter(metric.embeddingBatchesMerged, '{call}', 'Upstream embeddings calls that merged the inputs of several requests'),
       semanticRejections: counter(metric.semanticRejections, '{lookup}', 'Semantic lookups that served nothing, by reason'),
+      staleServed: counter(metric.staleServed, '{request}', 'Requests answered from a stale entry, by aicache.stale.reason'),
+      refreshes: counter(metric.refreshes, '{call}', 'Background refreshes of entries, by aicache.refresh.reason and aicache.refresh.result'),
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
@@ -146,7 +152,9 @@ class MeterRegistry {
       | 'providerCacheTokens'
       | 'embeddingInputs'
       | 'embeddingBatchesMerged'
-      | 'semanticRejections',
+      | 'semanticRejections'
+      | 'staleServed'
+      | 'refreshes',
       Observable
     >,
   ): void {
@@ -166,6 +174,8 @@ class MeterRegistry {
       embeddingInputs: new Points(),
       embeddingBatchesMerged: new Points(),
       semanticRejections: new Points(),
+      staleServed: new Points(),
+      refreshes: new Points(),
     }
     const counted = (into: Points, counts: Counts) => {
       for (const [key, count] of counts.entries()) into.add(key, count.attributes, count.value)
@@ -196,6 +206,8 @@ class MeterRegistry {
       counted(points.embeddingInputs, engine.counts.embeddingInputs)
       counted(points.embeddingBatchesMerged, engine.counts.embeddingBatchesMerged)
       counted(points.semanticRejections, engine.counts.semanticRejections)
+      counted(points.staleServed, engine.counts.staleServed)
+      counted(points.refreshes, engine.counts.refreshes)
     }
     for (const [name, gauge] of Object.entries(gauges)) {
       for (const [, point] of points[name as keyof typeof gauges].entries()) result.observe(gauge, point.value, point.attributes)

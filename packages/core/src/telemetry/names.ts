@@ -82,7 +82,19 @@ export const attribute = {
   semanticSimilarity: 'aicache.semantic.similarity',
   /** Why a semantic lookup served no neighbour (`threshold`, a guard's reason, `gone`, `embed_timeout`...). */
   semanticRejection: 'aicache.semantic.rejection',
+  /** Why a request was answered from a stale entry: `error` (stale-if-error) or `revalidate` (stale-while-revalidate). */
+  staleReason: 'aicache.stale.reason',
+  /** Why a background refresh was made: `revalidate` (a stale answer) or `ahead` (a hot entry about to expire). */
+  refreshReason: 'aicache.refresh.reason',
+  /** How a background refresh ended: `stored` (the entry replaced) or `failed` (the stale entry kept). */
+  refreshResult: 'aicache.refresh.result',
 } as const
+
+/** Why a request was answered from a stale entry, as `aicache.stale.reason`. */
+export type StaleReason = 'error' | 'revalidate'
+
+/** Why a background refresh was made, as `aicache.refresh.reason`. */
+export type RefreshReason = 'revalidate' | 'ahead'
 
 /** What happened to a request, as `aicache.result`. */
 export type RequestResult = 'hit' | 'miss' | 'bypass' | 'coalesced' | 'error'
@@ -123,6 +135,10 @@ export const metric = {
   semanticRejections: 'aicache.semantic.rejections',
   /** Time to embed a semantic lookup's query, seconds, by `aicache.result` (`ok`, `error`, `timeout`). */
   semanticEmbedDuration: 'aicache.semantic.embed.duration',
+  /** Requests answered from a stale entry, by `aicache.stale.reason` (`error`, `revalidate`). */
+  staleServed: 'aicache.stale.served',
+  /** Background refreshes (upstream calls) by `aicache.refresh.reason` and `aicache.refresh.result`. */
+  refreshes: 'aicache.refreshes',
 } as const
 
 /** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */

@@ -23,7 +23,7 @@ import type { Tier } from '../engine/cache-status.js'
 import type { StatsRecorder } from '../engine/stats.js'
 import { Counts, SeriesLimit } from './counts.js'
 import { type EngineCounts, type GaugeSources, type Instruments, InstrumentSet } from './instruments.js'
-import { attribute, genAi, instrumentationName, type RequestResult } from './names.js'
+import { attribute, genAi, instrumentationName, type RefreshReason, type RequestResult, type StaleReason } from './names.js'
 import { type Recordable, recordAtEndOfTurn } from './end-of-turn.js'
 import { RequestTally } from './tally.js'
 
@@ -290,6 +290,8 @@ export class RequestObservation implements Recordable {
   /** A semantic lookup's best neighbour: its similarity, and why it was not served (unset on a semantic hit). */
   similarity: number | undefined
   semanticRejection: string | undefined
+  /** Answered from a stale entry, and why (freshness/). */
+  stale: StaleReason | undefined
   readonly #telemetry: Telemetry
   readonly #format: ApiFormat | undefined
   readonly #model: string | undefined
@@ -397,6 +399,7 @@ export class RequestObservation implements Recordable {
     const operationName = this.#format?.genAiOperation
     const series = telemetry.tally.add(this.result, this.tier, operationName, this.#model, saved?.usage, costSavedUsd)
     if (this.rateLimited) telemetry.rejected(operationName)
+    if (this.stale !== undefined) telemetry.servedStale(this.stale)
     if (this.#parent === undefined && this.#instruments === undefined) return
     this.#endedAt = performance.now()
     this.#durationAttributes = series.durationAttributes
@@ -418,6 +421,7 @@ export class RequestObservation implements Recordable {
     if (this.rateLimited) attributes[attribute.rateLimited] = true
     if (this.similarity !== undefined) attributes[attribute.semanticSimilarity] = this.similarity
     if (this.semanticRejection !== undefined) attributes[attribute.semanticRejection] = this.semanticRejection
+    if (this.stale !== undefined) attributes[attribute.staleReason] = this.stale
     const usage = this.saved?.usage
     if (usage) {
       attributes[attribute.tokensSavedInput] = usage.inputTokens
@@ -453,6 +457,8 @@ export class Telemetry {
     embeddingInputs: new Counts(),
     embeddingBatchesMerged: new Counts(),
     semanticRejections: new Counts(),
+    staleServed: new Counts(),
+    refreshes: new Counts(),
   }
   /** `aicache.engine`, or nothing for an engine without a name. */
   readonly engineAttributes: Attributes
@@ -481,6 +487,7 @@ export class Telemetry {
       this.retried(operation, 0)
       this.rejected(operation, 0)
     }
+    for (const reason of ['error', 'revalidate'] as const) this.servedStale(reason, 0)
     this.#instruments = new InstrumentSet(options.meterProvider, {
       ...gauges,
       engine: options.engine,
@@ -502,6 +509,22 @@ export class Telemetry {
       ...this.engineAttributes,
       ...(operationName === undefined ? {} : { [genAi.operationName]: operationName }),
     }))
+  }
+
+  /** Counts a request answered from a stale entry (in `stats().stale` too). */
+  servedStale(reason: StaleReason, count = 1): void {
+    this.counts.staleServed.add(reason, count, () => ({ ...this.engineAttributes, [attribute.staleReason]: reason }))
+    this.stats.stale[reason] += count
+  }
+
+  /** Counts a background refresh that ended (in `stats().refreshes` too). */
+  refreshed(reason: RefreshReason, result: 'stored' | 'failed'): void {
+    this.counts.refreshes.add(`${reason}\n${result}`, 1, () => ({
+      ...this.engineAttributes,
+      [attribute.refreshReason]: reason,
+      [attribute.refreshResult]: result,
+    }))
+    this.stats.refreshes[result]++
   }
 
   /**

@@ -8,8 +8,16 @@ import type { CacheEntry } from '../store/entry.js'
 export interface MemoryTier {
   /** The fresh entry of `key`; `nowMs` is the caller's `Date.now()`, when it has one. */
   get(key: string, nowMs?: number): CacheEntry | undefined
-  /** Keeps `entry` until its own freshness ends (an entry already stale is not kept). */
-  set(key: string, entry: CacheEntry): void
+  /**
+   * The entry of `key` whether fresh or stale, as long as the tier still
+   * keeps it (its grace period); `undefined` otherwise. Does not count as a use.
+   */
+  peek(key: string, nowMs?: number): CacheEntry | undefined
+  /**
+   * Keeps `entry` until its own freshness ends, and `graceMs` longer for
+   * stale answers (freshness/); an entry already stale is not kept.
+   */
+  set(key: string, entry: CacheEntry, graceMs?: number): void
   delete(key: string): boolean
   clear(): void
   /** Entries held now. */
@@ -30,8 +38,17 @@ export type RemoteTierState = CircuitState
 export interface RemoteTier {
   /** The stored entry; `undefined` on a miss, a value that is not an entry, or the backend unavailable. */
   get(key: string): Promise<CacheEntry | undefined>
-  /** Stores for the entry's remaining freshness; dropped if the backend is unavailable. */
-  set(key: string, entry: CacheEntry): Promise<void>
+  /**
+   * The stored entry, fresh or kept past its freshness for its grace period
+   * (the caller tells them apart by `createdAt + ttlMs`). Optional: a tier
+   * without it keeps no stale entries, and `get` is used.
+   */
+  getRetained?(key: string): Promise<CacheEntry | undefined>
+  /**
+   * Stores for the entry's remaining freshness, plus `graceMs` for stale
+   * answers; dropped if the backend is unavailable.
+   */
+  set(key: string, entry: CacheEntry, graceMs?: number): Promise<void>
   /** Deletes the entry, here and for every instance that shares the tier. */
   delete(key: string): Promise<void>
   /** Whether the connection is up now. */
@@ -45,6 +62,7 @@ export interface RemoteTier {
 /** The memory tier when it is turned off (`memoryTier: false`): the remote tier alone. */
 export const noMemoryTier: MemoryTier = {
   get: () => undefined,
+  peek: () => undefined,
   set: () => {},
   delete: () => false,
   clear: () => {},

@@ -1,9 +1,11 @@
 import type { Tier } from '../engine/cache-status.js'
 import { AiCacheError } from '../errors.js'
+import { countHit, entryHits, type EntryHits } from '../freshness/entry-hits.js'
 import type { CacheEntry } from '../store/entry.js'
+import { existingMemo } from '../store/entry-memo.js'
 import { createMemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
-import { allNamespaces, createRedisLayer, type RedisLayer } from '../store/redis-layer.js'
+import { allNamespaces, createRedisLayer, type LockHandle, type RedisLayer, type SharedHits } from '../store/redis-layer.js'
 import type { RedisClient } from '../store/redis-client.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { type Claim, claimAcross } from './claims.js'
@@ -22,13 +24,16 @@ export interface TieredCacheOptions {
   l1TtlMs?: number | undefined
 }
 
+/** The lock of a refresh without Redis: nobody else to exclude. */
+const noLock: LockHandle = Object.freeze({ held: false, release: async () => {} })
+
 /** A tier slower than memory, by the name `Cache-Status` gives it. */
 export type RemoteTierName = Exclude<Tier, 'l1' | 'semantic'>
 
-/** An entry a remote tier answered with, and which tier it was. */
+/** An entry a lookup that went to a remote tier answered with, and which tier it was (memory's, when only it kept a stale one). */
 export interface RemoteHit {
   entry: CacheEntry
-  tier: RemoteTierName
+  tier: Tier
 }
 
 /** Told how each remote lookup went (a request's observation is one). */
@@ -122,21 +127,46 @@ export class TieredCache {
   }
 
   /**
-   * The fresh entry of `key`, fastest tier first. A memory hit is the entry
-   * itself, synchronously (so it waits for nothing and allocates nothing);
-   * otherwise a promise of what the remote tier had, with the tier's name;
-   * `undefined` when memory missed and there is no remote tier.
+   * The entry of `key`, fastest tier first. A memory hit is the entry
+   * itself, synchronously (so it waits for nothing and allocates nothing),
+   * its hit counted; otherwise a promise of what the remote tier had, with
+   * the tier's name; `undefined` when no tier has it. An entry past its
+   * freshness that a tier still keeps for its grace period (stale-if-error,
+   * stale-while-revalidate) is returned when no tier has a fresh one: the
+   * caller tells it apart by `createdAt + ttlMs` and never serves it as fresh.
    */
   lookUp(key: string, nowMs: number, observer: LookupObserver): CacheEntry | Promise<RemoteHit | undefined> | undefined {
     const entry = this.memory.get(key, nowMs)
-    if (entry !== undefined) return entry
+    if (entry !== undefined) {
+      this.#countHit(key, entry, nowMs)
+      return entry
+    }
     const layer = this.#layer
-    return layer === undefined ? undefined : lookUpRemote(layer, key, observer)
+    return layer === undefined ? this.memory.peek(key, nowMs) : this.#lookUpRemote(layer, key, observer)
   }
 
-  /** A remote hit was answered with: memory keeps it for the rest of its freshness (or `redis.localTtlMs`). */
-  promote(key: string, entry: CacheEntry, nowMs: number): void {
-    this.memory.set(key, this.#locallyBounded(entry, nowMs))
+  /**
+   * A remote hit was answered with: memory keeps it for the rest of its
+   * freshness (or `redis.localTtlMs`), and `graceMs` longer for stale answers.
+   */
+  promote(key: string, entry: CacheEntry, nowMs: number, graceMs = 0): void {
+    const local = this.#locallyBounded(entry, nowMs)
+    // A copy bounded by `localTtlMs` is not kept past it: its freshness here is not the answer's.
+    this.memory.set(key, local, local === entry ? graceMs : 0)
+  }
+
+  /**
+   * The hits of `key`'s entry in this process (memory tier), or `undefined`
+   * when memory does not hold it. Across instances: {@link sharedHitsOf}.
+   */
+  hitsOf(key: string, nowMs = Date.now()): EntryHits | undefined {
+    const entry = this.memory.peek(key, nowMs)
+    return entry === undefined ? undefined : entryHits(entry, nowMs)
+  }
+
+  /** The hits of `key` on every instance, as last written to Redis (once a second); `undefined` without Redis or before any. */
+  async sharedHitsOf(key: string): Promise<SharedHits | undefined> {
+    return this.#layer?.hitsOf(key)
   }
 
   /**
@@ -147,14 +177,30 @@ export class TieredCache {
    * no longer holds this one (it was deleted, invalidated or replaced
    * meanwhile, and must stay so).
    */
-  async keep(key: string, entry: CacheEntry, counted?: Promise<CacheEntry | undefined>): Promise<void> {
+  async keep(key: string, entry: CacheEntry, counted?: Promise<CacheEntry | undefined>, graceMs = 0): Promise<void> {
     const local = this.#locallyBounded(entry, Date.now())
-    this.memory.set(key, local)
-    if (this.#layer) await this.#layer.set(key, entry)
+    this.memory.set(key, local, local === entry ? graceMs : 0)
+    if (this.#layer) await this.#layer.set(key, entry, graceMs)
     const countedEntry = await counted
     if (countedEntry === undefined) return
     if (this.#memoryOn && this.memory.get(key) !== local) return
-    await this.keep(key, countedEntry)
+    await this.keep(key, countedEntry, undefined, graceMs)
+  }
+
+  /**
+   * The lock of `key` for a background refresh, if nobody holds it (a
+   * stand-in when Redis is unavailable, `{ held: false }` without Redis);
+   * `undefined` while another instance holds it (it is refreshing or
+   * producing the answer): the refresh is not made twice.
+   */
+  async lockForRefresh(key: string): Promise<LockHandle | undefined> {
+    const layer = this.#layer
+    return layer === undefined ? noLock : layer.acquire(key)
+  }
+
+  /** The fresh entry of `key` in the remote tier, if any (without Redis: `undefined`). */
+  async remoteFresh(key: string): Promise<CacheEntry | undefined> {
+    return this.#layer?.get(key)
   }
 
   /**
@@ -191,11 +237,26 @@ export class TieredCache {
     if (localTtlMs === undefined || entry.createdAt + entry.ttlMs <= nowMs + localTtlMs) return entry
     return { ...entry, ttlMs: nowMs + localTtlMs - entry.createdAt }
   }
-}
 
-async function lookUpRemote(remote: RemoteTier, key: string, observer: LookupObserver): Promise<RemoteHit | undefined> {
-  const startedAt = performance.now()
-  const entry = await remote.get(key)
-  observer.lookedUp('l2', startedAt, entry !== undefined)
-  return entry === undefined ? undefined : { entry, tier: 'l2' }
+  /** A memory hit: counted on the entry (and, with Redis, added to its shared count in the background). */
+  #countHit(key: string, entry: CacheEntry, nowMs: number): void {
+    countHit(entry, nowMs)
+    this.#layer?.countHits(key, 1, entry.createdAt + entry.ttlMs + (existingMemo(entry)?.graceMs ?? 0))
+  }
+
+  /** The remote tier's entry (fresh, else one kept for its grace period); memory's stale one when it has none. */
+  async #lookUpRemote(remote: RedisLayer, key: string, observer: LookupObserver): Promise<RemoteHit | undefined> {
+    const startedAt = performance.now()
+    const entry = await remote.getRetained(key)
+    const nowMs = Date.now()
+    const fresh = entry !== undefined && entry.createdAt + entry.ttlMs > nowMs
+    observer.lookedUp('l2', startedAt, fresh)
+    if (fresh) {
+      this.#countHit(key, entry, nowMs)
+      return { entry, tier: 'l2' }
+    }
+    const local = this.memory.peek(key, nowMs)
+    if (local !== undefined && (entry === undefined || local.createdAt >= entry.createdAt)) return { entry: local, tier: 'l1' }
+    return entry === undefined ? undefined : { entry, tier: 'l2' }
+  }
 }
