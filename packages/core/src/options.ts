@@ -9,6 +9,7 @@ import { type RedisLayerOptions, resolveRedisLayerOptions } from './store/redis-
 import type { RedisConnection } from './store/redis-client.js'
 import { type ResilienceOptions, type ResolvedResilienceOptions, resolveResilienceOptions } from './upstream/resilience-options.js'
 import type { TelemetryOptions } from './telemetry/telemetry.js'
+import { type ResolvedWarmUpOptions, resolveWarmUpOptions, type WarmUpOptions } from './warm/warm-up-options.js'
 
 /**
  * Whose answers may be shared.
@@ -129,6 +130,13 @@ export interface AiCacheOptions extends ResilienceOptions {
   memoryTier?: boolean
   /** How long a request waits for another instance making the same call before making its own. @default 30_000 */
   lockWaitMs?: number
+  /**
+   * Warm-up from Redis: instances rank the keys they are asked for in Redis,
+   * and one that starts fills its memory tier with the hottest entries of
+   * its namespaces before `ready()` resolves. `true` for the defaults. Needs
+   * `redis`. Off by default. See docs/warm-up.md.
+   */
+  warmUp?: boolean | WarmUpOptions
 }
 
 /** Options after validation, with every default filled in. */
@@ -157,6 +165,7 @@ export interface ResolvedAiCacheOptions {
   readonly redis: RedisLayerOptions | undefined
   readonly memoryTier: boolean
   readonly lockWaitMs: number
+  readonly warmUp: ResolvedWarmUpOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -350,5 +359,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     redis,
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
+    warmUp: resolveWarmUpOptions(options.warmUp, { namespace, maxBytes, hasRedis: redis !== undefined }),
   })
 }
