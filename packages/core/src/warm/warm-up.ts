@@ -115,11 +115,13 @@ export class WarmUp {
   }
 
   async #load(tiers: TieredCache, layer: RedisLayer, ranking: HotKeyRanking, progress: LoadProgress): Promise<void> {
-    const { maxEntries, maxBytes, namespaces } = this.#options
+    const { maxEntries, maxBytes, namespaces, maxRankedKeys } = this.#options
+    // Twice as many as are loaded: some entries of the ranking may be gone from Redis (expired, evicted).
+    const limit = Math.min(2 * maxEntries, maxRankedKeys)
     const candidates: RankedKey[] = []
     for (const namespace of namespaces) {
       const generation = await tiers.generation(namespace)
-      candidates.push(...(await ranking.top(namespace, generation, maxEntries)))
+      candidates.push(...(await ranking.top(namespace, generation, limit)))
     }
     candidates.sort((first, second) => second.score - first.score)
     progress.ranked = candidates.length
