@@ -23,17 +23,18 @@ async function main(): Promise<void> {
     console.log('It is a fake LLM with canned answers (no API key, no cost). Set AICACHE_UPSTREAM_URL to proxy a real provider.')
   }
   const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url })
-  // Serve with Redis from the first request when it is there; without it after about a second.
-  await engine.ready()
+  // Listening at once, so probes of GET /aicache/ready see 503 while Redis connects and the warm-up runs;
+  // the start-up line comes once the engine is ready (Redis there, or given up on after about a second).
   const server = createGatewayApp(engine, config.adminToken).listen(config.port, config.host)
-  server.once('listening', () => {
-    const { port } = server.address() as AddressInfo
-    const base = `http://${config.host}:${port}`
-    console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1)`)
-    console.log(`upstream: ${engine.options.upstream?.href}`)
-    if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
-    if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
-  })
+  await Promise.all([engine.ready(), new Promise((resolve) => server.once('listening', resolve))])
+  const { port } = server.address() as AddressInfo
+  const base = `http://${config.host}:${port}`
+  console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1)`)
+  console.log(`upstream: ${engine.options.upstream?.href}`)
+  if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
+  if (config.cache.warmUp) console.log(`warm-up: ${JSON.stringify(engine.warmUpReport ?? {})}`)
+  console.log(`readiness: GET ${base}/aicache/ready`)
+  if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate, POST ${base}/aicache/warm (bearer token)`)
   const shutdown = () => {
     server.close()
     server.closeIdleConnections()
