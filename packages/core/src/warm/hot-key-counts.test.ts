@@ -9,7 +9,14 @@ describe('HotKeyCounts', () => {
     counts.count('default', 0, 'b')
     counts.count('docs', 3, 'c')
     expect(counts.drain()).toEqual([
-      { namespace: 'default', generation: 0, counts: [['a', 2], ['b', 1]] },
+      {
+        namespace: 'default',
+        generation: 0,
+        counts: [
+          ['a', 2],
+          ['b', 1],
+        ],
+      },
       { namespace: 'docs', generation: 3, counts: [['c', 1]] },
     ])
     expect(counts.size).toBe(0)
@@ -24,7 +31,16 @@ describe('HotKeyCounts', () => {
     counts.count('other', 0, 'd')
     counts.count('default', 0, 'a')
     expect(counts.size).toBe(2)
-    expect(counts.drain()).toEqual([{ namespace: 'default', generation: 0, counts: [['a', 2], ['b', 1]] }])
+    expect(counts.drain()).toEqual([
+      {
+        namespace: 'default',
+        generation: 0,
+        counts: [
+          ['a', 2],
+          ['b', 1],
+        ],
+      },
+    ])
   })
 
   it('drops the counts of a namespace whose generation moved on (its keys can no longer be hit)', () => {

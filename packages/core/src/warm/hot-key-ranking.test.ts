@@ -29,8 +29,26 @@ describe.skipIf(skipWithoutRedis())('HotKeyRanking on a real Redis', () => {
 
   it('adds counts of several flushes and ranks the most asked-for first', async () => {
     const hot = ranking()
-    await hot.add([{ namespace: 'default', generation: 0, counts: [['a', 1], ['b', 4]] }])
-    await hot.add([{ namespace: 'default', generation: 0, counts: [['a', 2], ['c', 1]] }])
+    await hot.add([
+      {
+        namespace: 'default',
+        generation: 0,
+        counts: [
+          ['a', 1],
+          ['b', 4],
+        ],
+      },
+    ])
+    await hot.add([
+      {
+        namespace: 'default',
+        generation: 0,
+        counts: [
+          ['a', 2],
+          ['c', 1],
+        ],
+      },
+    ])
     expect(await hot.top('default', 0, 10)).toEqual([
       { key: 'b', score: 4 },
       { key: 'a', score: 3 },
@@ -62,7 +80,17 @@ describe.skipIf(skipWithoutRedis())('HotKeyRanking on a real Redis', () => {
 
   it('keeps only the maxRankedKeys highest counts of a set', async () => {
     const hot = ranking(2)
-    await hot.add([{ namespace: 'default', generation: 0, counts: [['a', 3], ['b', 1], ['c', 2]] }])
+    await hot.add([
+      {
+        namespace: 'default',
+        generation: 0,
+        counts: [
+          ['a', 3],
+          ['b', 1],
+          ['c', 2],
+        ],
+      },
+    ])
     expect(await client.zcard(hot.setKey('default', 0, 10))).toBe(2)
     expect((await hot.top('default', 0, 10)).map(({ key }) => key)).toEqual(['a', 'c'])
   })

@@ -33,7 +33,10 @@ describe('engine.warm', () => {
 
   it('stores misses, counts cached ones as cached, and the warmed answers are hits for callers with the same credential', async () => {
     const { cache, url } = await gateway()
-    const requests = [chat('Where is my parcel?', { authorization: 'Bearer sk-a' }), { path: '/v1/chat/completions', ...chat('How do refunds work?', { Authorization: 'Bearer sk-a' }) }]
+    const requests = [
+      chat('Where is my parcel?', { authorization: 'Bearer sk-a' }),
+      { path: '/v1/chat/completions', ...chat('How do refunds work?', { Authorization: 'Bearer sk-a' }) },
+    ]
     expect(await cache.warm(requests)).toMatchObject({ total: 2, stored: 2, cached: 0, failed: 0, invalid: 0 })
     expect(await cache.warm(requests)).toMatchObject({ total: 2, stored: 0, cached: 2 })
     expect(fake.callCount()).toBe(2)
