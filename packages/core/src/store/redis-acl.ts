@@ -15,6 +15,11 @@ const commands = [
   'time', // the rate limiter's clock, inside its script
   'info', // ioredis's ready check, and the INFO read (memory, evictions)
   'select', // a URL naming a database other than 0
+  // The hot-key ranking of the warm-up (`warmUp`): counts added, trimmed, expired, read.
+  'zincrby',
+  'zremrangebyrank',
+  'pexpire',
+  'zrevrange',
 ] as const
 
 /**

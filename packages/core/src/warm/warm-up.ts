@@ -2,6 +2,7 @@ import type { ResolvedAiCacheOptions } from '../options.js'
 import { entrySizeBytes } from '../store/entry.js'
 import type { RedisLayer } from '../store/redis-layer.js'
 import { resolveRedisLayerOptions } from '../store/redis-layer-options.js'
+import { noMemoryTier } from '../tiers/tier.js'
 import type { TieredCache } from '../tiers/tiered-cache.js'
 import { HotKeyCounts } from './hot-key-counts.js'
 import { HotKeyRanking, type RankedKey, within } from './hot-key-ranking.js'
@@ -74,7 +75,8 @@ export class WarmUp {
     this.#ranking = new HotKeyRanking({ client: layer.client, prefix: this.#prefix, periodMs, periods, maxRankedKeys, timeoutMs: rankingTimeoutMs })
     this.#timer = setInterval(() => void this.flush(), flushIntervalMs)
     this.#timer.unref()
-    if (this.#options.onStart) this.#report = await this.#warmUp(tiers, layer, this.#ranking)
+    // Without a memory tier (`memoryTier: false`) there is nothing to fill: the instance still ranks for the others.
+    if (this.#options.onStart && tiers.memory !== noMemoryTier) this.#report = await this.#warmUp(tiers, layer, this.#ranking)
   }
 
   /** Sends the counts so far to Redis (one flush at a time); resolves when done or dropped. */
