@@ -71,13 +71,14 @@ export function warmHandler(engine: AiCache): RequestHandler {
     const stopped = new AbortController()
     res.once('close', () => stopped.abort())
     res.status(200).set({ 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
-    const send = (value: object) => res.write(`${JSON.stringify(value)}\n`)
+    // Once the client is gone there is no one to tell; the requests already started finish anyway.
+    const send = (value: object) => void (res.destroyed || res.write(`${JSON.stringify(value)}\n`))
     send({ type: 'start', total: items.requests.length })
     const report = await engine.warm(items.requests, {
       concurrency,
       signal: stopped.signal,
       onResult: ({ index, ...result }) => send({ type: 'result', ...items.where[index], ...result }),
     })
-    res.end(`${JSON.stringify({ type: 'done', ...report })}\n`)
+    if (!res.destroyed) res.end(`${JSON.stringify({ type: 'done', ...report })}\n`)
   }
 }

@@ -97,6 +97,8 @@ export async function warmRequests(respond: Respond, requests: Iterable<WarmRequ
   }
   const report: WarmReport = { total: 0, stored: 0, cached: 0, uncached: 0, failed: 0, invalid: 0, skipped: 0, durationMs: 0 }
   const signal = options.signal ?? new AbortController().signal
+  // The requests' own signal never aborts: one that started finishes (and is stored) when the run is stopped.
+  const running = new AbortController().signal
   const iterator = requests[Symbol.iterator]()
   let index = 0
   const worker = async () => {
@@ -109,7 +111,7 @@ export async function warmRequests(respond: Respond, requests: Iterable<WarmRequ
         report.skipped++
         continue
       }
-      const result = { index: position, ...(await warmOne(respond, next.value, signal)) }
+      const result = { index: position, ...(await warmOne(respond, next.value, running)) }
       report[result.outcome]++
       options.onResult?.(result)
     }
