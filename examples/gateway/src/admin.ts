@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import express, { type ErrorRequestHandler, type Response, type Router } from 'express'
 import type { AiCache } from '@aicache/express'
+import { warmBodyLimit, warmHandler } from './warm-route.js'
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
@@ -43,7 +44,7 @@ function invalidateTarget(raw: Buffer): InvalidateTarget | ReturnType<typeof err
 }
 
 /**
- * `GET /aicache/stats` and `POST /aicache/invalidate`, both behind the admin
+ * `GET /aicache/stats`, `POST /aicache/invalidate` and `POST /aicache/warm`, all behind the admin
  * token as a bearer. Comparing digests in constant time keeps the token's
  * length and content from leaking through response timing.
  */
@@ -74,5 +75,7 @@ export function adminRouter(engine: AiCache, adminToken: string): Router {
     res.json({ invalidated: 'all' in target ? '*' : target.namespace })
   })
   router.use('/aicache/invalidate', bodyFailed)
+  router.post('/aicache/warm', express.raw({ type: () => true, limit: warmBodyLimit }), warmHandler(engine))
+  router.use('/aicache/warm', bodyFailed)
   return router
 }

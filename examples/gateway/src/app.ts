@@ -1,14 +1,17 @@
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import { type AiCache, aiCache } from '@aicache/express'
 import { adminRouter } from './admin.js'
+import { readyRouter } from './ready-route.js'
 
 /**
- * The gateway app: admin routes (with a token), aicache in proxy mode, and
+ * The gateway app: the readiness route, admin routes (with a token), aicache in proxy mode, and
  * OpenAI-style answers for everything else.
  */
 export function createGatewayApp(engine: AiCache, adminToken: string | undefined): Express {
   const app = express()
   app.disable('x-powered-by')
+  // Before the admin routes: probes send no token.
+  app.use(readyRouter(engine))
   if (adminToken) app.use(adminRouter(engine, adminToken))
   app.use(aiCache(engine))
   app.use((req, res) => {

@@ -78,6 +78,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ AICACHE_RATE_LIMIT_IDENTITY: 'address' }).cache.rateLimit).toEqual({ identity: 'address' })
   })
 
+  it('turns the warm-up on with AICACHE_WARM_UP and sets its bounds beside it; false wins over bounds', () => {
+    expect(loadConfig({ AICACHE_WARM_UP: 'true' }).cache.warmUp).toBe(true)
+    const bounded = loadConfig({
+      AICACHE_WARM_UP: '1',
+      AICACHE_WARM_UP_NAMESPACES: 'default, docs',
+      AICACHE_WARM_UP_MAX_ENTRIES: '500',
+      AICACHE_WARM_UP_MAX_BYTES: '8388608',
+      AICACHE_WARM_UP_TIMEOUT_MS: '3000',
+    })
+    expect(bounded.cache.warmUp).toEqual({ namespaces: ['default', 'docs'], maxEntries: 500, maxBytes: 8388608, timeoutMs: 3000 })
+    expect(loadConfig({ AICACHE_WARM_UP: 'false', AICACHE_WARM_UP_MAX_ENTRIES: '500' }).cache.warmUp).toBe(false)
+    expect(() => loadConfig({ AICACHE_WARM_UP: 'yes' })).toThrow(/AICACHE_WARM_UP must be 'true' or 'false'/)
+  })
+
   it('reads Redis Sentinel from AICACHE_REDIS_SENTINELS and AICACHE_REDIS_SENTINEL_NAME', () => {
     const config = loadConfig({
       AICACHE_REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381',

@@ -77,6 +77,17 @@ const normalize: Parse = (value, name) => {
   return { whitespace: parts.includes('whitespace'), case: parts.includes('case') }
 }
 
+const flag: Parse = (value, name) => {
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new Error(`${name} must be 'true' or 'false', got '${value}'`)
+}
+const list: Parse = (value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+
 const sentinels: Parse = (value, name) => {
   const list = value
     .split(',')
@@ -90,8 +101,8 @@ const sentinels: Parse = (value, name) => {
   })
 }
 
-/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, `refreshAhead`, or per provider in `upstream` and `upstreamApiKey`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | `refreshAhead.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
+/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp`, or per provider in `upstream` and `upstreamApiKey`. */
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | `refreshAhead.${string}` | `warmUp.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -131,9 +142,15 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_LOCAL_TTL_MS', 'redis.localTtlMs', integer],
   ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
   ['AICACHE_EMBEDDINGS_BATCH_WINDOW_MS', 'embeddings.batchWindowMs', integer],
+  // Warm-up from Redis (docs/warm-up.md): the switch first, its bounds after it.
+  ['AICACHE_WARM_UP', 'warmUp', flag],
+  ['AICACHE_WARM_UP_NAMESPACES', 'warmUp.namespaces', list],
+  ['AICACHE_WARM_UP_MAX_ENTRIES', 'warmUp.maxEntries', integer],
+  ['AICACHE_WARM_UP_MAX_BYTES', 'warmUp.maxBytes', integer],
+  ['AICACHE_WARM_UP_TIMEOUT_MS', 'warmUp.timeoutMs', integer],
 ]
 
-/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings`, `refreshAhead` or `upstream` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp` or `upstream` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)
@@ -145,6 +162,8 @@ function setOption(options: Record<string, unknown>, option: OptionPath, value: 
   if (parent === 'redis' && nested === undefined && child !== 'sentinels') {
     throw new Error(`${variable} needs a Redis URL (REDIS_URL) or sentinels (AICACHE_REDIS_SENTINELS)`)
   }
+  // AICACHE_WARM_UP=false turns the warm-up off, whatever bounds are set beside it.
+  if (parent === 'warmUp' && nested === false) return
   options[parent] = { ...(nested as object | undefined), [child]: value }
 }
 

@@ -25,19 +25,20 @@ async function main(): Promise<void> {
   }
   const semantic = await semanticOption(config.semantic)
   const engine = createAiCache({ ...config.cache, upstream: config.cache.upstream ?? demo?.url, ...(semantic && { semantic: semantic.option }) })
-  // Serve with Redis from the first request when it is there; without it after about a second.
-  await engine.ready()
+  // Listening at once, so probes of GET /aicache/ready see 503 while Redis connects and the warm-up runs;
+  // the start-up lines come once the engine is ready (Redis there, or given up on after about a second).
   const server = createGatewayApp(engine, config.adminToken).listen(config.port, config.host)
-  server.once('listening', () => {
-    const { port } = server.address() as AddressInfo
-    const base = `http://${config.host}:${port}`
-    console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1, Anthropic base URL: ${base})`)
-    const { openai, anthropic } = engine.options.upstreams
-    console.log(`upstream: ${openai?.href ?? 'none for OpenAI calls'}${anthropic && anthropic !== openai ? `, Anthropic: ${anthropic.href}` : ''}`)
-    if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
-    if (semantic) console.log(`semantic cache: ${semantic.description}, threshold ${engine.options.semantic?.threshold}`)
-    if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate (bearer token)`)
-  })
+  await Promise.all([engine.ready(), new Promise((resolve) => server.once('listening', resolve))])
+  const { port } = server.address() as AddressInfo
+  const base = `http://${config.host}:${port}`
+  console.log(`aicache gateway listening on ${base} (OpenAI base URL: ${base}/v1, Anthropic base URL: ${base})`)
+  const { openai, anthropic } = engine.options.upstreams
+  console.log(`upstream: ${openai?.href ?? 'none for OpenAI calls'}${anthropic && anthropic !== openai ? `, Anthropic: ${anthropic.href}` : ''}`)
+  if (config.cache.redis) console.log(`redis: ${redisState(engine)}`)
+  if (config.cache.warmUp) console.log(`warm-up: ${JSON.stringify(engine.warmUpReport ?? {})}`)
+  if (semantic) console.log(`semantic cache: ${semantic.description}, threshold ${engine.options.semantic?.threshold}`)
+  console.log(`readiness: GET ${base}/aicache/ready`)
+  if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, POST ${base}/aicache/invalidate, POST ${base}/aicache/warm (bearer token)`)
   const shutdown = () => {
     server.close()
     server.closeIdleConnections()

@@ -13,6 +13,7 @@ import { type ResilienceOptions, type ResolvedResilienceOptions, resolveResilien
 import type { TelemetryOptions } from './telemetry/telemetry.js'
 import type { UpstreamName } from './formats/format.js'
 import { type ResolvedSemanticOptions, resolveSemanticOptions, type SemanticOptions } from './semantic/semantic-options.js'
+import { type ResolvedWarmUpOptions, resolveWarmUpOptions, type WarmUpOptions } from './warm/warm-up-options.js'
 
 /**
  * Whose answers may be shared.
@@ -159,6 +160,13 @@ export interface AiCacheOptions extends ResilienceOptions, FreshnessOptions {
    * docs/semantic-cache.md.
    */
   semantic?: SemanticOptions | false
+  /**
+   * Warm-up from Redis: instances rank the keys they are asked for in Redis,
+   * and one that starts fills its memory tier with the hottest entries of
+   * its namespaces before `ready()` resolves. `true` for the defaults. Needs
+   * `redis`. Off by default. See docs/warm-up.md.
+   */
+  warmUp?: boolean | WarmUpOptions
 }
 
 /** One upstream base URL per provider (see `AiCacheOptions.upstream`). */
@@ -212,6 +220,7 @@ export interface ResolvedAiCacheOptions {
   readonly semantic: ResolvedSemanticOptions | undefined
   /** Stale-if-error, stale-while-revalidate and refresh-ahead (docs/freshness.md). */
   readonly freshness: ResolvedFreshnessOptions
+  readonly warmUp: ResolvedWarmUpOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -450,5 +459,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     embeddings: resolveEmbeddingsOptions(options.embeddings),
     semantic: resolveSemanticOptions(options.semantic),
     freshness: resolveFreshnessOptions(options),
+    warmUp: resolveWarmUpOptions(options.warmUp, { namespace, maxBytes, hasRedis: redis !== undefined }),
   })
 }

@@ -20,6 +20,8 @@ import type { CacheEntry } from '../store/entry.js'
 import { recordQueued } from '../telemetry/end-of-turn.js'
 import { type RequestObservation, Telemetry } from '../telemetry/telemetry.js'
 import { TieredCache } from '../tiers/tiered-cache.js'
+import { createWarmUp, type WarmUp, type WarmUpReport } from '../warm/warm-up.js'
+import { type WarmOptions, type WarmReport, type WarmRequest, warmRequests } from '../warm/warm-requests.js'
 import type { ForwardReason, Tier } from './cache-status.js'
 import { failedOutcome, observedFailure } from './failures.js'
 import { followProduction } from './follow.js'
@@ -75,6 +77,8 @@ export class AiCache {
   readonly #perInput: PerInputEmbeddings | undefined
   /** The semantic cache, when the `semantic` option is given (docs/semantic-cache.md). */
   readonly #semantic: SemanticTier | undefined
+  /** Hot-key ranking and warm-up from Redis (`warmUp`), when on. */
+  readonly #warmUp: WarmUp | undefined
 
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
@@ -111,16 +115,45 @@ export class AiCache {
     })
     this.#handler = new HandlerProducer({ tiers: this.#tiers, maxBytes: this.options.maxBytes, telemetry: this.#telemetry, stats: this.#stats })
     const { redis } = this.options
-    this.#ready = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
+    this.#warmUp = createWarmUp(this.options)
+    const connected = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
+    this.#ready = this.#warmUp ? connected.then(() => this.#warmUp?.start(this.#tiers)) : connected
   }
 
   /**
    * Resolves once the Redis layer is connected (or given up on, after about
-   * a second: it keeps connecting in the background). Requests before that
-   * are served without L2.
+   * a second: it keeps connecting in the background) and, with `warmUp`,
+   * the memory tier is filled with the hottest entries (or `warmUp.timeoutMs`
+   * passed). Requests before that are served without L2, or cold. Never rejects.
    */
   ready(): Promise<void> {
     return this.#ready
+  }
+
+  /** How the warm-up from Redis at start went, once it ended (`warmUp`); `undefined` otherwise. */
+  get warmUpReport(): WarmUpReport | undefined {
+    return this.#warmUp?.report
+  }
+
+  /**
+   * Pre-populates the cache: runs each request through the engine as a
+   * client's would (misses go to the upstream, within its concurrency cap
+   * and budget; cached ones are hits) and counts what became of each. A
+   * string item is parsed as JSON; an item that is not a request is counted
+   * as `invalid`, not thrown. Proxy mode only (misses need the upstream).
+   * See docs/warm-up.md.
+   *
+   * @example
+   * ```ts
+   * const report = await cache.warm([{ format: 'chat', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] } }])
+   * // { total: 1, stored: 1, cached: 0, uncached: 0, failed: 0, invalid: 0, skipped: 0, durationMs: 412 }
+   * ```
+   */
+  async warm(requests: Iterable<WarmRequest | string>, options?: WarmOptions): Promise<WarmReport> {
+    if (this.#proxy === undefined) {
+      throw new AiCacheError('invalid_option', "warm() needs proxy mode (the 'upstream' option): misses are answered by the upstream.", { param: 'upstream' })
+    }
+    return warmRequests((request) => this.respond(request), requests, options)
   }
 
   /**
@@ -232,6 +265,7 @@ export class AiCache {
     this.#freshness.close()
     this.#upstreams.close()
     this.#semantic?.close()
+    await this.#warmUp?.close()
     await this.#tiers.close()
   }
 
@@ -301,6 +335,7 @@ export class AiCache {
     const key = cacheKeyOf(prepared.keySlot, namespace, generation, serving.scope, prepared.requestDigest)
     observation.namespace = namespace
     observation.key = key
+    this.#warmUp?.count(namespace, generation, key)
     if (serving.directives.noCache) return this.#serveMiss(serving, key, 'request')
     const nowMs = Date.now()
     const found = this.#tiers.lookUp(key, nowMs, observation)

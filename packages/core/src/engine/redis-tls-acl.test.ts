@@ -35,7 +35,14 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
   })
 
   async function instance(redis: AiCacheOptions['redis']) {
-    const gateway = await startTestGateway({ upstream: fake.url, memoryTier: false, rateLimit: { requestsPerMinute: 1_000 }, redis })
+    // warmUp: its ranking's commands must be allowed too.
+    const gateway = await startTestGateway({
+      upstream: fake.url,
+      memoryTier: false,
+      rateLimit: { requestsPerMinute: 1_000 },
+      redis,
+      warmUp: { flushIntervalMs: 50 },
+    })
     closers.push(gateway.close)
     await gateway.cache.ready()
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-a', maxRetries: 0 })
@@ -66,6 +73,8 @@ describe.skipIf(skip)('Redis over TLS with an ACL user', () => {
     expect(warnings).toEqual([expect.stringMatching(/no maxmemory/), expect.stringMatching(/no maxmemory/)])
     expect(one.cache.stats().redis?.errors).toBe(0)
     expect(two.cache.stats().redis?.errors).toBe(0)
+    // The hot-key counts reached Redis (ZINCRBY and the rest), and the second instance read the ranking at start.
+    await eventually(() => server.cli('keys', 'aicache:{hot:*').trim() !== '', 5_000, 'a hot-key ranking in Redis')
     // What the ACL refused, by command or key or channel ('object'). ioredis's
     // CLIENT SETINFO (Redis 7.2 and later) is left out of the rules on purpose: ioredis ignores its refusal.
     const lines = server.cli('acl', 'log', '100').split('\n')

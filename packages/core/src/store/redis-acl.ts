@@ -22,6 +22,10 @@ const commands = [
   'hincrby', // hit counts of entries, written once per flush interval
   'hset', // the last hit's time with them
   'hgetall', // reading a key's hit counts
+  // The hot-key ranking of the warm-up (`warmUp`): counts added, trimmed, expired, read.
+  'zincrby',
+  'zremrangebyrank',
+  'zrevrange',
 ] as const
 
 /**
