@@ -33,6 +33,11 @@ export type { ModelPrice } from './pricing/pricing.js'
 export type { TelemetryOptions } from './telemetry/telemetry.js'
 export { attribute as telemetryAttributes, genAi as genAiAttributes, metric as telemetryMetrics } from './telemetry/names.js'
 export { redisMetric as telemetryRedisMetrics } from './telemetry/redis-instruments.js'
+export type { CapacityOptions } from './capacity/capacity-options.js'
+export type { CapacityForecast, CapacityInterval, CapacityReport } from './capacity/capacity-monitor.js'
+export type { Recommendation } from './capacity/recommend.js'
+export { defaultHoltParameters, holtForecast } from './capacity/holt.js'
+export type { HoltParameters } from './capacity/holt.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode

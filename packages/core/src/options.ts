@@ -9,6 +9,7 @@ import { type RedisLayerOptions, resolveRedisLayerOptions } from './store/redis-
 import type { RedisConnection } from './store/redis-client.js'
 import { type ResilienceOptions, type ResolvedResilienceOptions, resolveResilienceOptions } from './upstream/resilience-options.js'
 import type { TelemetryOptions } from './telemetry/telemetry.js'
+import { type CapacityOptions, type ResolvedCapacityOptions, resolveCapacityOptions } from './capacity/capacity-options.js'
 
 /**
  * Whose answers may be shared.
@@ -129,6 +130,12 @@ export interface AiCacheOptions extends ResilienceOptions {
   memoryTier?: boolean
   /** How long a request waits for another instance making the same call before making its own. @default 30_000 */
   lockWaitMs?: number
+  /**
+   * The load forecast and the recommended instances and upstream
+   * concurrency, as metrics and `engine.capacity()`; `true` for the
+   * defaults. With Redis, of the whole fleet. Off by default. See docs/capacity.md.
+   */
+  capacity?: CapacityOptions | boolean
 }
 
 /** Options after validation, with every default filled in. */
@@ -157,6 +164,7 @@ export interface ResolvedAiCacheOptions {
   readonly redis: RedisLayerOptions | undefined
   readonly memoryTier: boolean
   readonly lockWaitMs: number
+  readonly capacity: ResolvedCapacityOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -350,5 +358,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     redis,
     memoryTier: booleanOption('memoryTier', options.memoryTier, true),
     lockWaitMs: positiveInteger('lockWaitMs', options.lockWaitMs, 30_000),
+    capacity: resolveCapacityOptions(options.capacity, options.concurrency ? options.concurrency.maxConcurrent : undefined),
   })
 }

@@ -3,7 +3,7 @@ import type { TieredCache } from '../tiers/tiered-cache.js'
 import type { CircuitState } from '../resilience/circuit-breaker.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'
-import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
+import { createResilientUpstream, type ResilienceHooks, type ResilientUpstream, type ResilientUpstreamLoad } from '../upstream/resilient-upstream.js'
 import type { Upstream } from '../upstream/types.js'
 import { UpstreamProducer } from './upstream-producer.js'
 
@@ -21,8 +21,9 @@ export class Upstreams {
   readonly #options: ResolvedAiCacheOptions
   readonly #tiers: TieredCache
   readonly #hooks: ResilienceHooks
-  readonly #http: Upstream | undefined
+  readonly #http: ResilientUpstream | undefined
   #fetch: UpstreamProducer | undefined
+  #fetchUpstream: ResilientUpstream | undefined
   #breakerState: CircuitState | undefined
 
   constructor(options: ResolvedAiCacheOptions, tiers: TieredCache) {
@@ -37,15 +38,34 @@ export class Upstreams {
 
   /** Client mode's producer, over the `fetch` of the first call (later calls share it). */
   forFetch(fetch: typeof globalThis.fetch): UpstreamProducer {
-    this.#fetch ??= this.#producerOf(
-      createResilientUpstream(createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }), this.#options.resilience, this.#hooks),
-    )
+    if (this.#fetch === undefined) {
+      this.#fetchUpstream = createResilientUpstream(
+        createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }),
+        this.#options.resilience,
+        this.#hooks,
+      )
+      this.#fetch = this.#producerOf(this.#fetchUpstream)
+    }
     return this.#fetch
   }
 
   /** The breaker's state as a gauge: 0 closed, 1 half-open, 2 open; `undefined` until it first changes. */
   get breakerGauge(): number | undefined {
     return this.#breakerState === undefined ? undefined : breakerGauge[this.#breakerState]
+  }
+
+  /** Calls in flight and waiting, over proxy and client mode; undefined in wrap mode before any client call. */
+  load(): ResilientUpstreamLoad | undefined {
+    const upstreams = [this.#http, this.#fetchUpstream].filter((upstream) => upstream !== undefined)
+    if (upstreams.length === 0) return undefined
+    const total = { inFlight: 0, queued: 0, budgetQueued: 0 }
+    for (const upstream of upstreams) {
+      const load = upstream.load()
+      total.inFlight += load.inFlight
+      total.queued += load.queued
+      total.budgetQueued += load.budgetQueued
+    }
+    return total
   }
 
   /** Closes proxy mode's connections. */
