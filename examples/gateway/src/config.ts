@@ -18,6 +18,16 @@ const integer: Parse = (value, name) => {
   return number
 }
 const text: Parse = (value) => value
+const number: Parse = (value, name) => {
+  const parsed = Number(value)
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new Error(`${name} must be a number, got '${value}'`)
+  return parsed
+}
+const onOff: Parse = (value, name) => {
+  if (value === 'on' || value === 'true') return true
+  if (value === 'off' || value === 'false') return false
+  throw new Error(`${name} must be 'on' or 'off', got '${value}'`)
+}
 const scope: Parse = (value, name) => {
   if (value !== 'credential' && value !== 'shared') throw new Error(`${name} must be 'credential' or 'shared', got '${value}'`)
   return value
@@ -53,7 +63,7 @@ const sentinels: Parse = (value, name) => {
 }
 
 /** An engine option, or one nested in `rateLimit` or `redis`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}`
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `capacity.${string}`
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -84,9 +94,17 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_REDIS_INFO_INTERVAL_MS', 'redis.infoIntervalMs', integer],
   ['AICACHE_REDIS_LOCAL_TTL_MS', 'redis.localTtlMs', integer],
   ['AICACHE_REDIS_MAX_NAMESPACES', 'redis.maxNamespaces', integer],
+  // The load forecast (docs/capacity.md): on with its defaults, or any of its options below.
+  ['AICACHE_CAPACITY', 'capacity', onOff],
+  ['AICACHE_CAPACITY_INTERVAL_MS', 'capacity.intervalMs', integer],
+  ['AICACHE_CAPACITY_TARGET_UTILISATION', 'capacity.targetUtilisation', number],
+  ['AICACHE_CAPACITY_MIN_INSTANCES', 'capacity.minInstances', integer],
+  ['AICACHE_CAPACITY_MAX_INSTANCES', 'capacity.maxInstances', integer],
+  ['AICACHE_CAPACITY_INSTANCE_CONCURRENCY', 'capacity.instanceConcurrency', integer],
+  ['AICACHE_CAPACITY_INSTANCE_REQUESTS_PER_SECOND', 'capacity.instanceRequestsPerSecond', number],
 ]
 
-/** Sets `option` (nested under `rateLimit` or `redis` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis` or `capacity` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)
