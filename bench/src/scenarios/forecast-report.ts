@@ -30,7 +30,7 @@ export function forecastReport(result: ForecastResult, credit: string): Scenario
   return {
     title: 'Load forecast on the Azure LLM trace',
     method:
-      `The trace's ${result.requests} requests replayed through the standalone gateway (examples/gateway) against the fake upstream, ${result.compression}x faster ` +
+      `${result.every === 1 ? "The trace's" : `Every ${result.every}th of the trace's requests,`} ${result.requests} requests replayed through the standalone gateway (examples/gateway) against the fake upstream, ${result.compression}x faster ` +
       `than real time, each a new question (a miss) whose upstream call lasts (250 ms + 25 ms per generated token) / ${result.compression}, its prompt a tenth of its context tokens (the token series counts what the upstream reports: those prompts and the fake's answers). ` +
       `The gateway's capacity option counts 15 s intervals of trace time (${result.intervalMs} ms) and forecasts with Holt's damped-trend smoothing ` +
       `(alpha ${parameters.alpha}, beta ${parameters.beta}, damping ${parameters.damping}, tuned on the first third of the hour by a grid search, training MAPE ${percent(result.tuned.trainingError)}); ` +
