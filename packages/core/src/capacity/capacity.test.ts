@@ -71,10 +71,10 @@ describe('capacity signals', () => {
     while (Date.now() < until) {
       await Promise.all([1, 2, 3].map(() => gateway.openai.chat.completions.create(ask(`Question ${sent++}`))))
     }
-    const report = await eventually(() => {
+    const report = (await eventually(() => {
       const current = gateway.cache.capacity()
       return current !== undefined && current.history.length >= 3 ? current : undefined
-    }, 3_000)
+    }, 3_000))!
     expect(report.scope).toBe('instance')
     expect(report.forecast.map((entry) => entry.horizonSeconds)).toEqual([0.4, 1])
     expect(report.forecast[0]!.requestsPerSecond).toBeGreaterThan(0)
