@@ -56,8 +56,8 @@ export async function startBenchServer(
 // The example as users run it: `node examples/gateway/dist/main.js`, built by `pnpm bench` (bench/turbo.json).
 const GATEWAY_MAIN_PATH = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url))
 
-/** Starts the standalone gateway of `examples/gateway` in front of `upstreamUrl`, on a free port. */
-export async function startGateway(upstreamUrl: string): Promise<BenchServer> {
+/** Starts the standalone gateway of `examples/gateway` in front of `upstreamUrl`, on a free port; `environment` adds to its variables. */
+export async function startGateway(upstreamUrl: string, environment: Readonly<Record<string, string>> = {}): Promise<BenchServer> {
   if (!existsSync(GATEWAY_MAIN_PATH)) {
     throw new Error(`${GATEWAY_MAIN_PATH} is missing: run the bench with 'pnpm bench', which builds examples/gateway first`)
   }
@@ -65,7 +65,7 @@ export async function startGateway(upstreamUrl: string): Promise<BenchServer> {
     name: 'gateway',
     scriptPath: GATEWAY_MAIN_PATH,
     // Empty values count as unset: no config file, no admin routes, whatever the runner's environment holds.
-    environment: { AICACHE_UPSTREAM_URL: upstreamUrl, HOST: '127.0.0.1', PORT: '0', AICACHE_CONFIG: '', AICACHE_ADMIN_TOKEN: '' },
+    environment: { AICACHE_UPSTREAM_URL: upstreamUrl, HOST: '127.0.0.1', PORT: '0', AICACHE_CONFIG: '', AICACHE_ADMIN_TOKEN: '', ...environment },
     readyPattern: /^aicache gateway listening on http:\/\/127\.0\.0\.1:(\d+) /,
   })
   return { process: running, origin: `http://127.0.0.1:${running.readyValue}` }

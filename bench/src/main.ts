@@ -18,6 +18,7 @@ import { killChildrenOnExit, stopAllProcesses } from './process.js'
 import { renderRun, renderScenario, runHeader, writeReport } from './report.js'
 import type { Scenario, ScenarioReport } from './scenario.js'
 import { breakerScenario } from './scenarios/breaker.js'
+import { forecastScenario } from './scenarios/forecast.js'
 import { l1HitAdaptersScenario } from './scenarios/l1-hit-adapters.js'
 import { l1HitScenario } from './scenarios/l1-hit.js'
 import { l2HitScenario } from './scenarios/l2-hit.js'
@@ -46,6 +47,7 @@ const SCENARIOS: readonly Scenario[] = [
   memoryScenario,
   reingestScenario,
   semanticLookupScenario,
+  forecastScenario,
 ]
 // Only a full run of every scenario is worth committing; quick and partial runs go to the gitignored folder.
 const COMMITTED_RESULTS_PATH = fileURLToPath(new URL('../results/latest.md', import.meta.url))

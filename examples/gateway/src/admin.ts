@@ -44,7 +44,7 @@ function invalidateTarget(raw: Buffer): InvalidateTarget | ReturnType<typeof err
 }
 
 /**
- * `GET /aicache/stats`, `POST /aicache/invalidate` and `POST /aicache/warm`, all behind the admin
+ * `GET /aicache/stats`, `GET /aicache/capacity`, `POST /aicache/invalidate` and `POST /aicache/warm`, all behind the admin
  * token as a bearer. Comparing digests in constant time keeps the token's
  * length and content from leaking through response timing.
  */
@@ -58,6 +58,12 @@ export function adminRouter(engine: AiCache, adminToken: string): Router {
   })
   router.get('/aicache/stats', (_req, res) => {
     res.json(engine.stats())
+  })
+  // The load forecast and recommendation, for people and scripts (autoscalers read the metrics).
+  router.get('/aicache/capacity', (_req, res) => {
+    const report = engine.capacity()
+    if (report === undefined) res.status(404).json(error('The capacity forecast is off: set the capacity option (AICACHE_CAPACITY=on).', 'capacity_off'))
+    else res.json(report)
   })
   const readBody = express.raw({ type: () => true, limit: '16kb' })
   // The body parser's own errors (too large, bad encoding) in the same OpenAI shape as the rest.

@@ -56,6 +56,16 @@ const integer: Parse = (value, name) => {
 const text: Parse = (value) => value
 /** A whole number of seconds (as HTTP's `stale-if-error=N` counts them), as the engine's milliseconds. */
 const seconds: Parse = (value, name) => (integer(value, name) as number) * 1000
+const number: Parse = (value, name) => {
+  const parsed = Number(value)
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new Error(`${name} must be a number, got '${value}'`)
+  return parsed
+}
+const onOff: Parse = (value, name) => {
+  if (value === 'on' || value === 'true') return true
+  if (value === 'off' || value === 'false') return false
+  throw new Error(`${name} must be 'on' or 'off', got '${value}'`)
+}
 const scope: Parse = (value, name) => {
   if (value !== 'credential' && value !== 'shared') throw new Error(`${name} must be 'credential' or 'shared', got '${value}'`)
   return value
@@ -101,8 +111,8 @@ const sentinels: Parse = (value, name) => {
   })
 }
 
-/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp`, or per provider in `upstream` and `upstreamApiKey`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | `refreshAhead.${string}` | `warmUp.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
+/** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp`, `capacity`, or per provider in `upstream` and `upstreamApiKey`. */
+type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | `refreshAhead.${string}` | `warmUp.${string}` | `capacity.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
 
 /**
  * Environment variables and the engine option each one sets (a nested one
@@ -148,9 +158,17 @@ export const environmentOptions: ReadonlyArray<readonly [variable: string, optio
   ['AICACHE_WARM_UP_MAX_ENTRIES', 'warmUp.maxEntries', integer],
   ['AICACHE_WARM_UP_MAX_BYTES', 'warmUp.maxBytes', integer],
   ['AICACHE_WARM_UP_TIMEOUT_MS', 'warmUp.timeoutMs', integer],
+  // The load forecast (docs/capacity.md): on with its defaults, or any of its options below.
+  ['AICACHE_CAPACITY', 'capacity', onOff],
+  ['AICACHE_CAPACITY_INTERVAL_MS', 'capacity.intervalMs', integer],
+  ['AICACHE_CAPACITY_TARGET_UTILISATION', 'capacity.targetUtilisation', number],
+  ['AICACHE_CAPACITY_MIN_INSTANCES', 'capacity.minInstances', integer],
+  ['AICACHE_CAPACITY_MAX_INSTANCES', 'capacity.maxInstances', integer],
+  ['AICACHE_CAPACITY_INSTANCE_CONCURRENCY', 'capacity.instanceConcurrency', integer],
+  ['AICACHE_CAPACITY_INSTANCE_REQUESTS_PER_SECOND', 'capacity.instanceRequestsPerSecond', number],
 ]
 
-/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp` or `upstream` when dotted), keeping what the file set beside it. */
+/** Sets `option` (nested under `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp`, `capacity` or `upstream` when dotted), keeping what the file set beside it. */
 function setOption(options: Record<string, unknown>, option: OptionPath, value: unknown, variable: string): void {
   const [parent, child] = option.split('.') as [string, string | undefined]
   if (child === undefined) return void (options[parent] = value)

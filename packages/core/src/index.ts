@@ -44,6 +44,11 @@ export type { RouteSemanticOption, SemanticOptions } from './semantic/semantic-o
 export type { SemanticStats } from './semantic/semantic-stats.js'
 export { upstreamEmbedder, type UpstreamEmbedderOptions } from './semantic/upstream-embedder.js'
 export { similarityHeader as semanticSimilarityHeader } from './semantic/semantic-tier.js'
+export type { CapacityOptions } from './capacity/capacity-options.js'
+export type { CapacityForecast, CapacityInterval, CapacityReport } from './capacity/capacity-monitor.js'
+export type { Recommendation } from './capacity/recommend.js'
+export { defaultHoltParameters, holtForecast } from './capacity/holt.js'
+export type { HoltParameters } from './capacity/holt.js'
 
 /**
  * Creates a cache engine. Share one engine between adapters and client-mode

@@ -14,6 +14,7 @@ import type { TelemetryOptions } from './telemetry/telemetry.js'
 import type { UpstreamName } from './formats/format.js'
 import { type ResolvedSemanticOptions, resolveSemanticOptions, type SemanticOptions } from './semantic/semantic-options.js'
 import { type ResolvedWarmUpOptions, resolveWarmUpOptions, type WarmUpOptions } from './warm/warm-up-options.js'
+import { type CapacityOptions, type ResolvedCapacityOptions, resolveCapacityOptions } from './capacity/capacity-options.js'
 
 /**
  * Whose answers may be shared.
@@ -167,6 +168,12 @@ export interface AiCacheOptions extends ResilienceOptions, FreshnessOptions {
    * `redis`. Off by default. See docs/warm-up.md.
    */
   warmUp?: boolean | WarmUpOptions
+  /**
+   * The load forecast and the recommended instances and upstream
+   * concurrency, as metrics and `engine.capacity()`; `true` for the
+   * defaults. With Redis, of the whole fleet. Off by default. See docs/capacity.md.
+   */
+  capacity?: CapacityOptions | boolean
 }
 
 /** One upstream base URL per provider (see `AiCacheOptions.upstream`). */
@@ -221,6 +228,7 @@ export interface ResolvedAiCacheOptions {
   /** Stale-if-error, stale-while-revalidate and refresh-ahead (docs/freshness.md). */
   readonly freshness: ResolvedFreshnessOptions
   readonly warmUp: ResolvedWarmUpOptions | undefined
+  readonly capacity: ResolvedCapacityOptions | undefined
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -460,5 +468,6 @@ export function resolveOptions(options: AiCacheOptions = {}): ResolvedAiCacheOpt
     semantic: resolveSemanticOptions(options.semantic),
     freshness: resolveFreshnessOptions(options),
     warmUp: resolveWarmUpOptions(options.warmUp, { namespace, maxBytes, hasRedis: redis !== undefined }),
+    capacity: resolveCapacityOptions(options.capacity, options.concurrency ? options.concurrency.maxConcurrent : undefined),
   })
 }

@@ -1,3 +1,5 @@
+import { CapacityMonitor, type CapacityReport } from '../capacity/capacity-monitor.js'
+import { LoadSignals } from '../capacity/load-signals.js'
 import { createCachingFetch } from '../client/fetch.js'
 import { AiCacheError } from '../errors.js'
 import type { ExchangeRequest, Outcome } from '../exchange/types.js'
@@ -79,6 +81,7 @@ export class AiCache {
   readonly #semantic: SemanticTier | undefined
   /** Hot-key ranking and warm-up from Redis (`warmUp`), when on. */
   readonly #warmUp: WarmUp | undefined
+  readonly #capacity: CapacityMonitor | undefined
 
   constructor(options: AiCacheOptions = {}) {
     this.options = resolveOptions(options)
@@ -88,11 +91,18 @@ export class AiCache {
     this.#proxy = this.#upstreams.proxy
     this.#limits = new RequestLimits(this.options)
     this.fetch = createCachingFetch(this, this.options.fetch)
+    const signals = new LoadSignals()
+    const upstreamLoad = () => this.#upstreams.load()
+    const { upstreamBudget } = this.options.resilience
+    if (this.options.capacity) {
+      this.#capacity = new CapacityMonitor(this.options.capacity, signals, () => upstreamLoad() ?? { inFlight: 0, queued: 0, budgetQueued: 0 })
+    }
     this.#telemetry = new Telemetry(this.options.telemetry, createPricing({ overrides: this.options.prices }), this.#stats, {
       memory: () => ({ bytes: this.#tiers.memory.bytes, entries: this.#tiers.memory.entries }),
       breakerState: () => this.#upstreams.breakerGauge,
       redisErrors: () => this.#tiers.remote?.errors,
       redis: () => this.#tiers.redis,
+      capacity: { signals, upstreamLoad, budget: upstreamBudget || undefined, forecast: () => this.#capacity?.latest },
     })
     const { embeddings: embeddingsOptions, ttlMs, normalize } = this.options
     this.#perInput =
@@ -116,7 +126,12 @@ export class AiCache {
     this.#handler = new HandlerProducer({ tiers: this.#tiers, maxBytes: this.options.maxBytes, telemetry: this.#telemetry, stats: this.#stats })
     const { redis } = this.options
     this.#warmUp = createWarmUp(this.options)
-    const connected = redis ? this.#tiers.connect(redis, (client) => this.#limits.useRedis(client, redis.timeoutMs)) : Promise.resolve()
+    const connected = redis
+      ? this.#tiers.connect(redis, (client) => {
+          this.#limits.useRedis(client, redis.timeoutMs)
+          this.#capacity?.useRedis(client, redis.prefix ?? 'aicache')
+        })
+      : Promise.resolve()
     this.#ready = this.#warmUp ? connected.then(() => this.#warmUp?.start(this.#tiers)) : connected
   }
 
@@ -243,6 +258,15 @@ export class AiCache {
   }
 
   /**
+   * The load forecast, the recommended instances and upstream concurrency,
+   * and the history they came from; `undefined` without the `capacity`
+   * option. See docs/capacity.md.
+   */
+  capacity(): CapacityReport | undefined {
+    return this.#capacity?.report()
+  }
+
+  /**
    * Invalidates every entry of a namespace (the default one when omitted),
    * in O(1): its generation, part of every key, is bumped. `{ all: true }`
    * invalidates every namespace, including ones never seen here: it bumps
@@ -263,6 +287,7 @@ export class AiCache {
     // Spans and latency points still waiting for the end of this turn go to the SDK now, before it may shut down too.
     recordQueued()
     this.#freshness.close()
+    this.#capacity?.close()
     this.#upstreams.close()
     this.#semantic?.close()
     await this.#warmUp?.close()

@@ -4,7 +4,7 @@ import type { TieredCache } from '../tiers/tiered-cache.js'
 import type { CircuitState } from '../resilience/circuit-breaker.js'
 import { createFetchUpstream } from '../upstream/fetch-upstream.js'
 import { createHttpUpstream } from '../upstream/http-upstream.js'
-import { createResilientUpstream, type ResilienceHooks } from '../upstream/resilient-upstream.js'
+import { createResilientUpstream, type ResilienceHooks, type ResilientUpstream, type ResilientUpstreamLoad } from '../upstream/resilient-upstream.js'
 import type { Upstream } from '../upstream/types.js'
 import { UpstreamProducer } from './upstream-producer.js'
 
@@ -26,6 +26,8 @@ export class Upstreams {
   readonly #options: ResolvedAiCacheOptions
   readonly #tiers: TieredCache
   readonly #hooks: ResilienceHooks
+  /** Every resilient upstream made: proxy mode's, then client mode's as they are made. */
+  readonly #resilient: ResilientUpstream[] = []
   readonly #http: Upstream[] = []
   #fetch: Partial<Record<UpstreamName, UpstreamProducer>> | undefined
   #breakerState: CircuitState | undefined
@@ -37,13 +39,14 @@ export class Upstreams {
     if (options.mode !== 'proxy') return
     const proxy: Partial<Record<UpstreamName, UpstreamProducer>> = {}
     // One upstream per distinct URL: a single `upstream` string serves every provider with one pool and one breaker.
-    const byUrl = new Map<string, Upstream>()
+    const byUrl = new Map<string, ResilientUpstream>()
     for (const [name, baseUrl] of Object.entries(options.upstreams) as Array<[UpstreamName, URL]>) {
       let upstream = byUrl.get(baseUrl.href)
       if (upstream === undefined) {
         upstream = createResilientUpstream(createHttpUpstream({ baseUrl, timeoutMs: options.upstreamTimeoutMs }), options.resilience, this.#hooks)
         byUrl.set(baseUrl.href, upstream)
         this.#http.push(upstream)
+        this.#resilient.push(upstream)
       }
       proxy[name] = this.#producerOf(upstream, name, baseUrl)
     }
@@ -53,16 +56,32 @@ export class Upstreams {
   /** Client mode's producer for a provider, over the `fetch` of the first call (later calls share it). */
   forFetch(fetch: typeof globalThis.fetch, name: UpstreamName = 'openai'): UpstreamProducer {
     this.#fetch ??= {}
-    return (this.#fetch[name] ??= this.#producerOf(
-      createResilientUpstream(createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }), this.#options.resilience, this.#hooks),
-      name,
-      undefined,
-    ))
+    let producer = this.#fetch[name]
+    if (producer === undefined) {
+      const upstream = createResilientUpstream(createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }), this.#options.resilience, this.#hooks)
+      this.#resilient.push(upstream)
+      producer = this.#fetch[name] = this.#producerOf(upstream, name, undefined)
+    }
+    return producer
   }
 
   /** The breaker's state as a gauge: 0 closed, 1 half-open, 2 open; `undefined` until it first changes. */
   get breakerGauge(): number | undefined {
     return this.#breakerState === undefined ? undefined : breakerGauge[this.#breakerState]
+  }
+
+  /** Calls in flight and waiting, over proxy and client mode; undefined in wrap mode before any client call. */
+  load(): ResilientUpstreamLoad | undefined {
+    const upstreams = this.#resilient
+    if (upstreams.length === 0) return undefined
+    const total = { inFlight: 0, queued: 0, budgetQueued: 0 }
+    for (const upstream of upstreams) {
+      const load = upstream.load()
+      total.inFlight += load.inFlight
+      total.queued += load.queued
+      total.budgetQueued += load.budgetQueued
+    }
+    return total
   }
 
   /** Closes proxy mode's connections. */

@@ -19,6 +19,7 @@ import {
   timePerOutputChunkBuckets,
   tokenUsageBuckets,
 } from './names.js'
+import { type CapacitySeries, type CapacitySource, observeCapacity } from './capacity-instruments.js'
 import { observeRedis, type RedisSource } from './redis-instruments.js'
 import type { RequestTally } from './tally.js'
 
@@ -65,6 +66,8 @@ export interface GaugeSources {
   /** Requests, tokens saved and dollars saved so far. */
   tally: RequestTally
   counts: EngineCounts
+  /** Load, queues and the capacity forecast (`capacity-instruments.ts`). */
+  capacity?: CapacitySource
 }
 
 /**
@@ -119,6 +122,16 @@ class MeterRegistry {
     }
     meter.addBatchObservableCallback((result) => this.#observe(result, gauges, counters), [...Object.values(gauges), ...Object.values(counters)])
     observeRedis(meter, () => this.#redisLayers())
+    observeCapacity(meter, () => this.#capacitySources())
+  }
+
+  /** The capacity source of every live engine, with the attributes of its series. */
+  *#capacitySources(): Iterable<CapacitySeries> {
+    for (const reference of this.#engines) {
+      const engine = reference.deref()
+      if (engine?.capacity === undefined) continue
+      yield { key: engine.engine ?? '', attributes: engine.engine === undefined ? {} : { [attribute.engine]: engine.engine }, source: engine.capacity }
+    }
   }
 
   /** The Redis layer of every live engine, with the attributes of its series. */

@@ -88,6 +88,14 @@ export const attribute = {
   refreshReason: 'aicache.refresh.reason',
   /** How a background refresh ended: `stored` (the entry replaced) or `failed` (the stale entry kept). */
   refreshResult: 'aicache.refresh.result',
+  /** Which upstream queue: `concurrency` (the concurrency cap) or `budget` (the upstream budget). */
+  queue: 'aicache.queue',
+  /** Which limit of the upstream budget: `requests_per_minute` or `tokens_per_minute`. */
+  budget: 'aicache.budget',
+  /** How far ahead a capacity forecast looks, in seconds. */
+  capacityHorizon: 'aicache.capacity.horizon',
+  /** Whose counts a capacity figure is of: `fleet` (every instance on the Redis) or `instance`. */
+  capacityScope: 'aicache.capacity.scope',
 } as const
 
 /** Why a request was answered from a stale entry, as `aicache.stale.reason`. */
@@ -139,6 +147,32 @@ export const metric = {
   staleServed: 'aicache.stale.served',
   /** Background refreshes (upstream calls) by `aicache.refresh.reason` and `aicache.refresh.result`. */
   refreshes: 'aicache.refreshes',
+  /** Requests being answered now. */
+  requestsInFlight: 'aicache.requests.in_flight',
+  /** Upstream calls in flight now, by operation and model (waiting for a slot or the budget included). */
+  upstreamInFlight: 'aicache.upstream.in_flight',
+  /** Upstream calls waiting, by `aicache.queue`: for a concurrency slot or for the upstream budget. */
+  upstreamQueueDepth: 'aicache.upstream.queue.depth',
+  /** Upstream tokens (input and output) of the last minute, by operation and model. */
+  upstreamTokensPerMinute: 'aicache.upstream.tokens_per_minute',
+  /** The upstream budget's configured limits, by `aicache.budget`. */
+  upstreamBudgetLimit: 'aicache.upstream.budget.limit',
+  /** Capacity forecast (`capacity` option): requests per second `aicache.capacity.horizon` seconds ahead. */
+  capacityForecastRequestsRate: 'aicache.capacity.forecast.requests_rate',
+  /** Capacity forecast: upstream calls per second ahead. */
+  capacityForecastCallsRate: 'aicache.capacity.forecast.calls_rate',
+  /** Capacity forecast: upstream tokens per second ahead. */
+  capacityForecastTokensRate: 'aicache.capacity.forecast.tokens_rate',
+  /** Requests per second of the last complete interval, the forecast's input. */
+  capacityObservedRequestsRate: 'aicache.capacity.observed.requests_rate',
+  /** Upstream tokens per second of the last complete interval. */
+  capacityObservedTokensRate: 'aicache.capacity.observed.tokens_rate',
+  /** Mean upstream call time lately (seconds), the W of Little's law. */
+  capacityUpstreamLatency: 'aicache.capacity.upstream.latency',
+  /** Instances recommended for the forecast load. */
+  capacityRecommendedInstances: 'aicache.capacity.recommended.instances',
+  /** Upstream calls in flight the forecast load needs, fleet-wide, at the target utilisation. */
+  capacityRecommendedConcurrency: 'aicache.capacity.recommended.concurrency',
 } as const
 
 /** Recommended boundaries of `gen_ai.client.operation.duration` (seconds). */

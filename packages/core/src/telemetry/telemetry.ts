@@ -26,6 +26,7 @@ import { type EngineCounts, type GaugeSources, type Instruments, InstrumentSet }
 import { attribute, genAi, instrumentationName, type RefreshReason, type RequestResult, type StaleReason } from './names.js'
 import { type Recordable, recordAtEndOfTurn } from './end-of-turn.js'
 import { RequestTally } from './tally.js'
+import { LoadSignals } from '../capacity/load-signals.js'
 
 /** Telemetry options of the engine. */
 export interface TelemetryOptions {
@@ -140,6 +141,8 @@ export class UpstreamObservation {
   readonly #startedAt = performance.now()
   #attempts = 1
   #ended = false
+  // Operation and model, as the series of the load signals.
+  readonly #loadSeries: string
   // Chunks of a streamed answer, timed only while an SDK records metrics.
   readonly #chunkAttributes: Attributes | undefined
   #lastChunkAt = 0
@@ -174,11 +177,18 @@ export class UpstreamObservation {
             ...(target.model === undefined ? {} : { [genAi.requestModel]: target.model }),
           })
         : undefined
+    this.#loadSeries = `${operation}\n${target.model ?? ''}`
+    telemetry.signals.callStarted(this.#loadSeries, () => this.#loadAttributes())
     if (this.#span.isRecording()) {
       const body = target.requestBody?.()
       this.#span.setAttributes(requestAttributes(body, target.stream))
       if (telemetry.recordContent && body !== undefined) this.#span.setAttribute(genAi.inputMessages, inputMessages(body))
     }
+  }
+
+  #loadAttributes(): Attributes {
+    const { model, operationName } = this.#target
+    return { ...this.#telemetry.engineAttributes, [genAi.operationName]: operationName, ...(model === undefined ? {} : { [genAi.requestModel]: model }) }
   }
 
   /** A chunk of a streamed answer arrived: the GenAI streaming metrics time it. */
@@ -211,6 +221,8 @@ export class UpstreamObservation {
     const instruments = telemetry.instruments
     const operation = this.#target.operationName
     const errorType = facts.errorType ?? (facts.status !== undefined && facts.status >= 400 ? String(facts.status) : undefined)
+    const tokens = facts.usage ? facts.usage.inputTokens + facts.usage.outputTokens : 0
+    telemetry.signals.callEnded(this.#loadSeries, () => this.#loadAttributes(), performance.now() - this.#startedAt, tokens)
     const common: Attributes = {
       ...telemetry.engineAttributes,
       [genAi.operationName]: operation,
@@ -315,6 +327,7 @@ export class RequestObservation implements Recordable {
     this.#stream = stream
     // Looked up once per request: an SDK registered meanwhile records from the next one.
     this.#instruments = telemetry.instruments
+    telemetry.signals.requestStarted()
     this.#parent = telemetry.tracing() ? context.active() : undefined
     this.#startedAt = this.#parent !== undefined || this.#instruments !== undefined ? performance.now() : 0
   }
@@ -393,6 +406,7 @@ export class RequestObservation implements Recordable {
     if (this.#ended) return
     this.#ended = true
     const telemetry = this.#telemetry
+    telemetry.signals.requestEnded()
     const saved = this.saved
     const costSavedUsd = saved && telemetry.savedCost(saved, this.#model, this.#format)
     telemetry.stats.request(this.result, this.tier, saved?.usage, costSavedUsd)
@@ -447,6 +461,8 @@ export class Telemetry {
   readonly priceOf: PriceOf
   readonly stats: StatsRecorder
   readonly tally: RequestTally
+  /** Requests and upstream calls as they happen, for the load gauges and the capacity forecast. */
+  readonly signals: LoadSignals
   /** Totals read by observable counters (`instruments.ts`). */
   readonly counts: EngineCounts = {
     costSpent: new Counts(),
@@ -482,6 +498,7 @@ export class Telemetry {
     this.stats = stats
     this.engineAttributes = Object.freeze(options.engine === undefined ? {} : { [attribute.engine]: options.engine })
     this.tally = new RequestTally(options.engine)
+    this.signals = gauges.capacity?.signals ?? new LoadSignals()
     // The sets known up front exist from the start at zero, so the first retry or rejection is a visible increase.
     for (const operation of new Set(apiFormats.map((format) => format.genAiOperation))) {
       this.retried(operation, 0)

@@ -22,6 +22,21 @@ export interface UpstreamRetryInfo {
   error: unknown
 }
 
+/** A resilient upstream's calls in flight and waiting, read by the load gauges. */
+export interface ResilientUpstreamLoad {
+  /** Calls holding a concurrency slot. */
+  inFlight: number
+  /** Calls waiting for a concurrency slot. */
+  queued: number
+  /** Calls waiting for the upstream budget. */
+  budgetQueued: number
+}
+
+/** An upstream behind the resilience layer, which also tells its load. */
+export interface ResilientUpstream extends Upstream {
+  load(): ResilientUpstreamLoad
+}
+
 /** Observers of a resilient upstream, and what it runs on (tests inject clocks). */
 export interface ResilienceHooks {
   onRetry?(info: UpstreamRetryInfo): void
@@ -77,7 +92,7 @@ export function createResilientUpstream(
   upstream: Upstream,
   options: ResilienceOptions | ResolvedResilienceOptions = {},
   hooks: ResilienceHooks = {},
-): Upstream {
+): ResilientUpstream {
   const resolved = resolveResilienceOptions(options as ResilienceOptions)
   const { now = Date.now, sleep = abortableSleep, random = Math.random } = hooks
   const { retry, circuitBreaker, concurrency, upstreamBudget } = resolved
@@ -144,5 +159,10 @@ export function createResilientUpstream(
     return inspected.response
   }
 
-  return { send, close: () => upstream.close() }
+  const load = (): ResilientUpstreamLoad => ({
+    inFlight: limiter ? limiter.inFlight : 0,
+    queued: limiter ? limiter.queued : 0,
+    budgetQueued: budget ? budget.queued : 0,
+  })
+  return { send, close: () => upstream.close(), load }
 }
