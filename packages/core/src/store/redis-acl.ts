@@ -26,6 +26,11 @@ const commands = [
   'zincrby',
   'zremrangebyrank',
   'zrevrange',
+  // The capacity forecast's fleet-wide counts (`capacity`): added per interval in a transaction, read together.
+  'multi',
+  'exec',
+  'incrby',
+  'mget',
 ] as const
 
 /**
