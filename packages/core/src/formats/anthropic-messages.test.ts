@@ -275,7 +275,8 @@ describe('Anthropic Messages, errors aicache makes itself', () => {
   })
   afterAll(() => fake.close())
 
-  it("answers a rate limit with Anthropic's 429 rate_limit_error, which the SDK reads as a RateLimitError", async () => {
+  // 60 s: the first rate-limited request starts the tokenizer worker, which takes most of 20 s on a loaded 2-core machine.
+  it("answers a rate limit with Anthropic's 429 rate_limit_error, which the SDK reads as a RateLimitError", { timeout: 60_000 }, async () => {
     const gateway = await startTestGateway({ upstream: fake.url, rateLimit: { requestsPerMinute: 1 } })
     try {
       const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-ant-a', maxRetries: 0 })
