@@ -25,6 +25,7 @@ import { memoryScenario } from './scenarios/memory.js'
 import { missOverheadScenario } from './scenarios/miss-overhead.js'
 import { peersScenario } from './scenarios/peers.js'
 import { rateLimitCostScenario } from './scenarios/rate-limit-cost.js'
+import { semanticLookupScenario } from './scenarios/semantic-lookup.js'
 import { stampedeScenario } from './scenarios/stampede.js'
 import { streamScenario } from './scenarios/stream.js'
 import { telemetryCostScenario } from './scenarios/telemetry-cost.js'
@@ -42,6 +43,7 @@ const SCENARIOS: readonly Scenario[] = [
   rateLimitCostScenario,
   breakerScenario,
   memoryScenario,
+  semanticLookupScenario,
 ]
 // Only a full run of every scenario is worth committing; quick and partial runs go to the gitignored folder.
 const COMMITTED_RESULTS_PATH = fileURLToPath(new URL('../results/latest.md', import.meta.url))

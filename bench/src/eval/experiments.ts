@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LabelledQuery } from './datasets.js'
-import { type Candidate, nearestNeighbours } from './neighbours.js'
+import { type Candidate, exactNeighbours } from './neighbours.js'
 import { cachedVectors, type TextEmbedder } from './vector-cache.js'
 
 /** Neighbours kept per query: the judge may refuse the nearest and serve the next. */
@@ -39,22 +39,39 @@ function neighboursFile(directory: string, embedderId: string, cached: readonly 
   return join(directory, `neighbours-${embedderId}-${hash}.json`)
 }
 
-/** Builds an experiment: embeds (or reads) both lists and finds (or reads) every query's neighbours. */
-export async function buildExperiment(
+/**
+ * The vectors of every text of `lists`, embedded (or read) list by list in
+ * the lists' own order, so the chunks on disk stay the same however the
+ * experiments later split and combine the lists.
+ */
+export async function embedLists(cache: ExperimentCache, lists: Record<string, readonly string[]>): Promise<Map<string, Float32Array>> {
+  const vectors = new Map<string, Float32Array>()
+  for (const [name, texts] of Object.entries(lists)) {
+    const embedded = await cachedVectors(cache.directory, cache.embedder, texts, (done, total) => cache.log(`  ${name}: embedded ${done}/${total}`))
+    texts.forEach((text, i) => vectors.set(text, embedded[i]!))
+  }
+  return vectors
+}
+
+/** Builds an experiment: every query's neighbours among the cached questions, found once and kept on disk. */
+export function buildExperiment(
   cache: ExperimentCache,
+  vectors: ReadonlyMap<string, Float32Array>,
   name: string,
   cached: readonly LabelledQuery[],
   queries: readonly LabelledQuery[],
-): Promise<Experiment> {
+): Experiment {
   const cachedTexts = cached.map((query) => query.text)
   const queryTexts = queries.map((query) => query.text)
   const file = neighboursFile(cache.directory, cache.embedder.id, cachedTexts, queryTexts)
   if (existsSync(file)) return { name, cached, queries, neighbours: JSON.parse(readFileSync(file, 'utf8')) as Candidate[][] }
-  const progress = (what: string) => (done: number, total: number) => cache.log(`  ${name}: embedded ${done}/${total} ${what}`)
-  const cachedVectorsList = await cachedVectors(cache.directory, cache.embedder, cachedTexts, progress('cached questions'))
-  const queryVectors = await cachedVectors(cache.directory, cache.embedder, queryTexts, progress('queries'))
+  const vectorOf = (text: string) => {
+    const vector = vectors.get(text)
+    if (!vector) throw new Error(`${name}: no vector for ${JSON.stringify(text)}`)
+    return vector
+  }
   const started = performance.now()
-  const neighbours = nearestNeighbours(cachedVectorsList, queryVectors, NEIGHBOURS_PER_QUERY)
+  const neighbours = exactNeighbours(cachedTexts.map(vectorOf), queryTexts.map(vectorOf), NEIGHBOURS_PER_QUERY)
   cache.log(`  ${name}: exact search of ${queries.length} queries among ${cached.length} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   mkdirSync(cache.directory, { recursive: true })
   const rounded = neighbours.map((list) => list.map(({ index, similarity }) => ({ index, similarity: Math.round(similarity * 1e6) / 1e6 })))

@@ -16,8 +16,8 @@ import { cpus, loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLocalEmbedder } from '@aicache/embeddings-local'
-import { loadBanking77, loadClinc150, loadGptCachePairs } from './datasets.js'
-import { buildExperiment, splitByHash, type Experiment } from './experiments.js'
+import { type LabelledQuery, loadBanking77, loadClinc150, loadGptCachePairs } from './datasets.js'
+import { buildExperiment, embedLists, splitByHash, type Experiment } from './experiments.js'
 import { renderPrecisionChart } from './pr-chart.js'
 import { renderEvaluation } from './render.js'
 import { sweep, thresholds, type SweepPoint } from './sweep.js'
@@ -48,13 +48,26 @@ async function buildAll(log: (line: string) => void): Promise<{ experiments: Exp
     // GPTCache's benchmark: every origin is stored (a repeated origin once), every paraphrase asks; the origin is the answer.
     const origins = [...new Set(pairs.map((pair) => pair.origin))].map((origin) => ({ text: origin, intent: origin }))
     const paraphrases = pairs.map((pair) => ({ text: pair.similar, intent: pair.origin }))
+    // Embedded list by list, as the data sets come: what is on disk is found again whatever the split.
+    const vectors = await embedLists(cache, {
+      'GPTCache origins': pairs.map((pair) => pair.origin),
+      'GPTCache paraphrases': pairs.map((pair) => pair.similar),
+      'Banking77 test': banking.test.map((query) => query.text),
+      'Banking77 train': banking.train.map((query) => query.text),
+      'CLINC150 test': clinc.test.map((query) => query.text),
+      'CLINC150 oos_test': clinc.oos_test.map((query) => query.text),
+      'CLINC150 train': clinc.train.map((query) => query.text),
+      'CLINC150 val': clinc.val.map((query) => query.text),
+      'CLINC150 oos_val': clinc.oos_val.map((query) => query.text),
+    })
     const [bankingCache, bankingAsks] = splitByHash(banking.train, 0.2)
+    const build = (name: string, cached: readonly LabelledQuery[], queries: readonly LabelledQuery[]) => buildExperiment(cache, vectors, name, cached, queries)
     const experiments: Experiments = {
-      bankingTuning: await buildExperiment(cache, 'Banking77 tuning (train.csv: 4/5 cached, 1/5 asking)', bankingCache, bankingAsks),
-      clincTuning: await buildExperiment(cache, 'CLINC150 tuning (train cached, val + oos_val asking)', clinc.train, [...clinc.val, ...clinc.oos_val]),
-      gptcache: await buildExperiment(cache, 'GPTCache mock data', origins, paraphrases),
-      banking: await buildExperiment(cache, 'Banking77 (train cached, test asking)', banking.train, banking.test),
-      clinc: await buildExperiment(cache, 'CLINC150 (train cached, test + oos_test asking)', clinc.train, [...clinc.test, ...clinc.oos_test]),
+      bankingTuning: build('Banking77 tuning (train.csv: 4/5 cached, 1/5 asking)', bankingCache, bankingAsks),
+      clincTuning: build('CLINC150 tuning (train cached, val + oos_val asking)', clinc.train, [...clinc.val, ...clinc.oos_val]),
+      gptcache: build('GPTCache mock data', origins, paraphrases),
+      banking: build('Banking77 (train cached, test asking)', banking.train, banking.test),
+      clinc: build('CLINC150 (train cached, test + oos_test asking)', clinc.train, [...clinc.test, ...clinc.oos_test]),
     }
     return { experiments, embedderId: embedder.id }
   } finally {
@@ -75,7 +88,11 @@ async function main(): Promise<void> {
   const sweeps = {} as Sweeps
   for (const key of Object.keys(experiments) as (keyof Experiments)[]) {
     sweeps[key] = {}
+    const sweepStarted = performance.now()
     for (const variant of variants) sweeps[key][variant.name] = sweep(experiments[key], variant, values)
+    log(
+      `  swept ${experiments[key].name}: ${variants.length} judges × ${values.length} thresholds in ${((performance.now() - sweepStarted) / 1000).toFixed(1)} s`,
+    )
   }
   const machine = `${cpus().length} cpus (${cpus()[0]?.model.trim() ?? 'unknown'}), node ${process.version}, ${startedAt.toISOString()}, load average ${loadavg()
     .map((load) => load.toFixed(2))

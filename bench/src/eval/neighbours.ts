@@ -3,6 +3,7 @@
  * pass over unit vectors: the evaluation scores judges over these lists, so
  * a sweep of thresholds and guards never searches again.
  */
+import usearch, { type BatchMatches } from 'usearch'
 
 /** A cached question near a query: its position in the cached list and their cosine similarity. */
 export interface Candidate {
@@ -25,6 +26,20 @@ function matrix(vectors: readonly Float32Array[]): { rows: Float32Array; dimensi
   const rows = new Float32Array(vectors.length * dimensions)
   vectors.forEach((vector, i) => rows.set(unit(vector), i * dimensions))
   return { rows, dimensions }
+}
+
+/**
+ * The `k` cached questions nearest to each query, most similar first, by
+ * usearch's exact (brute-force, SIMD) search: the same answer as
+ * {@link nearestNeighbours}, many times faster on the data sets' sizes.
+ */
+export function exactNeighbours(cached: readonly Float32Array[], queries: readonly Float32Array[], k: number): Candidate[][] {
+  const { rows, dimensions } = matrix(cached)
+  const batch = usearch.exactSearch(rows, matrix(queries).rows, dimensions, k, usearch.MetricKind.Cos, 2) as BatchMatches
+  return queries.map((_, q) => {
+    const matches = batch.get(q)
+    return Array.from(matches.keys, (key, i) => ({ index: Number(key), similarity: 1 - matches.distances[i]! }))
+  })
 }
 
 /**

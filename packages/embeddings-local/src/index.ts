@@ -76,10 +76,13 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): LocalEm
   let loading: Promise<void> | undefined
 
   worker.unref()
+  let terminating = false
   const settle = (id: number) => {
     const entry = pending.get(id)
+    if (!entry) return undefined
     pending.delete(id)
-    if (pending.size === 0) worker.unref()
+    // Idle, the thread must not keep the process alive; while close() waits for it, it must.
+    if (pending.size === 0 && !terminating) worker.unref()
     return entry
   }
   worker.on('message', (reply: WorkerReply) => {
@@ -136,7 +139,10 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): LocalEm
     ready,
     async close() {
       if (closed) return
+      terminating = true
       failAll(new LocalEmbedderError('the embedder is closed', 'closed'))
+      // An unref'd worker would let the process exit before terminate() settles, and `await close()` never return.
+      worker.ref()
       await worker.terminate()
     },
   }

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type * as Source from '../src/index.js'
 
@@ -89,5 +91,23 @@ describe('createLocalEmbedder', () => {
     await expect(embedder.embed([42 as unknown as string])).rejects.toMatchObject({ code: 'worker' })
     // The worker survives it.
     expect(await embedder.embed(['still working'])).toHaveLength(1)
+  })
+})
+
+describe('close()', () => {
+  it('settles in a process with nothing else to do (an idle worker must not let the process exit first)', async () => {
+    const entry = new URL('../dist/index.mjs', import.meta.url).href
+    // The model finishes loading while the main thread is busy: its reply is still queued when close() is called.
+    const script = [
+      `import { createLocalEmbedder } from '${entry}'`,
+      'const embedder = createLocalEmbedder({ preload: true })',
+      'await new Promise((resolve) => setTimeout(resolve, 10))',
+      'const started = Date.now()',
+      'while (Date.now() - started < 8000) {}',
+      'await embedder.close()',
+      "console.log('closed')",
+    ].join('\n')
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 })
+    expect(stdout.trim()).toBe('closed')
   })
 })

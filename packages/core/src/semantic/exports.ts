@@ -1,6 +1,8 @@
 // The semantic tier's public parts: interfaces, indexes, judges and guards.
 export type { Embedder, SemanticIndex, SemanticJudge, SemanticNeighbour, SemanticRejection } from './types.js'
 export { createFlatIndex } from './index-flat.js'
+export { createUsearchIndex } from './index-usearch.js'
+export type { UsearchIndexOptions } from './index-usearch.js'
 export { thresholdJudge } from './judge-threshold.js'
 export { createGuardedJudge, defaultGuards, defaultSemanticJudge, defaultSemanticThreshold } from './judge-guarded.js'
 export type { GuardedJudgeOptions } from './judge-guarded.js'

@@ -54,10 +54,10 @@ const NUMBER_WORDS: Record<string, string> = {
   double: '2x',
 }
 
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’.\-]*/gu
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’.-]*/gu
 
 function words(text: string): string[] {
-  return (text.match(WORD) ?? []).map((word) => word.replace(/[.\-]+$/, ''))
+  return (text.match(WORD) ?? []).map((word) => word.replace(/[.-]+$/, ''))
 }
 
 /** The numbers a text names, digits or words, normalised ("2" and "two" alike; "1,000" as "1000"). */
@@ -118,7 +118,7 @@ export const negationGuard: SemanticGuard = {
 export function entitiesOf(text: string): string[] {
   const found = new Set<string>()
   let sentenceStart = true
-  for (const match of text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’\-]*|[.!?]/gu)) {
+  for (const match of text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’-]*|[.!?]/gu)) {
     const token = match[0]
     if (token === '.' || token === '!' || token === '?') {
       sentenceStart = true
