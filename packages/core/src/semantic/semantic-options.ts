@@ -29,7 +29,11 @@ export interface SemanticOptions {
    * @default defaultSemanticJudge (numbers, negation and named-entity guards, a second opinion for borderline scores)
    */
   judge?: SemanticJudge
-  /** Nearest stored questions judged per lookup, most similar first. @default 3 */
+  /**
+   * Nearest stored questions tried per lookup, most similar first: the
+   * first the judge refuses ends the lookup; one whose entry is gone (or
+   * cannot be shown to this request) is skipped for the next. @default 3
+   */
   maxCandidates?: number
   /**
    * Whether every route uses it. `false`: only routes whose options say

@@ -106,7 +106,14 @@ export class SemanticTier {
     observation.similarity = neighbours[0]!.similarity
     let firstReason = 'threshold'
     for (const [index, neighbour] of neighbours.entries()) {
-      const reason = this.options.judge.judge(lookup.text, neighbour, lookup.threshold) ?? (await this.#serve(lookup.context, state, neighbour, serving))
+      const refusal = this.options.judge.judge(lookup.text, neighbour, lookup.threshold)
+      // A refused neighbour ends the lookup: the next ones are further away still, and
+      // trying them turns refusals into wrong answers (the evaluation measured it).
+      if (refusal !== undefined) {
+        if (index === 0) firstReason = refusal
+        break
+      }
+      const reason = await this.#serve(lookup.context, state, neighbour, serving)
       if (typeof reason !== 'string') {
         observation.similarity = neighbour.similarity
         this.#hits++
