@@ -112,7 +112,16 @@ const sentinels: Parse = (value, name) => {
 }
 
 /** An engine option, or one nested in `rateLimit`, `redis`, `embeddings`, `refreshAhead`, `warmUp`, `capacity`, or per provider in `upstream` and `upstreamApiKey`. */
-type OptionPath = keyof AiCacheOptions | `rateLimit.${string}` | `redis.${string}` | `embeddings.${string}` | `refreshAhead.${string}` | `warmUp.${string}` | `capacity.${string}` | 'upstream.anthropic' | 'upstreamApiKey.anthropic'
+type OptionPath =
+  | keyof AiCacheOptions
+  | `rateLimit.${string}`
+  | `redis.${string}`
+  | `embeddings.${string}`
+  | `refreshAhead.${string}`
+  | `warmUp.${string}`
+  | `capacity.${string}`
+  | 'upstream.anthropic'
+  | 'upstreamApiKey.anthropic'
 
 /**
  * Environment variables and the engine option each one sets (a nested one

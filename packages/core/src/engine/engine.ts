@@ -399,7 +399,9 @@ export class AiCache {
       show: (entry) => {
         const nowMs = Date.now()
         // Only a fresh entry: a stale one is served by the freshness rules of its own key, never to another question.
-        return isTooOld(entry, directives, nowMs) || entry.createdAt + entry.ttlMs <= nowMs ? undefined : hitOf(entry, prepared, nowMs, 'semantic', this.options.replayPacing)
+        return isTooOld(entry, directives, nowMs) || entry.createdAt + entry.ttlMs <= nowMs
+          ? undefined
+          : hitOf(entry, prepared, nowMs, 'semantic', this.options.replayPacing)
       },
     })
     if (found === undefined) return this.#serveMiss(serving, key, 'uri-miss', lookup)

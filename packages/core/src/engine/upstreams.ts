@@ -58,7 +58,11 @@ export class Upstreams {
     this.#fetch ??= {}
     let producer = this.#fetch[name]
     if (producer === undefined) {
-      const upstream = createResilientUpstream(createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }), this.#options.resilience, this.#hooks)
+      const upstream = createResilientUpstream(
+        createFetchUpstream({ fetch, timeoutMs: this.#options.upstreamTimeoutMs }),
+        this.#options.resilience,
+        this.#hooks,
+      )
       this.#resilient.push(upstream)
       producer = this.#fetch[name] = this.#producerOf(upstream, name, undefined)
     }
