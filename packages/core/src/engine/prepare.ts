@@ -49,7 +49,7 @@ function serialiseJson(parsed: unknown): Buffer {
 }
 
 /** The values of a format's key headers, one `\nname=value` each for those the request sends; '' when it sends none. */
-function keyHeaderText(names: readonly string[], headers: RequestHeaders): string {
+export function keyHeaderText(names: readonly string[], headers: RequestHeaders): string {
   let text = ''
   for (const name of names) {
     const value = headers[name]

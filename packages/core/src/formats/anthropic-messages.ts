@@ -3,6 +3,7 @@ import { checkField, requireField } from '../request/validate.js'
 import { genAiOperationName } from '../telemetry/names.js'
 import { isRecord, messagesStream, messageUsageOf } from './anthropic-stream.js'
 import { type AnswerDescription, type ApiFormat, type ErrorAnswer, parseJsonAnswer } from './format.js'
+import { lastUserTurn } from './last-user-turn.js'
 import { addPromptText, modelOf } from './openai.js'
 
 /**
@@ -76,6 +77,7 @@ function positiveInteger(value: unknown): number | undefined {
 
 /** The request headers that change what the API answers: its version, and the beta features it turns on. */
 const keyHeaders = ['anthropic-version', 'anthropic-beta'] as const
+const anthropicTextBlocks: ReadonlySet<string> = new Set(['text'])
 
 // ---- Answers ----
 
@@ -155,6 +157,8 @@ export const anthropicMessages: ApiFormat<'messages'> = {
   recognizes: () => false,
   validate: validateMessagesRequest,
   keyHeaders,
+  // The last `user` message of text blocks only: a `tool_result`, an image or a document makes it more than its words.
+  semanticQuery: (body) => lastUserTurn(body, 'messages', anthropicTextBlocks, (message) => message['role'] === 'user'),
   promptText: messagesPromptText,
   framingTokens: (body) => (Array.isArray(body['messages']) ? body['messages'].length * tokensPerMessage + replyPrimingTokens : 0),
   maxOutputTokens: (body, defaultMaxTokens) => positiveInteger(body['max_tokens']) ?? defaultMaxTokens,

@@ -1,6 +1,7 @@
 import { createLocalEmbedder, type LocalEmbedder } from '@aicache/embeddings-local'
 import { type FakeUpstream, startFakeUpstream } from '@aicache/testkit'
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@aicache/testkit/redis'
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai7'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AiCacheOptions } from '../options.js'
@@ -83,6 +84,25 @@ describe.skipIf(skipWithoutRedis())('semantic cache: the offline embedder, real 
     expect(fake.callCount('/v1/chat/completions')).toBe(2)
     expect(cache.stats()).toMatchObject({ hits: { l1: 0, l2: 0, semantic: 1 }, misses: 2 })
     expect(cache.stats().semantic).toMatchObject({ lookups: 3, hits: 1, rejections: { no_neighbour: 1, threshold: 1 } })
+  })
+
+  it('answers a paraphrase in Anthropic Messages (the official SDK) only under the same anthropic-version and system prompt', async () => {
+    const { url } = await instance()
+    const anthropic = (version?: string) =>
+      new Anthropic({ baseURL: url, apiKey: 'sk-ant-a', maxRetries: 0, ...(version === undefined ? {} : { defaultHeaders: { 'anthropic-version': version } }) })
+    const ask = async (text: string, options: { version?: string; systemPrompt?: string } = {}) => {
+      const { data, response } = await anthropic(options.version)
+        .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, system: options.systemPrompt ?? system, messages: [{ role: 'user', content: text }] })
+        .withResponse()
+      return { data, status: response.headers.get('cache-status') ?? '' }
+    }
+    const first = await ask(asked)
+    expect(first.status).toMatch(/fwd=uri-miss.*stored/)
+    const second = await ask(paraphrase)
+    expect(second.status).toMatch(/detail=semantic/)
+    expect(second.data.content).toEqual(first.data.content)
+    expect((await ask(paraphrase, { version: '2023-01-01' })).status).toMatch(/fwd=uri-miss/)
+    expect((await ask(paraphrase, { systemPrompt: 'You are a pirate.' })).status).toMatch(/fwd=uri-miss/)
   })
 
   it('never serves an answer made with another system prompt, model or sampling setting', async () => {

@@ -3,6 +3,7 @@ import type { ApiFormat } from '../formats/format.js'
 import type { NormalizeOptions } from '../options.js'
 import { canonicalRequest } from '../request/canonical.js'
 import { digest } from '../request/key.js'
+import { keyHeaderText } from '../engine/prepare.js'
 import type { ResolvedSemanticOptions } from './semantic-options.js'
 
 /** One request's semantic lookup: what is compared by meaning, and within which context. */
@@ -57,7 +58,8 @@ export function semanticLookupOf(
   const record = body as Record<string, unknown>
   const query = format.semanticQuery(record)
   if (query === undefined || query.text.length > options.maxTextChars) return undefined
-  const note = format.keyNote?.(record) ?? ''
+  // The request headers that are part of the exact key (Anthropic's `anthropic-version` and `-beta`) are part of the context.
+  const note = (format.keyNote?.(record) ?? '') + (format.keyHeaders === undefined ? '' : keyHeaderText(format.keyHeaders, request.headers))
   const context = digest(
     `semantic\n${options.embed.id}\n${request.namespace}\n${request.generation}\n${request.scope}\n${format.id}\n${canonicalRequest(query.context, normalize)}${note}`,
   )
