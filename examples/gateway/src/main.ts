@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   if (config.cache.warmUp) console.log(`warm-up: ${JSON.stringify(engine.warmUpReport ?? {})}`)
   if (semantic) console.log(`semantic cache: ${semantic.description}, threshold ${engine.options.semantic?.threshold}`)
   console.log(`readiness: GET ${base}/aicache/ready`)
-  if (config.adminToken) console.log(`admin: GET ${base}/aicache/stats, GET ${base}/aicache/capacity, POST ${base}/aicache/invalidate, POST ${base}/aicache/warm (bearer token)`)
+  if (config.adminToken)
+    console.log(`admin: GET ${base}/aicache/stats, GET ${base}/aicache/capacity, POST ${base}/aicache/invalidate, POST ${base}/aicache/warm (bearer token)`)
   const shutdown = () => {
     server.close()
     server.closeIdleConnections()
