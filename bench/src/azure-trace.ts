@@ -6,13 +6,13 @@
  * ISCA 2024.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { dataPath } from './data-directory.js'
 
 /** Credit line for every table computed from the trace. */
 export const AZURE_TRACE_CREDIT = 'Trace: Azure LLM inference trace 2023, conversation (Azure Public Dataset, CC BY 4.0; Patel et al., "Splitwise", ISCA 2024).'
 
-// Beside the repository, as the shared data sets are laid out; AICACHE_AZURE_TRACE names another copy.
-const DEFAULT_TRACE_PATH = fileURLToPath(new URL('../../../shared/data/azure-llm-trace/conv.csv', import.meta.url))
+// The repository's data/ (or AICACHE_DATA_DIR); AICACHE_AZURE_TRACE names another copy of the file.
+const DEFAULT_TRACE_PATH = dataPath('azure-llm-trace', 'conv.csv')
 
 /** One request of the trace. */
 export interface TraceRequest {

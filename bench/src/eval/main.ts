@@ -8,8 +8,7 @@
  * validation split asking the training split) and reported on the test
  * splits, which no choice looked at.
  *
- * Data comes from `AICACHE_DATA_DIR`, else `../shared/data` beside the
- * repository. Vectors and neighbour lists are kept in bench/.cache/semantic.
+ * Data comes from the repository's `data/` (or `AICACHE_DATA_DIR`). Vectors and neighbour lists are kept in bench/.cache/semantic.
  */
 import { writeFileSync, mkdirSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -21,10 +20,10 @@ import { buildExperiment, embedLists, splitByHash, type Experiment } from './exp
 import { renderPrecisionChart } from './pr-chart.js'
 import { renderEvaluation } from './render.js'
 import { sweep, thresholds, type SweepPoint } from './sweep.js'
+import { dataDirectory } from '../data-directory.js'
 import { DEFAULT_VARIANT, variants } from './variants.js'
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
-const dataDirectory = process.env['AICACHE_DATA_DIR'] ?? resolve(repositoryRoot, '..', 'shared', 'data')
 const cacheDirectory = resolve(repositoryRoot, 'bench', '.cache', 'semantic')
 const resultsPath = resolve(repositoryRoot, 'bench', 'results', 'semantic.md')
 const chartPath = resolve(repositoryRoot, 'bench', 'results', 'semantic.svg')

@@ -8,13 +8,13 @@
  * (clinc/oos-eval, CC BY 3.0).
  */
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { type BenchServer, startBenchServer } from '../bench-server.js'
 import { type FakeUpstreamProcess, startFakeUpstream } from '../fake-upstream.js'
 import { formatRatio } from '../format.js'
 import type { RunPlan } from '../plan.js'
 import type { Goal, Scenario, ScenarioReport } from '../scenario.js'
 import { verdict } from '../scenario.js'
+import { dataPath } from '../data-directory.js'
 import { median } from '../statistics.js'
 
 const FULL_CHUNKS = 5_000
@@ -28,7 +28,7 @@ const UPSTREAM_LATENCY_MS = 100
 const MODEL = 'text-embedding-3-small'
 const DIMENSIONS = 1536
 const TOKEN_GOAL: Goal = { value: 0.12, direction: 'at-most' }
-const DATA_PATH = fileURLToPath(new URL('../../../../shared/data/clinc150/data_full.json', import.meta.url))
+const DATA_PATH = dataPath('clinc150', 'data_full.json')
 
 interface Corpus {
   first: string[]

@@ -46,11 +46,13 @@ describe.skipIf(skipWithoutRedis())('redis.localTtlMs', () => {
     const two = await instance()
     expect(await one.status()).toMatch(/fwd=uri-miss/)
     await eventually(async () => /detail=l2/.test(await two.status()), 3_000, 'an L2 hit on two')
+    // A request of two's that came before one's entry reached Redis made its own call: count from the L2 hit on.
+    const calls = fake.callCount()
     expect(await two.status()).toMatch(/detail=l1/)
     // The memory copy states its local freshness, not the hour the entry has in Redis.
     expect(Number(/ttl=(\d+)/.exec(await two.status())?.[1])).toBeLessThanOrEqual(Math.ceil(localTtlMs / 1000))
     await eventually(async () => /detail=l2/.test(await two.status()), 5_000, 'two reading Redis again')
-    expect(fake.callCount()).toBe(1)
+    expect(fake.callCount()).toBe(calls)
   })
 
   it('bounds how long an instance cut off from Redis serves an entry invalidated elsewhere', async () => {

@@ -51,8 +51,8 @@ describe('countByPieces', () => {
     expect(countByPieces(prose, countTokens)).toBe(countTokens(prose))
   })
 
-  // The real query sets of shared/data, beside the repository (clinc150: CC BY 3.0; GPTCache's mock data: MIT).
-  const sharedData = (path: string) => fileURLToPath(new URL(`../../../../../shared/data/${path}`, import.meta.url))
+  // The real query sets of the repository's data/ (clinc150: CC BY 3.0; GPTCache's mock data: MIT; data/README.md).
+  const sharedData = (path: string) => fileURLToPath(new URL(`../../../../data/${path}`, import.meta.url))
   const queries = [
     [
       'clinc150',
