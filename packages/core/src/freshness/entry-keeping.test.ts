@@ -86,29 +86,22 @@ describe.skipIf(skipWithoutRedis())('Redis keeps an entry past its freshness and
     }
   })
 
-  it('adds up memory hits and writes them once per interval, readable by key from every instance', async () => {
+  it('counts memory hits on the entry and sends Redis nothing for them', async () => {
     const tiers = new TieredCache({ memoryTier: true, maxBytes: 1_000_000, lockWaitMs: 1_000 })
     await tiers.connect({ redis: redis.url, timeoutMs: generousTimeoutMs, prefix: 'hits' }, () => {})
-    const other = new TieredCache({ memoryTier: true, maxBytes: 1_000_000, lockWaitMs: 1_000 })
-    await other.connect({ redis: redis.url, timeoutMs: generousTimeoutMs, prefix: 'hits' }, () => {})
     const client = rawClient(redis.url)
     try {
       await tiers.keep('k', sampleEntry({ createdAt: Date.now(), ttlMs: 60_000 }), undefined, 30_000)
-      const commandsBefore = Number(/total_commands_processed:(\d+)/.exec(await client.info('stats'))![1])
+      const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await client.info('stats'))![1])
+      const before = await commands()
       for (let hit = 0; hit < 500; hit++) expect(tiers.lookUp('k', Date.now(), nobody)).toBeDefined()
-      // 500 hits, and at most a handful of commands (the INFO reads themselves included) until the flush.
-      const commandsAfter = Number(/total_commands_processed:(\d+)/.exec(await client.info('stats'))![1])
-      expect(commandsAfter - commandsBefore).toBeLessThan(5)
       expect(tiers.hitsOf('k')).toMatchObject({ hits: 500 })
-      const shared = await eventually(async () => (await other.sharedHitsOf('k'))?.hits === 500 && (await other.sharedHitsOf('k')), 3_000, 'the flush')
-      expect(shared).toMatchObject({ hits: 500 })
-      const ttl = await client.pttl(redisKeys('hits').hits('k'))
-      expect(ttl).toBeGreaterThan(60_000)
-      expect(ttl).toBeLessThanOrEqual(90_000)
+      // Past any flush interval: only the INFO reads themselves were processed.
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
+      expect((await commands()) - before).toBeLessThan(3)
     } finally {
       client.disconnect()
       await tiers.close()
-      await other.close()
     }
   })
 })

@@ -18,10 +18,7 @@ const commands = [
   'xadd', // the semantic cache's stored questions and removals; inside its script
   'xrange', // reading a context's stored questions
   'pttl', // a context stream's remaining life, inside the semantic cache's script
-  'pexpire', // extending it, inside the same script; hit counts live as long as their entry
-  'hincrby', // hit counts of entries, written once per flush interval
-  'hset', // the last hit's time with them
-  'hgetall', // reading a key's hit counts
+  'pexpire', // extending it, inside the same script; the warm-up's hot-key sets and the capacity counts expire
   // The hot-key ranking of the warm-up (`warmUp`): counts added, trimmed, expired, read.
   'zincrby',
   'zremrangebyrank',

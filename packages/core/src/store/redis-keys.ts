@@ -14,8 +14,6 @@ export interface RedisKeys {
   lock(key: string): string
   /** The failure the lock's last holder left for its waiters: `${prefix}:{${key}}:failure`. */
   failure(key: string): string
-  /** Hits of a cache key on every instance (a hash: `count`, `last`): `${prefix}:{${key}}:hits`. */
-  hits(key: string): string
   /** The generation counter of a namespace: `${prefix}:gen:${namespace}`. */
   generation(namespace: string): string
   /** Pub/sub channel of invalidations (namespace bumped, key deleted). */
@@ -43,7 +41,6 @@ export function redisKeys(prefix: string): RedisKeys {
     entry: (key: string) => `${tagged(key)}:entry`,
     lock: (key: string) => `${tagged(key)}:lock`,
     failure: (key: string) => `${tagged(key)}:failure`,
-    hits: (key: string) => `${tagged(key)}:hits`,
     generation: (namespace: string) => `${prefix}:gen:${namespace}`,
     invalidationChannel: `${prefix}:invalidate`,
     writtenChannel: `${prefix}:written`,

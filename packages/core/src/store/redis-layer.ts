@@ -10,10 +10,7 @@ import { redisKeys } from './redis-keys.js'
 import { resolveRedisLayerOptions, type RedisLayerOptions } from './redis-layer-options.js'
 import { type LockHandle, RedisLocks, type WaitedAnswer } from './redis-locks.js'
 import { RedisSubscriber } from './redis-subscriber.js'
-import { RedisHits, type SharedHits } from './redis-hits.js'
 import { RedisTier } from './redis-tier.js'
-
-export type { SharedHits } from './redis-hits.js'
 
 export type { BreakerState } from './guarded-remote.js'
 export type { InvalidationMessage } from './invalidation-messages.js'
@@ -37,14 +34,6 @@ export interface RedisLayer {
    * `maxTtlMs`) and wakes waiters; dropped if Redis is unavailable.
    */
   set(key: string, entry: CacheEntry, graceMs?: number): Promise<void>
-  /**
-   * Adds hits of `key` counted in this process to its shared count, in the
-   * background: counts are gathered and written once per `hitFlushMs` (one
-   * `HINCRBY` and `PEXPIRE` per key hit since), never a write per hit.
-   */
-  countHits(key: string, hits: number, retainedUntilMs: number): void
-  /** The hits of `key` on every instance, as last written (up to `hitFlushMs` behind); `undefined` when none or Redis is unavailable. */
-  hitsOf(key: string): Promise<SharedHits | undefined>
   /** Deletes in Redis and tells every instance (this one at once) through `onInvalidate`. */
   delete(key: string): Promise<void>
   /** The local copy of a namespace's generation (0 if unknown); an unknown namespace is read in the background. */
@@ -136,7 +125,6 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
   }
   const { compressAboveBytes, maxTtlMs } = options
   const tier = new RedisTier({ client, remote, keys, compressAboveBytes, maxTtlMs })
-  const hits = new RedisHits({ client, remote, keys })
   const locks = new RedisLocks({ client, remote, keys, tier, lockTtlMs: options.lockTtlMs })
   const onBumped = (namespace: string, generation: number) => emit({ kind: 'namespace', namespace, generation })
   const generations = new RedisGenerations({ client, remote, keys, origin, onBumped, maxNamespaces: options.maxNamespaces })
@@ -179,8 +167,6 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
       emit({ kind: 'key', key })
       await tier.delete(key, keyDeletedMessage(origin, key))
     },
-    countHits: (key, count, retainedUntilMs) => hits.add(key, count, retainedUntilMs),
-    hitsOf: (key) => hits.read(key),
     generation: (namespace) => generations.get(namespace),
     isGenerationSynced: (namespace) => generations.isSynced(namespace),
     loadGeneration: (namespace) => generations.load(namespace),
@@ -210,7 +196,6 @@ export async function createRedisLayer(input: RedisLayerOptions): Promise<RedisL
     },
     async close() {
       info.close()
-      await hits.close()
       remote.close()
       locks.close()
       generations.close()

@@ -2,10 +2,9 @@ import type { Tier } from '../engine/cache-status.js'
 import { AiCacheError } from '../errors.js'
 import { countHit, entryHits, type EntryHits } from '../freshness/entry-hits.js'
 import type { CacheEntry } from '../store/entry.js'
-import { existingMemo } from '../store/entry-memo.js'
 import { createMemoryTier } from '../store/memory-tier.js'
 import { NamespaceGenerations } from '../store/namespaces.js'
-import { allNamespaces, createRedisLayer, type LockHandle, type RedisLayer, type SharedHits } from '../store/redis-layer.js'
+import { allNamespaces, createRedisLayer, type LockHandle, type RedisLayer } from '../store/redis-layer.js'
 import type { RedisClient } from '../store/redis-client.js'
 import type { RedisLayerOptions } from '../store/redis-layer-options.js'
 import { type Claim, claimAcross } from './claims.js'
@@ -157,16 +156,11 @@ export class TieredCache {
 
   /**
    * The hits of `key`'s entry in this process (memory tier), or `undefined`
-   * when memory does not hold it. Across instances: {@link sharedHitsOf}.
+   * when memory does not hold it.
    */
   hitsOf(key: string, nowMs = Date.now()): EntryHits | undefined {
     const entry = this.memory.peek(key, nowMs)
     return entry === undefined ? undefined : entryHits(entry, nowMs)
-  }
-
-  /** The hits of `key` on every instance, as last written to Redis (once a second); `undefined` without Redis or before any. */
-  async sharedHitsOf(key: string): Promise<SharedHits | undefined> {
-    return this.#layer?.hitsOf(key)
   }
 
   /**
@@ -241,7 +235,6 @@ export class TieredCache {
   /** A memory hit: counted on the entry (and, with Redis, added to its shared count in the background). */
   #countHit(key: string, entry: CacheEntry, nowMs: number): void {
     countHit(entry, nowMs)
-    this.#layer?.countHits(key, 1, entry.createdAt + entry.ttlMs + (existingMemo(entry)?.graceMs ?? 0))
   }
 
   /** The remote tier's entry (fresh, else one kept for its grace period); memory's stale one when it has none. */
